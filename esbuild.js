@@ -1,0 +1,63 @@
+// Bundles the extension (dist/extension.js) and the standalone server (dist/cli.js).
+// Usage: node esbuild.js [--production] [--watch] [--run]
+//   --run   (with --watch) restarts the standalone server after each rebuild: `npm run dev`.
+const esbuild = require('esbuild');
+const { spawn } = require('child_process');
+
+const production = process.argv.includes('--production');
+const watch = process.argv.includes('--watch');
+const run = process.argv.includes('--run');
+
+const common = {
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  minify: production,
+  sourcemap: !production,
+  sourcesContent: false,
+  logLevel: 'warning',
+  // `vscode` is provided by the editor. `bufferutil`/`utf-8-validate` are optional native
+  // speed-ups that `ws` probes for at run time; we never ship them.
+  external: ['vscode', 'bufferutil', 'utf-8-validate'],
+};
+
+let child;
+function restart() {
+  if (child) child.kill('SIGTERM');
+  const args = process.argv.slice(process.argv.indexOf('--') + 1);
+  const passthrough = process.argv.includes('--') ? args : [];
+  child = spawn(process.execPath, ['dist/cli.js', ...passthrough], { stdio: 'inherit' });
+}
+
+const runPlugin = {
+  name: 'run-after-build',
+  setup(build) {
+    build.onEnd((result) => {
+      if (result.errors.length === 0) {
+        console.error(`[dev] built ${build.initialOptions.outfile}`);
+        if (run && build.initialOptions.outfile.endsWith('cli.js')) restart();
+      }
+    });
+  },
+};
+
+async function main() {
+  const targets = [
+    { ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js' },
+    { ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js' },
+  ];
+  if (watch) {
+    for (const t of targets) {
+      const ctx = await esbuild.context({ ...t, plugins: [runPlugin] });
+      await ctx.watch();
+    }
+    return;
+  }
+  await Promise.all(targets.map((t) => esbuild.build(t)));
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

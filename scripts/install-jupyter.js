@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+// Installs the real Jupyter server the integration tests and benchmarks use, from Debian's
+// packages (no PyPI here). Idempotent: does nothing when the modules already import.
+const { spawnSync } = require('child_process');
+
+const PY = '/usr/bin/python3';
+const MODULES = 'import jupyter_server, ipykernel, matplotlib, numpy, nbconvert';
+const PACKAGES = ['jupyter-server', 'python3-ipykernel', 'python3-matplotlib', 'python3-numpy', 'python3-nbconvert'];
+
+function present() {
+  return spawnSync(PY, ['-c', MODULES], { stdio: 'ignore' }).status === 0;
+}
+
+if (present()) process.exit(0);
+if (process.platform !== 'linux' || spawnSync('which', ['apt-get']).status !== 0) {
+  console.error(`[install-jupyter] ${PY} cannot import the Jupyter modules and apt-get is not available: install jupyter-server, ipykernel, matplotlib, numpy and nbconvert for ${PY}.`);
+  process.exit(1);
+}
+console.error(`[install-jupyter] installing ${PACKAGES.join(' ')} from Debian packages …`);
+const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+const sudo = process.getuid && process.getuid() !== 0 ? ['sudo'] : [];
+for (const cmd of [[...sudo, 'apt-get', 'update', '-q'], [...sudo, 'apt-get', 'install', '-y', '-q', '--no-install-recommends', ...PACKAGES]]) {
+  const r = spawnSync(cmd[0], cmd.slice(1), { stdio: ['ignore', 'ignore', 'inherit'], env });
+  if (r.status !== 0) {
+    console.error(`[install-jupyter] ${cmd.join(' ')} failed (exit ${r.status}).`);
+    process.exit(1);
+  }
+}
+if (!present()) {
+  console.error('[install-jupyter] packages installed but the modules still do not import.');
+  process.exit(1);
+}
+console.error('[install-jupyter] done');

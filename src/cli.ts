@@ -1,0 +1,93 @@
+// Standalone server: `jupyter-mcp` / `npm start`. Same core and tools as the extension, no vscode.
+import { resolveSettings, HELP, UsageError } from './config';
+import { createCore } from './core';
+import { createMcpServer, SERVER_VERSION } from './server/mcpServer';
+import { startHttpServer, HttpStartError } from './server/http';
+import { routeConsoleToStderr, serveStdio } from './server/stdio';
+import { createStreamLogger, registerSecret } from './util/log';
+
+async function main(argv: string[]): Promise<number> {
+  // Library chatter (e.g. @jupyterlab/services) must never reach stdout: in --stdio mode stdout
+  // is the protocol stream, and in HTTP mode it keeps the console readable.
+  routeConsoleToStderr();
+  let settings;
+  try {
+    settings = resolveSettings(argv);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`jupyter-mcp: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  if (settings.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  if (settings.version) {
+    process.stdout.write(`${SERVER_VERSION}\n`);
+    return 0;
+  }
+  registerSecret(settings.authToken);
+  registerSecret(settings.jupyter.token);
+  const log = createStreamLogger(settings.logLevel);
+
+  if (settings.check) {
+    const { runConnectionCheck } = await import('./kernels/check');
+    const ok = await runConnectionCheck(settings, (line: string) => process.stdout.write(line + '\n'));
+    return ok ? 0 : 1;
+  }
+
+  const core = await createCore(settings, log);
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    await Promise.race([core.dispose(), new Promise((r) => setTimeout(r, 5000).unref())]);
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stop(0));
+  process.on('SIGTERM', () => void stop(0));
+
+  if (settings.stdio) {
+    const { closed } = await serveStdio(createMcpServer(core.context));
+    log.info(`Jupyter MCP ${SERVER_VERSION} on stdio; workspace root ${settings.root}`);
+    await closed;
+    await stop(0);
+    return 0;
+  }
+
+  try {
+    const http = await startHttpServer({
+      host: settings.host,
+      port: settings.port,
+      authToken: settings.authToken,
+      allowedOrigins: settings.allowedOrigins,
+      maxBodyBytes: settings.limits.maxBodyBytes,
+      createServer: () => createMcpServer(core.context),
+      log,
+    });
+    // One line on stderr a person (or a test) can read: where to connect.
+    log.info(`Jupyter MCP ${SERVER_VERSION} listening on ${http.url} (also ${http.url.replace(/\/mcp$/, '/')} and legacy SSE at /sse); workspace root ${settings.root}${settings.authToken ? '; bearer token required' : ''}`);
+    process.on('SIGINT', () => void http.close());
+    process.on('SIGTERM', () => void http.close());
+  } catch (e) {
+    if (e instanceof HttpStartError) {
+      process.stderr.write(`jupyter-mcp: ${e.message}\n`);
+      await core.dispose();
+      return 1;
+    }
+    throw e;
+  }
+  return -1; // keep running
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (e) => {
+    process.stderr.write(`jupyter-mcp: ${(e as Error).stack ?? e}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,33 @@
+// The editor-independent core: the file notebook store, the kernel backend and the tool context.
+// The standalone CLI uses it as is; the extension wraps the store with the editor router and adds
+// the editor kernel backend.
+import { Workspace } from './notebooks/paths';
+import { FileNotebookStore } from './notebooks/fileStore';
+import type { KernelBackend } from './kernels/backend';
+import { createKernelBackend } from './kernels/factory';
+import type { Settings } from './config';
+import type { Logger } from './util/log';
+import type { ToolContext } from './tools/tool';
+
+export interface Core {
+  workspace: Workspace;
+  files: FileNotebookStore;
+  kernels: KernelBackend;
+  context: Omit<ToolContext, 'session'>;
+  dispose(): Promise<void>;
+}
+
+export async function createCore(settings: Settings, log: Logger): Promise<Core> {
+  const workspace = new Workspace(settings.root);
+  const files = new FileNotebookStore(workspace);
+  const kernels = await createKernelBackend(settings, log);
+  const context: Omit<ToolContext, 'session'> = {
+    notebooks: files,
+    kernels,
+    limits: { maxOutputChars: settings.limits.maxOutputChars, maxImageBytes: settings.limits.maxImageBytes },
+    execution: { timeoutMs: settings.execution.timeoutMs },
+    log,
+    mayRunCode: () => undefined,
+  };
+  return { workspace, files, kernels, context, dispose: () => kernels.dispose() };
+}

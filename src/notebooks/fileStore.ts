@@ -1,0 +1,230 @@
+// NotebookStore for .ipynb files on disk.
+// - Reads are cached by file identity (inode, size, mtime), so repeated calls do not re-parse.
+// - Edits on one file are serialized (a promise chain per path): concurrent sessions never lose
+//   each other's updates.
+// - Writes go to a temp file in the same folder, are fsynced, then renamed over the target: a
+//   crash leaves either the old or the new notebook, never a truncated one.
+// - Before the rename the file is checked again; if another program changed it meanwhile the plan
+//   is re-run on the new content instead of overwriting it.
+import { promises as fs, constants as fsc } from 'fs';
+import * as path from 'path';
+import { randomBytes } from 'crypto';
+import { ToolError } from '../tools/tool';
+import { applyEdits } from './cells';
+import { Notebook, parseNotebook, serializeNotebook, validateNotebook } from './nbformat';
+import { Workspace } from './paths';
+import type { EditPlan, EditResult, NotebookInfo, NotebookStore, NotebookSummary, ReadResult } from './store';
+
+interface Cached {
+  version: string;
+  notebook: Notebook;
+}
+
+const SKIP_DIRS = new Set(['node_modules', '.git', '.ipynb_checkpoints', '__pycache__', '.venv', 'venv', '.vscode-host', '.vscode-test']);
+const MAX_CONFLICT_RETRIES = 5;
+
+export class FileNotebookStore implements NotebookStore {
+  private readonly cache = new Map<string, Cached>();
+  private readonly locks = new Map<string, Promise<unknown>>();
+
+  constructor(readonly workspace: Workspace, private readonly opts: { durable?: boolean } = {}) {}
+
+  async resolve(p: string): Promise<NotebookInfo> {
+    const abs = await this.workspace.resolveInside(p);
+    if (!abs.toLowerCase().endsWith('.ipynb')) {
+      throw new ToolError(`"${p}" is not a notebook path: notebook files end in .ipynb.`);
+    }
+    return { path: abs, relativePath: this.workspace.relative(abs), store: 'file' };
+  }
+
+  async read(p: string): Promise<ReadResult> {
+    const info = await this.resolve(p);
+    const { notebook, version } = await this.load(info.path);
+    return { ...info, notebook, version };
+  }
+
+  async currentVersion(p: string): Promise<string | undefined> {
+    return this.version((await this.resolve(p)).path);
+  }
+
+  /** The current version token of a file (undefined when it does not exist). */
+  async version(abs: string): Promise<string | undefined> {
+    try {
+      return versionOf(await fs.stat(abs, { bigint: true }));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
+  }
+
+  edit<T>(p: string, plan: (nb: Readonly<Notebook>) => EditPlan<T>): Promise<EditResult<T>> {
+    return this.resolve(p).then((info) =>
+      this.locked(info.path, async () => {
+        for (let attempt = 0; ; attempt++) {
+          const { notebook, version } = await this.load(info.path);
+          const { edits, result } = plan(notebook);
+          if (edits.length === 0) return { ...info, result, notebook, version };
+          const next = applyEdits(notebook, edits);
+          const written = await this.writeAtomic(info.path, next, version);
+          if (written !== undefined) return { ...info, result, notebook: next, version: written };
+          if (attempt >= MAX_CONFLICT_RETRIES) {
+            throw new ToolError(`${info.relativePath} keeps changing on disk (another program is writing it); nothing was changed. Try again in a moment.`);
+          }
+          // The file changed under us: drop the cache and plan again on what is there now.
+          this.cache.delete(info.path);
+        }
+      }),
+    );
+  }
+
+  async create(p: string, notebook: Notebook, opts: { overwrite: boolean }): Promise<NotebookInfo> {
+    const info = await this.resolve(p);
+    validateNotebook(notebook, 'content');
+    return this.locked(info.path, async () => {
+      const existing = await this.version(info.path);
+      if (existing !== undefined && !opts.overwrite) {
+        throw new ToolError(`${info.relativePath} already exists; nothing was changed. Pick another path, or pass overwrite: true to replace it.`);
+      }
+      await fs.mkdir(path.dirname(info.path), { recursive: true });
+      const v = await this.writeAtomic(info.path, notebook, existing ?? null);
+      if (v === undefined) throw new ToolError(`${info.relativePath} changed on disk while it was being created; nothing was overwritten. Try again.`);
+      return info;
+    });
+  }
+
+  /**
+   * Replaces a notebook. `expectedVersion` guards against overwriting a file that changed since
+   * the caller read it: pass the version from read(), or null to require that the file does not
+   * exist, or undefined to replace whatever is there (the caller has decided to).
+   */
+  async write(p: string, notebook: Notebook, expectedVersion?: string | null): Promise<NotebookInfo & { created: boolean; version: string }> {
+    const info = await this.resolve(p);
+    validateNotebook(notebook, 'content');
+    return this.locked(info.path, async () => {
+      const current = await this.version(info.path);
+      if (expectedVersion !== undefined && current !== (expectedVersion ?? undefined)) {
+        throw new ToolError(
+          current === undefined
+            ? `${info.relativePath} was deleted since it was read; nothing was written. Call create_notebook or write again with overwrite: true.`
+            : `${info.relativePath} changed on disk since it was read; nothing was written. Call read_notebook again and reapply your change, or pass overwrite: true to replace it.`,
+        );
+      }
+      if (current === undefined) await fs.mkdir(path.dirname(info.path), { recursive: true });
+      const v = await this.writeAtomic(info.path, notebook, current ?? null);
+      if (v === undefined) throw new ToolError(`${info.relativePath} changed on disk while it was being written; nothing was overwritten. Read it again and retry.`);
+      return { ...info, created: current === undefined, version: v };
+    });
+  }
+
+  async list(dir: string, opts: { recursive: boolean; limit: number }): Promise<{ notebooks: NotebookSummary[]; truncated: boolean }> {
+    const start = await this.workspace.resolveInside(dir || '.', 'folder');
+    const st = await fs.stat(start).catch(() => undefined);
+    if (!st) throw new ToolError(`Folder not found: ${start}. Give a folder relative to the workspace root (${this.workspace.root}).`);
+    if (!st.isDirectory()) throw new ToolError(`${dir} is not a folder.`);
+    const out: NotebookSummary[] = [];
+    let truncated = false;
+    const walk = async (d: string): Promise<void> => {
+      let entries;
+      try {
+        entries = await fs.readdir(d, { withFileTypes: true });
+      } catch {
+        return; // unreadable folders are skipped, not fatal
+      }
+      entries.sort((a, b) => (a.name < b.name ? -1 : 1));
+      for (const e of entries) {
+        if (out.length >= opts.limit) {
+          truncated = true;
+          return;
+        }
+        const full = path.join(d, e.name);
+        if (e.isDirectory()) {
+          if (opts.recursive && !SKIP_DIRS.has(e.name) && !e.name.startsWith('.')) await walk(full);
+        } else if (e.isFile() && e.name.toLowerCase().endsWith('.ipynb')) {
+          const s = await fs.stat(full).catch(() => undefined);
+          if (s) out.push({ path: this.workspace.relative(full), size: s.size, modified: s.mtime.toISOString() });
+        }
+      }
+    };
+    await walk(start);
+    return { notebooks: out, truncated };
+  }
+
+  /** Runs fn with the per-file lock held (edits on one file never interleave). */
+  locked<T>(abs: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.locks.get(abs) ?? Promise.resolve();
+    const run = prev.then(fn, fn);
+    const tail = run.catch(() => undefined);
+    this.locks.set(abs, tail);
+    void tail.then(() => {
+      if (this.locks.get(abs) === tail) this.locks.delete(abs);
+    });
+    return run;
+  }
+
+  private async load(abs: string): Promise<Cached> {
+    let st;
+    try {
+      st = await fs.stat(abs, { bigint: true });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') {
+        throw new ToolError(`File not found: ${abs}. Check the path (relative to the workspace root ${this.workspace.root}), call list_notebooks to see the notebooks, or create_notebook to make a new one.`);
+      }
+      throw new ToolError(`Cannot read ${abs}: ${(e as Error).message}`);
+    }
+    if (st.isDirectory()) throw new ToolError(`${abs} is a folder, not a notebook file.`);
+    const version = versionOf(st);
+    const hit = this.cache.get(abs);
+    if (hit && hit.version === version) return hit;
+    const text = await fs.readFile(abs, 'utf8');
+    const notebook = parseNotebook(text, this.workspace.relative(abs));
+    const entry = { version, notebook };
+    this.cache.set(abs, entry);
+    return entry;
+  }
+
+  /**
+   * Writes through a temp file + rename. `expected` is the version the new content was planned
+   * on (null: the file must not exist). Returns the new version, or undefined when the file no
+   * longer matches `expected` (nothing written).
+   */
+  private async writeAtomic(abs: string, nb: Notebook, expected: string | null): Promise<string | undefined> {
+    const text = serializeNotebook(nb);
+    const dir = path.dirname(abs);
+    const tmp = path.join(dir, `.${path.basename(abs)}.${randomBytes(6).toString('hex')}.tmp`);
+    let mode: number | undefined;
+    const handle = await fs.open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o644);
+    try {
+      await handle.writeFile(text, 'utf8');
+      if (this.opts.durable !== false) await handle.sync();
+    } catch (e) {
+      await handle.close().catch(() => undefined);
+      await fs.unlink(tmp).catch(() => undefined);
+      throw e;
+    }
+    await handle.close();
+    try {
+      const now = await this.version(abs);
+      if (now !== (expected ?? undefined)) {
+        await fs.unlink(tmp).catch(() => undefined);
+        return undefined;
+      }
+      if (now !== undefined) {
+        mode = (await fs.stat(abs)).mode & 0o7777;
+        await fs.chmod(tmp, mode);
+      }
+      await fs.rename(tmp, abs);
+    } catch (e) {
+      await fs.unlink(tmp).catch(() => undefined);
+      throw e;
+    }
+    const st = await fs.stat(abs, { bigint: true });
+    const version = versionOf(st);
+    this.cache.set(abs, { version, notebook: nb });
+    return version;
+  }
+}
+
+function versionOf(st: { ino: bigint; size: bigint; mtimeNs: bigint; ctimeNs: bigint }): string {
+  return `${st.ino}-${st.size}-${st.mtimeNs}-${st.ctimeNs}`;
+}

@@ -1,0 +1,306 @@
+// nbformat 4 types, validation and a serializer that writes byte-for-byte what Jupyter writes.
+// No vscode import: shared by the file store, the editor store, the CLI and the tests.
+import { randomBytes } from 'crypto';
+
+export type MultilineString = string | string[];
+export type CellType = 'code' | 'markdown' | 'raw';
+export const CELL_TYPES: readonly CellType[] = ['code', 'markdown', 'raw'];
+
+export interface Output {
+  output_type: 'stream' | 'display_data' | 'execute_result' | 'error' | string;
+  [key: string]: unknown;
+}
+
+export interface Cell {
+  cell_type: CellType;
+  id?: string;
+  source: MultilineString;
+  metadata: Record<string, unknown>;
+  outputs?: Output[];
+  execution_count?: number | null;
+  attachments?: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+export interface Notebook {
+  nbformat: number;
+  nbformat_minor: number;
+  metadata: Record<string, unknown>;
+  cells: Cell[];
+  [key: string]: unknown;
+}
+
+/** A notebook problem a person can act on; the message starts with "Invalid notebook format". */
+export class NotebookFormatError extends Error {
+  constructor(where: string, what: string) {
+    super(`Invalid notebook format: ${where}: ${what}`);
+    this.name = 'NotebookFormatError';
+  }
+}
+
+/** Joins a multi-line string as nbformat stores it (list or string) into one string. */
+export function joinSource(s: unknown): string {
+  if (Array.isArray(s)) return s.join('');
+  return typeof s === 'string' ? s : '';
+}
+
+/**
+ * Splits like Python's str.splitlines(keepends=True), which nbformat uses on write: it also breaks
+ * after a lone \r, \v, \f, \x1c-\x1e, \x85, U+2028 and U+2029, and keeps "\r\n" together.
+ */
+export function splitLines(text: string): string[] {
+  const out: string[] = [];
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x0a || c === 0x0b || c === 0x0c || c === 0x1c || c === 0x1d || c === 0x1e ||
+        c === 0x85 || c === 0x2028 || c === 0x2029) {
+      out.push(text.slice(start, i + 1));
+      start = i + 1;
+    } else if (c === 0x0d) {
+      if (text.charCodeAt(i + 1) === 0x0a) i++;
+      out.push(text.slice(start, i + 1));
+      start = i + 1;
+    }
+  }
+  if (start < text.length) out.push(text.slice(start));
+  return out;
+}
+
+/** A fresh nbformat 4.5 cell id: 8 hex chars like JupyterLab's. */
+export function newCellId(taken?: Set<string>): string {
+  for (;;) {
+    const id = randomBytes(4).toString('hex');
+    if (!taken || !taken.has(id)) return id;
+  }
+}
+
+const CELL_ID_RE = /^[a-zA-Z0-9-_]{1,64}$/;
+
+/** Checks the shape the tools rely on; says where the problem is. Does not modify the notebook. */
+export function validateNotebook(value: unknown, where = 'notebook'): Notebook {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) {
+    throw new NotebookFormatError(where, 'expected a JSON object with "cells", "metadata", "nbformat"');
+  }
+  const nb = value as Record<string, unknown>;
+  if (nb.nbformat !== 4) {
+    throw new NotebookFormatError(
+      where,
+      `nbformat ${JSON.stringify(nb.nbformat)} is not supported, only nbformat 4 (convert it with "jupyter nbconvert --to notebook")`,
+    );
+  }
+  if (typeof nb.nbformat_minor !== 'number') throw new NotebookFormatError(where, '"nbformat_minor" must be a number');
+  if (!nb.metadata || typeof nb.metadata !== 'object' || Array.isArray(nb.metadata)) {
+    throw new NotebookFormatError(where, '"metadata" must be an object');
+  }
+  if (!Array.isArray(nb.cells)) throw new NotebookFormatError(where, '"cells" must be a list');
+  const ids = new Set<string>();
+  nb.cells.forEach((c, i) => validateCell(c, `${where} cell ${i}`, ids));
+  return value as Notebook;
+}
+
+export function validateCell(value: unknown, where: string, ids?: Set<string>): Cell {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new NotebookFormatError(where, 'a cell must be an object');
+  const c = value as Record<string, unknown>;
+  if (!CELL_TYPES.includes(c.cell_type as CellType)) {
+    throw new NotebookFormatError(where, `unknown cell_type ${JSON.stringify(c.cell_type)} (expected code, markdown or raw)`);
+  }
+  if (typeof c.source !== 'string' && !(Array.isArray(c.source) && c.source.every((s) => typeof s === 'string'))) {
+    throw new NotebookFormatError(where, '"source" must be a string or a list of strings');
+  }
+  if (c.metadata !== undefined && (typeof c.metadata !== 'object' || c.metadata === null || Array.isArray(c.metadata))) {
+    throw new NotebookFormatError(where, '"metadata" must be an object');
+  }
+  if (c.id !== undefined) {
+    if (typeof c.id !== 'string' || !CELL_ID_RE.test(c.id)) throw new NotebookFormatError(where, `invalid cell id ${JSON.stringify(c.id)}`);
+    if (ids) {
+      if (ids.has(c.id)) throw new NotebookFormatError(where, `duplicate cell id "${c.id}"`);
+      ids.add(c.id);
+    }
+  }
+  if (c.cell_type === 'code') {
+    if (c.outputs !== undefined && !Array.isArray(c.outputs)) throw new NotebookFormatError(where, '"outputs" must be a list');
+    if (Array.isArray(c.outputs)) {
+      c.outputs.forEach((o, j) => {
+        if (!o || typeof o !== 'object' || typeof (o as Output).output_type !== 'string') {
+          throw new NotebookFormatError(`${where} output ${j}`, 'an output must be an object with "output_type"');
+        }
+      });
+    }
+  }
+  return value as Cell;
+}
+
+/** Parses .ipynb text. Errors name the file and, for JSON errors, the position. */
+export function parseNotebook(text: string, where: string): Notebook {
+  let value: unknown;
+  try {
+    value = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+  } catch (e) {
+    throw new NotebookFormatError(where, `not valid JSON (${(e as Error).message})`);
+  }
+  return validateNotebook(value, where);
+}
+
+/** Whether a notebook's format supports cell ids (nbformat >= 4.5). */
+export function supportsCellIds(nb: Notebook): boolean {
+  return nb.nbformat > 4 || (nb.nbformat === 4 && nb.nbformat_minor >= 5);
+}
+
+// Keys whose string values nbformat stores as line lists (when given as a string it splits them).
+function isMultilineMime(mime: string): boolean {
+  if (mime.startsWith('text/')) return true;
+  if (mime === 'image/svg+xml' || mime === 'application/javascript') return true;
+  return false;
+}
+
+/**
+ * Builds a cell as nbformat writes it: source as a line list, outputs normalised, empty values [].
+ * Unknown keys survive. Used for cells we create or whose source we change; untouched cells keep
+ * exactly what was read.
+ */
+export function makeCell(cellType: CellType, source: string, opts: { id?: string; metadata?: Record<string, unknown> } = {}): Cell {
+  const cell: Cell = { cell_type: cellType, metadata: opts.metadata ?? {}, source: splitLines(source) };
+  if (opts.id) cell.id = opts.id;
+  if (cellType === 'code') {
+    cell.execution_count = null;
+    cell.outputs = [];
+  }
+  return cell;
+}
+
+/** Normalises an output for saving: multi-line mime data and stream text as line lists. */
+export function normaliseOutput(o: Output): Output {
+  const out: Output = { ...o };
+  if (o.output_type === 'stream' && typeof o.text === 'string') out.text = splitLines(o.text);
+  if ((o.output_type === 'display_data' || o.output_type === 'execute_result') && o.data && typeof o.data === 'object') {
+    const data: Record<string, unknown> = {};
+    for (const [mime, v] of Object.entries(o.data as Record<string, unknown>)) {
+      data[mime] = typeof v === 'string' && isMultilineMime(mime) ? splitLines(v) : v;
+    }
+    out.data = data;
+    if (!out.metadata) out.metadata = {};
+  }
+  return out;
+}
+
+/**
+ * Serialises like nbformat.write (json.dumps(indent=1, sort_keys=True, ensure_ascii=False) + "\n").
+ * Python escapes only '"', '\\' and control characters below U+0020; JSON.stringify does the same
+ * except it writes lone surrogates as \\udXXX too (Python would too) and leaves U+2028/9 raw (as
+ * Python does with ensure_ascii=False). Keys are sorted by UTF-16 code unit, as Python sorts str for
+ * BMP keys.
+ */
+export function serializeNotebook(nb: Notebook): string {
+  const parts: string[] = ['{\n'];
+  const keys = Object.keys(nb).filter((k) => nb[k] !== undefined).sort(compareKeys);
+  keys.forEach((k, i) => {
+    parts.push(' ', JSON.stringify(k), ': ');
+    if (k === 'cells' && Array.isArray(nb.cells) && nb.cells.length > 0) {
+      parts.push('[\n');
+      nb.cells.forEach((cell, j) => {
+        parts.push('  ', serializeCell(cell), j < nb.cells.length - 1 ? ',\n' : '\n');
+      });
+      parts.push(' ]');
+    } else {
+      writeValue(nb[k], ' ', parts);
+    }
+    parts.push(i < keys.length - 1 ? ',\n' : '\n');
+  });
+  parts.push('}\n');
+  return parts.join('');
+}
+
+// Cells are treated as immutable (edits replace the cell object), so a cell's JSON can be cached:
+// after an edit only the changed cells are serialized again. Key: the cell object.
+const cellText = new WeakMap<object, string>();
+
+function serializeCell(cell: Cell): string {
+  let text = cellText.get(cell);
+  if (text === undefined) {
+    const parts: string[] = [];
+    writeValue(cell, '  ', parts);
+    text = parts.join('');
+    cellText.set(cell, text);
+  }
+  return text;
+}
+
+function writeValue(v: unknown, indent: string, out: string[]): void {
+  if (v === null || v === undefined) {
+    out.push('null');
+  } else if (typeof v === 'string') {
+    out.push(JSON.stringify(v));
+  } else if (typeof v === 'number') {
+    out.push(formatNumber(v));
+  } else if (typeof v === 'boolean') {
+    out.push(v ? 'true' : 'false');
+  } else if (Array.isArray(v)) {
+    if (v.length === 0) {
+      out.push('[]');
+      return;
+    }
+    const inner = indent + ' ';
+    out.push('[\n');
+    for (let i = 0; i < v.length; i++) {
+      out.push(inner);
+      writeValue(v[i], inner, out);
+      out.push(i < v.length - 1 ? ',\n' : '\n');
+    }
+    out.push(indent, ']');
+  } else if (typeof v === 'object') {
+    const keys = Object.keys(v as object).filter((k) => (v as Record<string, unknown>)[k] !== undefined).sort(compareKeys);
+    if (keys.length === 0) {
+      out.push('{}');
+      return;
+    }
+    const inner = indent + ' ';
+    out.push('{\n');
+    keys.forEach((k, i) => {
+      out.push(inner, JSON.stringify(k), ': ');
+      writeValue((v as Record<string, unknown>)[k], inner, out);
+      out.push(i < keys.length - 1 ? ',\n' : '\n');
+    });
+    out.push(indent, '}');
+  } else {
+    out.push('null');
+  }
+}
+
+function compareKeys(a: string, b: string): number {
+  // Python compares code points; for keys outside the BMP UTF-16 order differs, which no real
+  // notebook key hits. Plain < keeps this fast.
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function formatNumber(n: number): string {
+  if (!Number.isFinite(n)) return n > 0 ? 'Infinity' : n < 0 ? '-Infinity' : 'NaN';
+  // Python prints integral floats with ".0"; JSON has lost that distinction, and nbformat numbers
+  // in practice are ints (execution_count, nbformat) — keep JavaScript's shortest form.
+  return JSON.stringify(n);
+}
+
+/** A new, empty nbformat 4.5 notebook for a kernelspec. */
+export function emptyNotebook(kernel: { name: string; display_name?: string; language?: string }): Notebook {
+  const language = kernel.language ?? guessLanguage(kernel.name);
+  const metadata: Record<string, unknown> = {
+    kernelspec: { display_name: kernel.display_name ?? defaultDisplayName(kernel.name, language), language, name: kernel.name },
+    language_info: { name: language },
+  };
+  return { cells: [], metadata, nbformat: 4, nbformat_minor: 5 };
+}
+
+function guessLanguage(name: string): string {
+  const n = name.toLowerCase();
+  if (n.startsWith('python') || n.startsWith('py')) return 'python';
+  if (n === 'ir' || n.startsWith('r')) return 'R';
+  if (n.startsWith('julia')) return 'julia';
+  if (n.includes('javascript') || n.startsWith('deno') || n.includes('tslab')) return 'javascript';
+  return name;
+}
+
+function defaultDisplayName(name: string, language: string): string {
+  if (name === 'python3') return 'Python 3 (ipykernel)';
+  if (language === 'R') return 'R';
+  return name;
+}

@@ -1,0 +1,75 @@
+// Workspace root and path checks. Every path an agent gives goes through resolveInside(): it is
+// resolved against the root, and refused if it (or, for a new file, its parent) ends up outside
+// the root after symlinks are followed.
+import { promises as fs } from 'fs';
+import * as path from 'path';
+import { ToolError } from '../tools/tool';
+
+export class Workspace {
+  readonly root: string;
+  private realRoot: string | undefined;
+
+  constructor(root: string) {
+    this.root = path.resolve(root);
+  }
+
+  private async rootReal(): Promise<string> {
+    if (!this.realRoot) this.realRoot = await fs.realpath(this.root);
+    return this.realRoot;
+  }
+
+  /** Workspace-relative path with forward slashes (what agents pass back). */
+  relative(abs: string): string {
+    const rel = path.relative(this.root, abs);
+    return rel.split(path.sep).join('/') || '.';
+  }
+
+  /**
+   * Resolves an agent-supplied path and checks it stays inside the root, following symlinks.
+   * Accepts relative paths, "./x", absolute paths inside the root and file:// URIs.
+   */
+  async resolveInside(input: string, what = 'path'): Promise<string> {
+    if (typeof input !== 'string' || input.trim() === '') throw new ToolError(`The ${what} is empty: give a notebook path relative to the workspace root (${this.root}).`);
+    if (input.includes('\0')) throw new ToolError(`The ${what} contains a NUL character: give a plain file path.`);
+    let p = input.trim();
+    if (p.startsWith('file://')) {
+      try {
+        p = decodeURIComponent(new URL(p).pathname);
+      } catch {
+        throw new ToolError(`The ${what} "${input}" is not a valid file URI.`);
+      }
+    }
+    const abs = path.resolve(this.root, p.normalize('NFC'));
+    if (!isInside(this.root, abs)) throw outside(input, this.root);
+    const realRoot = await this.rootReal();
+    // Follow symlinks on the longest existing prefix: the file itself, or its nearest existing
+    // parent for a file about to be created.
+    let probe = abs;
+    let rest = '';
+    for (;;) {
+      try {
+        const real = await fs.realpath(probe);
+        const full = rest ? path.join(real, rest) : real;
+        if (!isInside(realRoot, full)) throw outside(input, this.root);
+        return abs;
+      } catch (e) {
+        if (e instanceof ToolError) throw e;
+        const parent = path.dirname(probe);
+        if (parent === probe) throw outside(input, this.root);
+        rest = rest ? path.join(path.basename(probe), rest) : path.basename(probe);
+        probe = parent;
+      }
+    }
+  }
+}
+
+function isInside(root: string, p: string): boolean {
+  const rel = path.relative(root, p);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+function outside(input: string, root: string): ToolError {
+  return new ToolError(
+    `Path "${input}" is outside the workspace root (${root}); only notebooks under the root can be used. Give a path relative to the root.`,
+  );
+}

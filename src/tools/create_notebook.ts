@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import { emptyNotebook } from '../notebooks/nbformat';
+import { defineTool } from './tool';
+import { editResultShape, looseObject, pathParam } from './schemas';
+
+export const createNotebook = defineTool({
+  name: 'create_notebook',
+  title: 'Create notebook',
+  description: 'Create a new, empty nbformat 4.5 notebook for a kernel (default python3). Refuses to replace an existing file unless overwrite is true.',
+  inputSchema: {
+    path: pathParam,
+    kernel: z.string().min(1).optional().describe('Kernelspec name stored in the notebook metadata, e.g. "python3" (default) or "ir". list_kernels shows the available ones.'),
+    overwrite: z.boolean().optional().describe('Replace the notebook if it already exists (default false).'),
+  },
+  outputSchema: {
+    ...editResultShape,
+    notebook: looseObject.describe('The new notebook (nbformat 4 JSON).'),
+  },
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+  async handler(args, ctx) {
+    const kernel = args.kernel ?? 'python3';
+    const notebook = emptyNotebook({ name: kernel });
+    const info = await ctx.notebooks.create(args.path, notebook, { overwrite: args.overwrite ?? false });
+    const version = await ctx.notebooks.currentVersion(info.relativePath);
+    if (version) ctx.session.seen.set(info.relativePath, version);
+    return {
+      structured: { success: true, message: `Notebook created: ${info.relativePath}`, path: info.relativePath, store: info.store, notebook },
+      summary: `Notebook created: ${info.relativePath} (kernel ${kernel}).`,
+      omitJsonText: true,
+    };
+  },
+});

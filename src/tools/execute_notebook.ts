@@ -1,0 +1,117 @@
+import { z } from 'zod';
+import { KernelError } from '../kernels/backend';
+import { joinSource } from '../notebooks/nbformat';
+import { defineTool, ToolError } from './tool';
+import { pathParam } from './schemas';
+import { describeResult, kernelFor, renderForModel, runWithProgress, saveOutputs, timeoutMs, timeoutParam } from './execution';
+
+export const executeNotebook = defineTool({
+  name: 'execute_notebook',
+  title: 'Execute notebook',
+  description:
+    "Run every code cell of a notebook in order, saving each cell's outputs and execution count into the notebook as soon as it finishes (nothing is lost if a later cell fails or times out). Stops at the first error unless continue_on_error. Without kernel_id it uses the notebook's own kernel (state is kept between calls: restart_kernel first for a clean run). Sends a progress notification per cell.",
+  inputSchema: {
+    path: pathParam,
+    kernel_id: z.string().min(1).optional().describe("Kernel to run in (from start_kernel/list_kernels). Default: the notebook's own kernel."),
+    timeout: timeoutParam,
+    continue_on_error: z.boolean().optional().describe('Keep running the next cells after a cell fails (default false: stop at the first error).'),
+  },
+  outputSchema: {
+    success: z.boolean().describe('True when every code cell ran without error.'),
+    message: z.string().describe('What happened, e.g. "Notebook executed: path".'),
+    path: z.string().describe('Notebook path relative to the workspace root.'),
+    kernel_id: z.string().describe('Kernel the cells ran in.'),
+    cell_count: z.number().describe('Number of cells in the notebook (all types).'),
+    code_cells: z.number().describe('Number of non-empty code cells to run.'),
+    executed: z.number().describe('Number of code cells that were run (outputs saved).'),
+    error_count: z.number().describe('Number of cells that failed or timed out.'),
+    failed_cell: z
+      .object({
+        index: z.number().describe('Position of the first failing cell.'),
+        id: z.string().optional().describe('Its stable id.'),
+        ename: z.string().describe('Exception name ("Timeout" for a time-out).'),
+        evalue: z.string().describe('Exception message.'),
+      })
+      .optional()
+      .describe('The first cell that failed, if any (its traceback is in the text and saved in the notebook).'),
+  },
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+  runsCode: true,
+  async handler(args, ctx, extra) {
+    const { notebook, relativePath } = await ctx.notebooks.read(args.path);
+    const targets = notebook.cells
+      .map((cell, index) => ({ cell, index, source: joinSource(cell.source) }))
+      .filter((t) => t.cell.cell_type === 'code' && t.source.trim() !== '');
+    const kernelId = await kernelFor(ctx, relativePath, notebook, args.kernel_id);
+    const ms = timeoutMs(ctx, args.timeout);
+    let executed = 0;
+    let errors = 0;
+    let failed: { index: number; id?: string; ename: string; evalue: string } | undefined;
+    let failureText = '';
+    let stoppedEarly = false;
+
+    for (const [k, t] of targets.entries()) {
+      if (extra.signal.aborted) {
+        stoppedEarly = true;
+        break;
+      }
+      const label = `Cell ${k + 1}/${targets.length} (index ${t.index})`;
+      void extra.progress(k, `${label}: running`, targets.length).catch(() => undefined);
+      let res;
+      try {
+        res = await runWithProgress(ctx, extra, kernelId, t.source, ms, { base: k, total: targets.length, label });
+      } catch (e) {
+        const why = e instanceof KernelError || e instanceof Error ? e.message : String(e);
+        throw new ToolError(
+          `execute_notebook stopped at cell index ${t.index} of ${relativePath}: ${why}` +
+            (executed ? ` The ${executed} cell${executed === 1 ? '' : 's'} before it ran and their outputs are saved.` : ''),
+        );
+      }
+      await saveOutputs(ctx, relativePath, { id: t.cell.id, index: t.index, source: t.source }, res);
+      executed++;
+      if (res.status !== 'ok') {
+        errors++;
+        if (!failed) {
+          const err = res.outputs.find((o) => o.output_type === 'error');
+          failed = {
+            index: t.index,
+            ...(t.cell.id ? { id: t.cell.id } : {}),
+            ename: err ? String(err.ename) : res.status === 'timeout' ? 'Timeout' : res.status,
+            evalue: err ? String(err.evalue) : (res.message ?? ''),
+          };
+          const r = renderForModel(ctx, res, `${relativePath} (cell ${t.index})`);
+          failureText = `Cell ${t.index}: ${describeResult(res)}${r.text ? `\n${r.text}` : ''}`;
+        }
+        // An aborted run (client cancelled) always stops; errors stop unless asked to go on.
+        if (res.status === 'aborted' || !args.continue_on_error) {
+          stoppedEarly = k < targets.length - 1 || res.status === 'aborted';
+          break;
+        }
+      }
+    }
+    void extra.progress(targets.length, 'done', targets.length).catch(() => undefined);
+
+    const success = errors === 0 && !stoppedEarly;
+    const message = success
+      ? `Notebook executed: ${relativePath} (${executed} code cell${executed === 1 ? '' : 's'})`
+      : extra.signal.aborted
+        ? `Notebook execution cancelled: ${relativePath} (${executed} of ${targets.length} code cells ran; their outputs are saved)`
+        : `Notebook execution ${stoppedEarly ? 'stopped' : 'finished'} with ${errors} failing cell${errors === 1 ? '' : 's'}: ${relativePath}` +
+          (failed ? ` (first: cell ${failed.index}, ${failed.ename}: ${failed.evalue})` : '') +
+          `; ${executed} of ${targets.length} code cells ran, their outputs are saved.`;
+    return {
+      structured: {
+        success,
+        message,
+        path: relativePath,
+        kernel_id: kernelId,
+        cell_count: notebook.cells.length,
+        code_cells: targets.length,
+        executed,
+        error_count: errors,
+        ...(failed ? { failed_cell: failed } : {}),
+      },
+      summary: failureText ? `${message}\n${failureText}` : message,
+    };
+  },
+});

@@ -1,0 +1,79 @@
+import { z } from 'zod';
+import { resolveCell } from '../notebooks/cells';
+import { joinSource } from '../notebooks/nbformat';
+import { defineTool, ToolError } from './tool';
+import { cellIdParam, pathParam } from './schemas';
+import {
+  describeResult,
+  kernelFor,
+  outputsSchema,
+  renderForModel,
+  runWithProgress,
+  saveOutputs,
+  statusSchema,
+  timeoutMs,
+  timeoutParam,
+} from './execution';
+
+export const executeNotebookCell = defineTool({
+  name: 'execute_notebook_cell',
+  title: 'Execute notebook cell',
+  description:
+    "Run one code cell of a notebook (by cell_index or cell_id) and save its outputs and execution count into the notebook. Without kernel_id it uses the notebook's own kernel (started on first use from the notebook's kernelspec), so variables persist between calls. Returns the outputs, with plots as images.",
+  inputSchema: {
+    path: pathParam,
+    cell_index: z.number().int().min(0).optional().describe('0-based cell position. Give either cell_index or cell_id.'),
+    cell_id: cellIdParam,
+    kernel_id: z.string().min(1).optional().describe("Kernel to run in (from start_kernel/list_kernels). Default: the notebook's own kernel."),
+    timeout: timeoutParam,
+  },
+  outputSchema: {
+    success: z.boolean().describe('True when the cell ran without error.'),
+    message: z.string().describe('What happened, e.g. "Cell executed: path[2]".'),
+    path: z.string().describe('Notebook path relative to the workspace root.'),
+    cell_index: z.number().describe('Position of the cell that ran.'),
+    cell_id: z.string().optional().describe('Stable id of the cell that ran.'),
+    kernel_id: z.string().describe('Kernel the cell ran in.'),
+    execution_count: z.number().nullable().describe('Execution number (also saved in the notebook).'),
+    status: statusSchema,
+    outputs: outputsSchema,
+    saved: z.boolean().describe('True when the outputs were written into the notebook (false if the cell was deleted meanwhile).'),
+  },
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+  runsCode: true,
+  async handler(args, ctx, extra) {
+    const { notebook, relativePath } = await ctx.notebooks.read(args.path);
+    const index = resolveCell(notebook, { index: args.cell_index, cell_id: args.cell_id });
+    const cell = notebook.cells[index];
+    if (cell.cell_type !== 'code') {
+      throw new ToolError(`Cell ${index} of ${relativePath} is a ${cell.cell_type} cell: only code cells run. Use execute_notebook to run all code cells.`);
+    }
+    const source = joinSource(cell.source);
+    const kernelId = await kernelFor(ctx, relativePath, notebook, args.kernel_id);
+    const res = await runWithProgress(ctx, extra, kernelId, source, timeoutMs(ctx, args.timeout), { base: 0, label: `Running ${relativePath}[${index}]` });
+    const saved = await saveOutputs(ctx, relativePath, { id: cell.id, index, source }, res);
+    const r = renderForModel(ctx, res, `${relativePath} (cell ${index})`);
+    const where = `${relativePath}[${index}]`;
+    const message =
+      res.status === 'ok'
+        ? `Cell executed: ${where}`
+        : `Cell ${where} did not complete: ${describeResult(res)}`;
+    return {
+      structured: {
+        success: res.status === 'ok',
+        message,
+        path: relativePath,
+        cell_index: index,
+        ...(cell.id ? { cell_id: cell.id } : {}),
+        kernel_id: kernelId,
+        execution_count: res.execution_count,
+        status: res.status,
+        outputs: r.outputs as z.infer<typeof outputsSchema>,
+        saved,
+      },
+      summary: `${message}${res.status === 'ok' ? ` (${describeResult(res)})` : ''}${saved ? '' : ' — outputs not saved: the cell no longer exists'}${r.text ? `\n${r.text}` : ''}`,
+      extra: r.images,
+      omitJsonText: true,
+    };
+  },
+});

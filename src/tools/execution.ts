@@ -1,0 +1,133 @@
+// Shared by the execution tools: the timeout parameter, the output schema, keep-alive progress while
+// code runs, choosing the notebook's kernel, and saving a cell's outputs back into the notebook.
+import { z } from 'zod';
+import type { ExecuteResult } from '../kernels/backend';
+import { renderOutputs, type RenderedOutputs } from '../kernels/outputs';
+import type { Cell, Notebook } from '../notebooks/nbformat';
+import { joinSource } from '../notebooks/nbformat';
+import type { ToolCallExtra, ToolContext } from './tool';
+
+export const timeoutParam = z
+  .number()
+  .positive()
+  .max(7 * 24 * 3600)
+  .optional()
+  .describe('Time-out in seconds for running the code (per cell). On expiry the kernel is interrupted and the outputs so far are returned. Default: the server setting (usually 300 s).');
+
+export const kernelIdParam = z.string().min(1).describe('Kernel id from start_kernel or list_kernels.');
+
+export const outputsSchema = z
+  .array(z.looseObject({ output_type: z.string().describe('stream, execute_result, display_data or error.') }))
+  .describe('nbformat outputs as the model sees them: ANSI codes stripped, long text truncated, images replaced by a note (they follow as image content).');
+
+export const statusSchema = z
+  .enum(['ok', 'error', 'aborted', 'timeout'])
+  .describe('"ok"; "error" (the code raised); "timeout" (interrupted after the time-out, partial outputs); "aborted" (cancelled, or not run by the kernel).');
+
+/** Resolves the tool's `timeout` (seconds) against the server default (ms). */
+export function timeoutMs(ctx: ToolContext, seconds?: number): number {
+  return seconds !== undefined ? Math.round(seconds * 1000) : ctx.execution.timeoutMs;
+}
+
+/** The kernelspec a notebook asks for (metadata.kernelspec.name), if any. */
+export function notebookKernelName(nb: Readonly<Notebook>): string | undefined {
+  const ks = (nb.metadata?.kernelspec ?? undefined) as { name?: unknown } | undefined;
+  return typeof ks?.name === 'string' && ks.name ? ks.name : undefined;
+}
+
+/** The kernel to use for a notebook: the one given, else the notebook's own (Jupyter session). */
+export async function kernelFor(ctx: ToolContext, relativePath: string, nb: Readonly<Notebook>, kernelId?: string): Promise<string> {
+  if (kernelId) return kernelId;
+  const k = await ctx.kernels.kernelForNotebook(relativePath, notebookKernelName(nb));
+  return k.id;
+}
+
+export interface ProgressSpan {
+  /** Progress value at the start of this run; heartbeats stay below `base + 1`. */
+  base: number;
+  total?: number;
+  label: string;
+}
+
+/**
+ * Runs code and keeps the client informed: a progress notification when outputs arrive (at most
+ * every 500 ms) and a heartbeat every 5 s, so clients that drop silent calls (Roo: 60 s) keep
+ * waiting for long cells. Progress values only grow, as MCP requires.
+ */
+export async function runWithProgress(
+  ctx: ToolContext,
+  extra: ToolCallExtra,
+  kernelId: string,
+  code: string,
+  ms: number,
+  span: ProgressSpan = { base: 0, label: 'Running' },
+): Promise<ExecuteResult> {
+  const started = Date.now();
+  let step = 0;
+  let outputs = 0;
+  let lastSent = 0;
+  const send = () => {
+    lastSent = Date.now();
+    step++;
+    // Asymptotically approaches base + 1 so the next cell's base is always larger.
+    const value = span.base + (span.total !== undefined ? 1 - 1 / (step + 1) : step);
+    const secs = Math.round((Date.now() - started) / 1000);
+    void extra.progress(value, `${span.label}: ${secs} s, ${outputs} output${outputs === 1 ? '' : 's'}`, span.total).catch(() => undefined);
+  };
+  const heartbeat = setInterval(send, 5000);
+  try {
+    return await ctx.kernels.execute(kernelId, code, {
+      timeoutMs: ms,
+      signal: extra.signal,
+      onOutput: (_o, count) => {
+        outputs = count;
+        if (Date.now() - lastSent >= 500) send();
+      },
+    });
+  } finally {
+    clearInterval(heartbeat);
+  }
+}
+
+/** Where a cell is now: by id when it has one (cells may move while code runs), else by index if unchanged. */
+export function findCell(nb: Readonly<Notebook>, ref: { id?: string; index: number; source: string }): number {
+  if (ref.id) return nb.cells.findIndex((c) => c.id === ref.id);
+  const c = nb.cells[ref.index] as Cell | undefined;
+  return c && c.cell_type === 'code' && joinSource(c.source) === ref.source ? ref.index : -1;
+}
+
+/**
+ * Saves the outputs and execution count of a run into the notebook (through the store, so an open
+ * editor document gets them too). Returns false when the cell no longer exists.
+ */
+export async function saveOutputs(
+  ctx: ToolContext,
+  path: string,
+  ref: { id?: string; index: number; source: string },
+  res: ExecuteResult,
+): Promise<boolean> {
+  const edited = await ctx.notebooks.edit(path, (nb) => {
+    const at = findCell(nb, ref);
+    if (at < 0 || nb.cells[at].cell_type !== 'code') return { edits: [], result: false };
+    return { edits: [{ kind: 'outputs', index: at, outputs: res.outputs, executionCount: res.execution_count }], result: true };
+  });
+  if (edited.result) ctx.session.seen.set(edited.relativePath, edited.version);
+  return edited.result;
+}
+
+/** The outputs for the model, with a hint on where the full text is. */
+export function renderForModel(ctx: ToolContext, res: ExecuteResult, savedIn?: string): RenderedOutputs {
+  return renderOutputs(res.outputs, ctx.limits, {
+    moreHint: savedIn
+      ? `The full output is saved in ${savedIn}: read that cell with read_notebook, or print less.`
+      : 'Print less (a slice, df.head()), or write the data to a file and read parts of it.',
+  });
+}
+
+/** One line describing a result: status, count, and the time-out / error message. */
+export function describeResult(res: ExecuteResult): string {
+  const err = res.outputs.find((o) => o.output_type === 'error');
+  const parts = [`status ${res.status}`, `execution_count ${res.execution_count ?? 'none'}`, `${res.outputs.length} output${res.outputs.length === 1 ? '' : 's'}`];
+  if (err) parts.push(`raised ${String(err.ename)}: ${String(err.evalue)}`);
+  return parts.join(', ') + (res.message ? `. ${res.message}` : '');
+}

@@ -1,0 +1,43 @@
+// The one list of tools. Each tool lives in its own file; the server registers exactly these.
+import type { ToolDef } from './tool';
+import { readNotebook } from './read_notebook';
+import { createNotebook } from './create_notebook';
+import { writeNotebook } from './write_notebook';
+import { addCell } from './add_cell';
+import { removeCell } from './remove_cell';
+import { updateCell } from './update_cell';
+import { editCellSource } from './edit_cell_source';
+import { moveCell } from './move_cell';
+import { clearOutputs } from './clear_outputs';
+import { listNotebooks } from './list_notebooks';
+import { listKernels } from './list_kernels';
+import { startKernel } from './start_kernel';
+import { stopKernel } from './stop_kernel';
+import { interruptKernel } from './interrupt_kernel';
+import { restartKernel } from './restart_kernel';
+import { executeCell } from './execute_cell';
+import { executeNotebook } from './execute_notebook';
+import { executeNotebookCell } from './execute_notebook_cell';
+
+export const TOOLS: readonly ToolDef[] = [
+  // Notebooks (the seed's six first, then the ones users asked for).
+  readNotebook,
+  createNotebook,
+  writeNotebook,
+  addCell,
+  removeCell,
+  updateCell,
+  editCellSource,
+  moveCell,
+  clearOutputs,
+  listNotebooks,
+  // Kernels and execution.
+  listKernels,
+  startKernel,
+  stopKernel,
+  interruptKernel,
+  restartKernel,
+  executeCell,
+  executeNotebook,
+  executeNotebookCell,
+] as unknown as readonly ToolDef[];

@@ -1,0 +1,32 @@
+// Schema pieces shared by the tool files, so every tool describes the same parameter the same way.
+import { z } from 'zod';
+
+export const pathParam = z
+  .string()
+  .min(1)
+  .describe('Notebook path, relative to the workspace root (e.g. "analysis/report.ipynb"); absolute paths inside the root also work.');
+
+export const indexParam = z
+  .number()
+  .int()
+  .min(0)
+  .optional()
+  .describe('0-based cell position. Give either index or cell_id (cell_id is stable when cells move).');
+
+export const cellIdParam = z
+  .string()
+  .min(1)
+  .optional()
+  .describe('Stable cell id (nbformat "id", shown by read_notebook). Preferred over index. "index:N" works for notebooks without ids.');
+
+export const cellTypeParam = z.enum(['code', 'markdown', 'raw']).describe('Cell type: code, markdown or raw.');
+
+/** Fields every notebook-changing tool returns (seed: success, message). */
+export const editResultShape = {
+  success: z.boolean().describe('True when the change was made.'),
+  message: z.string().describe('What was done, in one sentence.'),
+  path: z.string().describe('Notebook path relative to the workspace root.'),
+  store: z.enum(['file', 'editor']).describe('"editor" when the change went through the open VS Code notebook (undoable), "file" when the .ipynb on disk was changed.'),
+};
+
+export const looseObject = z.looseObject({});

@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import { defineTool } from './tool';
+
+export const startKernel = defineTool({
+  name: 'start_kernel',
+  title: 'Start kernel',
+  description:
+    'Start a new kernel and wait until it answers. Returns its kernel_id for execute_cell, execute_notebook and execute_notebook_cell. Omit kernel_name for the default kernel (see list_kernels for the names). Stop it with stop_kernel when done.',
+  inputSchema: {
+    kernel_name: z.string().min(1).optional().describe('Kernelspec name, e.g. "python3" (list_kernels shows the available ones). Default: the server default.'),
+  },
+  outputSchema: {
+    kernel_id: z.string().describe('Id of the started kernel.'),
+    kernel_name: z.string().describe('Kernelspec it runs.'),
+    state: z.string().describe('Kernel state after start (normally "idle").'),
+    backend: z.string().describe('Who runs it: "jupyter" or "editor".'),
+  },
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+  async handler(args, ctx) {
+    const k = await ctx.kernels.startKernel(args.kernel_name);
+    return {
+      structured: { kernel_id: k.id, kernel_name: k.name, state: k.state, backend: k.backend },
+      summary: `Kernel started: ${k.id} (${k.name})`,
+    };
+  },
+});

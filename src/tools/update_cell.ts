@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { cellRefId, resolveCell } from '../notebooks/cells';
+import type { CellEdit } from '../notebooks/store';
+import { defineTool, ToolError } from './tool';
+import { cellIdParam, editResultShape, indexParam, pathParam } from './schemas';
+
+export const updateCell = defineTool({
+  name: 'update_cell',
+  title: 'Update cell',
+  description:
+    'Replace the source of a cell (and optionally change its type or metadata), named by index or (preferred) cell_id. Newlines are kept as written. Outputs are kept; run the cell again to refresh them. To change a few characters, edit_cell_source is cheaper.',
+  inputSchema: {
+    path: pathParam,
+    index: indexParam,
+    cell_id: cellIdParam,
+    source: z.string().optional().describe('New source text for the cell (replaces all of it).'),
+    cell_type: z.enum(['code', 'markdown', 'raw']).optional().describe('Change the cell type (markdown/raw cells have no outputs).'),
+    metadata: z.looseObject({}).optional().describe('Replace the cell metadata with this object.'),
+  },
+  outputSchema: {
+    ...editResultShape,
+    cell_index: z.number().describe('Index of the updated cell.'),
+    cell_id: z.string().describe('Stable id of the updated cell.'),
+  },
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+  async handler(args, ctx) {
+    if (args.source === undefined && args.cell_type === undefined && args.metadata === undefined) {
+      throw new ToolError('Nothing to change: give source, cell_type and/or metadata.');
+    }
+    const res = await ctx.notebooks.edit(args.path, (nb) => {
+      const i = resolveCell(nb, args);
+      const edits: CellEdit[] = [];
+      if (args.cell_type !== undefined && args.cell_type !== nb.cells[i].cell_type) edits.push({ kind: 'cellType', index: i, cellType: args.cell_type });
+      if (args.source !== undefined) edits.push({ kind: 'source', index: i, source: args.source });
+      if (args.metadata !== undefined) edits.push({ kind: 'cellMetadata', index: i, metadata: args.metadata });
+      return { edits, result: i };
+    });
+    ctx.session.seen.set(res.relativePath, res.version);
+    const i = res.result;
+    const id = cellRefId(res.notebook.cells[i], i);
+    const message = `Cell updated successfully in notebook: ${res.relativePath} (index ${i}, id ${id})`;
+    return { structured: { success: true, message, path: res.relativePath, store: res.store, cell_index: i, cell_id: id }, summary: message };
+  },
+});

@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import { validateNotebook, type Notebook } from '../notebooks/nbformat';
+import { defineTool, ToolError } from './tool';
+import { editResultShape, pathParam } from './schemas';
+
+export const writeNotebook = defineTool({
+  name: 'write_notebook',
+  title: 'Write notebook',
+  description:
+    'Write a whole notebook (nbformat 4 JSON) to a path, e.g. after read_notebook and changes. To protect edits made by others, an existing notebook is only replaced if it has not changed since this session read it (or since expected_version); otherwise pass overwrite: true. Prefer the cell tools (add_cell, update_cell …) for small changes.',
+  inputSchema: {
+    path: pathParam,
+    content: z.union([z.looseObject({}), z.string()]).describe('The notebook: an nbformat 4 JSON object (as returned by read_notebook in `notebook`), or its JSON text.'),
+    expected_version: z.string().optional().describe('The `version` read_notebook returned; the write is refused if the notebook changed since. Defaults to the version this session last read.'),
+    overwrite: z.boolean().optional().describe('Replace the notebook even if it changed since it was read, or was never read (default false).'),
+  },
+  outputSchema: {
+    ...editResultShape,
+    created: z.boolean().describe('True when the file did not exist before.'),
+    cell_count: z.number().describe('Number of cells written.'),
+    version: z.string().describe('Version token after the write.'),
+  },
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+  async handler(args, ctx) {
+    let content: unknown = args.content;
+    if (typeof content === 'string') {
+      try {
+        content = JSON.parse(content);
+      } catch (e) {
+        throw new ToolError(`Invalid notebook format: content: not valid JSON (${(e as Error).message}). Pass the notebook object itself.`);
+      }
+    }
+    const nb = validateNotebook(content, 'content') as Notebook;
+    const info = await ctx.notebooks.resolve(args.path);
+    let expected: string | null | undefined;
+    if (!args.overwrite) {
+      const current = await ctx.notebooks.currentVersion(info.relativePath);
+      expected = args.expected_version ?? ctx.session.seen.get(info.relativePath) ?? (current === undefined ? null : undefined);
+      if (expected === undefined) {
+        throw new ToolError(
+          `${info.relativePath} already exists and this session has not read it; nothing was written. Call read_notebook first (then write), use the cell tools, or pass overwrite: true to replace it.`,
+        );
+      }
+    }
+    const res = await ctx.notebooks.write(info.relativePath, nb, expected);
+    ctx.session.seen.set(res.relativePath, res.version);
+    const message = `Notebook written successfully: ${res.relativePath}`;
+    return {
+      structured: { success: true, message, path: res.relativePath, store: res.store, created: res.created, cell_count: nb.cells.length, version: res.version },
+      summary: message,
+    };
+  },
+});

@@ -1,0 +1,40 @@
+// A minimal logger seam: the CLI writes to stderr (stdout belongs to the stdio transport), the
+// extension writes to a LogOutputChannel. Every line goes through redact() so that no token that
+// was registered as a secret can reach a log.
+
+export interface Logger {
+  debug(message: string): void;
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+const secrets = new Set<string>();
+
+/** Registers a value that must never be printed (tokens). Short values are ignored. */
+export function registerSecret(value: string | undefined): void {
+  if (value && value.length >= 4) secrets.add(value);
+}
+
+/** Replaces registered secrets, and anything that looks like a token in a URL or header, by "***". */
+export function redact(text: string): string {
+  let out = text;
+  for (const s of secrets) out = out.split(s).join('***');
+  out = out.replace(/([?&]token=)[^&\s"']+/gi, '$1***');
+  out = out.replace(/(authorization["']?\s*[:=]\s*["']?(?:token|bearer)\s+)[^\s"',}]+/gi, '$1***');
+  return out;
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+const order: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
+
+/** Writes "time level message" lines to a sink (stderr by default). */
+export function createStreamLogger(level: LogLevel = 'info', write: (line: string) => void = (l) => process.stderr.write(l + '\n')): Logger {
+  const at = (lvl: LogLevel) => (message: string) => {
+    if (order[lvl] < order[level]) return;
+    write(`${new Date().toISOString()} ${lvl.padEnd(5)} ${redact(message)}`);
+  };
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };

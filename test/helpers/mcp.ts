@@ -1,0 +1,126 @@
+// Test helpers: a real MCP server on a real HTTP port (in this process), and a real SDK client.
+import { mkdtempSync, rmSync, cpSync } from 'fs';
+import { tmpdir } from 'os';
+import * as path from 'path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { Workspace } from '../../src/notebooks/paths';
+import { FileNotebookStore } from '../../src/notebooks/fileStore';
+import { createMcpServer } from '../../src/server/mcpServer';
+import { startHttpServer, RunningHttpServer } from '../../src/server/http';
+import type { KernelBackend } from '../../src/kernels/backend';
+import { createKernelBackend } from '../../src/kernels/factory';
+import type { ToolContext } from '../../src/tools/tool';
+import { silentLogger, type Logger } from '../../src/util/log';
+import { DEFAULTS, type Settings } from '../../src/config';
+
+export const FIXTURES = path.join(__dirname, '..', 'fixtures');
+
+/** A temp workspace folder, optionally seeded with fixture notebooks. */
+export function tempWorkspace(fixtures: string[] = []): { root: string; cleanup(): void } {
+  const root = mkdtempSync(path.join(tmpdir(), 'jmcp-ws-'));
+  for (const f of fixtures) cpSync(path.join(FIXTURES, f), path.join(root, f), { recursive: true });
+  return { root, cleanup: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+export interface StartOptions {
+  root: string;
+  kernels?: KernelBackend;
+  jupyter?: Partial<Settings['jupyter']>;
+  authToken?: string;
+  timeoutMs?: number;
+  maxOutputChars?: number;
+  maxImageBytes?: number;
+  maxBodyBytes?: number;
+  log?: Logger;
+}
+
+export interface TestServer {
+  http: RunningHttpServer;
+  url: string;
+  context: Omit<ToolContext, 'session'>;
+  store: FileNotebookStore;
+  close(): Promise<void>;
+}
+
+export function testSettings(o: StartOptions): Settings {
+  return {
+    host: '127.0.0.1',
+    port: 0,
+    root: o.root,
+    stdio: false,
+    authToken: o.authToken,
+    allowedOrigins: [],
+    jupyter: { offline: true, startLocal: false, ...o.jupyter },
+    execution: { timeoutMs: o.timeoutMs ?? 60_000 },
+    limits: {
+      maxOutputChars: o.maxOutputChars ?? DEFAULTS.maxOutputChars,
+      maxImageBytes: o.maxImageBytes ?? DEFAULTS.maxImageBytes,
+      maxBodyBytes: o.maxBodyBytes ?? 8 * 1024 * 1024,
+    },
+    logLevel: 'warn',
+    check: false,
+  };
+}
+
+/** Starts the real HTTP MCP server on 127.0.0.1:<free port>. */
+export async function startServer(o: StartOptions): Promise<TestServer> {
+  const log = o.log ?? silentLogger;
+  const store = new FileNotebookStore(new Workspace(o.root));
+  const kernels = o.kernels ?? (await createKernelBackend(testSettings(o), log));
+  const context: Omit<ToolContext, 'session'> = {
+    notebooks: store,
+    kernels,
+    limits: { maxOutputChars: o.maxOutputChars ?? DEFAULTS.maxOutputChars, maxImageBytes: o.maxImageBytes ?? DEFAULTS.maxImageBytes },
+    execution: { timeoutMs: o.timeoutMs ?? 60_000 },
+    log,
+    mayRunCode: () => undefined,
+  };
+  const http = await startHttpServer({
+    host: '127.0.0.1',
+    port: 0,
+    authToken: o.authToken,
+    maxBodyBytes: o.maxBodyBytes ?? 8 * 1024 * 1024,
+    createServer: () => createMcpServer(context),
+    log,
+  });
+  return {
+    http,
+    url: http.url,
+    context,
+    store,
+    close: async () => {
+      await http.close();
+      if (!o.kernels) await kernels.dispose();
+    },
+  };
+}
+
+/** A real SDK client connected over Streamable HTTP. */
+export async function connectClient(url: string, headers: Record<string, string> = {}): Promise<Client> {
+  const client = new Client({ name: 'jupyter-mcp-tests', version: '1.0.0' });
+  const transport = new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } });
+  await client.connect(transport);
+  return client;
+}
+
+export interface CallResult {
+  isError: boolean;
+  text: string;
+  structured: any;
+  content: any[];
+}
+
+/** Calls a tool and returns its result in an easy shape (never throws on isError). */
+export async function call(client: Client, name: string, args: Record<string, unknown> = {}, opts: Parameters<Client['callTool']>[2] = {}): Promise<CallResult> {
+  const r = (await client.callTool({ name, arguments: args }, undefined, opts)) as any;
+  const text = (r.content ?? []).filter((c: any) => c.type === 'text').map((c: any) => c.text).join('\n');
+  return { isError: !!r.isError, text, structured: r.structuredContent, content: r.content ?? [] };
+}
+
+/** Calls a tool and fails the test with the tool's message if it returned an error. */
+export async function ok(client: Client, name: string, args: Record<string, unknown> = {}): Promise<any> {
+  const r = await call(client, name, args);
+  if (r.isError) throw new Error(`${name} failed: ${r.text}`);
+  return r.structured;
+}

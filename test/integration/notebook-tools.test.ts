@@ -1,0 +1,324 @@
+// The notebook tools through a real MCP client over real Streamable HTTP, on real notebooks.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync, symlinkSync, mkdirSync, existsSync, readdirSync } from 'fs';
+import { createHash } from 'crypto';
+import * as path from 'path';
+import { execFileSync } from 'child_process';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { call, connectClient, ok, startServer, tempWorkspace, type TestServer } from '../helpers/mcp';
+
+const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
+const readJson = (p: string) => JSON.parse(readFileSync(p, 'utf8'));
+/** Validates a notebook file with the real nbformat library (Debian's python3-nbformat). */
+function nbformatValidate(p: string): void {
+  execFileSync('/usr/bin/python3', ['-c', 'import nbformat,sys; nbformat.validate(nbformat.read(sys.argv[1], 4))', p]);
+}
+
+describe('notebook tools over Streamable HTTP', () => {
+  let ws: ReturnType<typeof tempWorkspace>;
+  let server: TestServer;
+  let client: Client;
+
+  before(async () => {
+    ws = tempWorkspace(['analysis.ipynb', 'legacy-v44.ipynb', 'unicode.ipynb', 'truncated.ipynb', 'nbformat3.ipynb']);
+    server = await startServer({ root: ws.root });
+    client = await connectClient(server.url);
+  });
+  after(async () => {
+    await client.close();
+    await server.close();
+    ws.cleanup();
+  });
+
+  test('every tool describes every parameter, declares annotations and an output schema', async () => {
+    const { tools } = await client.listTools();
+    const names = tools.map((t) => t.name);
+    for (const seed of ['read_notebook', 'create_notebook', 'write_notebook', 'add_cell', 'remove_cell', 'update_cell']) assert.ok(names.includes(seed), seed);
+    for (const t of tools) {
+      assert.ok(t.description && t.description.length > 20, `${t.name} description`);
+      assert.ok(t.outputSchema, `${t.name} outputSchema`);
+      assert.equal(typeof t.annotations?.readOnlyHint, 'boolean', `${t.name} readOnlyHint`);
+      assert.equal(typeof t.annotations?.destructiveHint, 'boolean', `${t.name} destructiveHint`);
+      for (const [field, schema] of Object.entries((t.inputSchema.properties ?? {}) as Record<string, any>)) {
+        assert.ok(schema.description, `${t.name}.${field} has no description`);
+      }
+    }
+  });
+
+  test('read_notebook returns the notebook (seed contract) with outputs and unknown metadata intact', async () => {
+    const r = await ok(client, 'read_notebook', { path: './analysis.ipynb' });
+    const onDisk = readJson(path.join(ws.root, 'analysis.ipynb'));
+    assert.deepEqual(r.notebook, onDisk);
+    assert.equal(r.notebook.cells.length, 10);
+    assert.equal(r.store, 'file');
+    assert.deepEqual(r.notebook.metadata.custom_tool, { keep: ['me', 1, true] });
+  });
+
+  test('read_notebook outline is compact: ids, types, first lines, output kinds, no base64', async () => {
+    const r = await call(client, 'read_notebook', { path: 'analysis.ipynb', format: 'outline' });
+    assert.equal(r.isError, false);
+    const plot = r.structured.outline[4];
+    assert.equal(plot.cell_type, 'code');
+    assert.match(plot.first_line, /fig, ax = plt\.subplots/);
+    assert.ok(plot.outputs.some((o: any) => o.kinds.includes('image/png') && o.size > 1000));
+    assert.ok(!r.text.includes('iVBOR'), 'no image data in the outline text');
+    assert.ok(r.text.length < 3000, `outline text is ${r.text.length} chars`);
+    assert.match(r.text, /\[6\] id=\w+ code .*def ratio/);
+  });
+
+  test('read_notebook pages with start_index/limit and can leave outputs out', async () => {
+    const r = await ok(client, 'read_notebook', { path: 'analysis.ipynb', start_index: 2, limit: 3, include_outputs: false });
+    assert.equal(r.cell_count, 10);
+    assert.equal(r.returned, 3);
+    assert.equal(r.notebook.cells.length, 3);
+    assert.ok(r.notebook.cells.every((c: any) => c.cell_type !== 'code' || c.outputs.length === 0));
+    const past = await call(client, 'read_notebook', { path: 'analysis.ipynb', start_index: 50 });
+    assert.equal(past.isError, true);
+    assert.match(past.text, /the notebook has 10 cells/);
+  });
+
+  test('create_notebook + add_cell: multi-line sources keep their newlines and the file validates', async () => {
+    const created = await ok(client, 'create_notebook', { path: './nouveau-notebook.ipynb', kernel: 'python3' });
+    assert.equal(created.success, true);
+    assert.equal(created.notebook.cells.length, 0);
+    const a = await ok(client, 'add_cell', { path: './nouveau-notebook.ipynb', cell_type: 'code', source: 'import math\n\nfor i in range(3):\n    print(math.sqrt(i))', metadata: { tags: ['example'] } });
+    assert.equal(a.cell_index, 0);
+    const b = await ok(client, 'add_cell', { path: './nouveau-notebook.ipynb', cell_type: 'markdown', source: '# Titre\n\nCeci est un paragraphe.' });
+    assert.equal(b.cell_index, 1);
+    const c = await ok(client, 'add_cell', { path: 'nouveau-notebook.ipynb', cell_type: 'raw', source: 'first', index: 0 });
+    assert.equal(c.cell_index, 0);
+    const d = await ok(client, 'add_cell', { path: 'nouveau-notebook.ipynb', cell_type: 'code', source: 'x = 1', after_cell_id: a.cell_id });
+    assert.equal(d.cell_index, 2);
+    const file = path.join(ws.root, 'nouveau-notebook.ipynb');
+    const nb = readJson(file);
+    assert.deepEqual(nb.cells.map((x: any) => x.cell_type), ['raw', 'code', 'code', 'markdown']);
+    assert.deepEqual(nb.cells[1].source, ['import math\n', '\n', 'for i in range(3):\n', '    print(math.sqrt(i))']);
+    assert.deepEqual(nb.cells[1].metadata, { tags: ['example'] });
+    assert.equal(nb.cells[1].id, a.cell_id);
+    assert.equal(nb.metadata.kernelspec.name, 'python3');
+    assert.ok(readFileSync(file, 'utf8').endsWith('}\n'));
+    nbformatValidate(file);
+  });
+
+  test('update_cell, edit_cell_source, move_cell and remove_cell address cells by stable id', async () => {
+    await ok(client, 'create_notebook', { path: 'edit.ipynb' });
+    const ids: string[] = [];
+    for (const s of ['a = 1', 'b = 2', 'c = 3']) ids.push((await ok(client, 'add_cell', { path: 'edit.ipynb', cell_type: 'code', source: s })).cell_id);
+    const u = await ok(client, 'update_cell', { path: 'edit.ipynb', cell_id: ids[1], source: 'b = 20\nprint(b)' });
+    assert.equal(u.cell_index, 1);
+    assert.match(u.message, /Cell updated successfully in notebook: edit\.ipynb/);
+    const e = await ok(client, 'edit_cell_source', { path: 'edit.ipynb', cell_id: ids[1], old_string: 'b = 20', new_string: 'b = 200' });
+    assert.equal(e.replacements, 1);
+    const m = await ok(client, 'move_cell', { path: 'edit.ipynb', cell_id: ids[2], to_index: 0 });
+    assert.deepEqual([m.from_index, m.to_index], [2, 0]);
+    // After the move, index 2 is ids[1]; the id still finds it.
+    const r = await ok(client, 'remove_cell', { path: 'edit.ipynb', cell_id: ids[0] });
+    assert.equal(r.removed_index, 1);
+    assert.match(r.message, /Cell removed successfully from notebook: edit\.ipynb/);
+    const nb = readJson(path.join(ws.root, 'edit.ipynb'));
+    assert.deepEqual(nb.cells.map((c: any) => c.id), [ids[2], ids[1]]);
+    assert.deepEqual(nb.cells[1].source, ['b = 200\n', 'print(b)']);
+    const t = await ok(client, 'update_cell', { path: 'edit.ipynb', index: 1, cell_type: 'markdown' });
+    assert.equal(t.cell_id, ids[1]);
+    assert.equal(readJson(path.join(ws.root, 'edit.ipynb')).cells[1].outputs, undefined);
+  });
+
+  test('edit_cell_source refuses ambiguous or missing text and changes nothing', async () => {
+    await ok(client, 'create_notebook', { path: 'amb.ipynb' });
+    await ok(client, 'add_cell', { path: 'amb.ipynb', cell_type: 'code', source: 'x = 1\nx = 1' });
+    const file = path.join(ws.root, 'amb.ipynb');
+    const before = sha(file);
+    const twice = await call(client, 'edit_cell_source', { path: 'amb.ipynb', index: 0, old_string: 'x = 1', new_string: 'y' });
+    assert.equal(twice.isError, true);
+    assert.match(twice.text, /occurs 2 times.*replace_all/);
+    const none = await call(client, 'edit_cell_source', { path: 'amb.ipynb', index: 0, old_string: 'zzz', new_string: 'y' });
+    assert.match(none.text, /not found in cell 0/);
+    assert.equal(sha(file), before);
+    const all = await ok(client, 'edit_cell_source', { path: 'amb.ipynb', index: 0, old_string: 'x = 1', new_string: 'y = 2', replace_all: true });
+    assert.equal(all.replacements, 2);
+  });
+
+  test('clear_outputs empties one cell or all code cells', async () => {
+    const one = await ok(client, 'clear_outputs', { path: 'analysis.ipynb', index: 2 });
+    assert.equal(one.cleared, 1);
+    let nb = readJson(path.join(ws.root, 'analysis.ipynb'));
+    assert.deepEqual(nb.cells[2].outputs, []);
+    assert.equal(nb.cells[2].execution_count, null);
+    assert.ok(nb.cells[4].outputs.length > 0);
+    const all = await ok(client, 'clear_outputs', { path: 'analysis.ipynb' });
+    assert.ok(all.cleared >= 4);
+    nb = readJson(path.join(ws.root, 'analysis.ipynb'));
+    assert.ok(nb.cells.every((c: any) => c.cell_type !== 'code' || c.outputs.length === 0));
+    assert.deepEqual(nb.metadata.custom_tool, { keep: ['me', 1, true] });
+  });
+
+  test('write_notebook: the seed flow (read, change metadata, write elsewhere) works', async () => {
+    const r = await ok(client, 'read_notebook', { path: 'unicode.ipynb' });
+    r.notebook.metadata.title = 'Nouveau titre';
+    const w = await ok(client, 'write_notebook', { path: './mon-notebook-modifié.ipynb', content: r.notebook });
+    assert.equal(w.success, true);
+    assert.equal(w.message, 'Notebook written successfully: mon-notebook-modifié.ipynb');
+    assert.equal(w.created, true);
+    const nb = readJson(path.join(ws.root, 'mon-notebook-modifié.ipynb'));
+    assert.equal(nb.metadata.title, 'Nouveau titre');
+    assert.equal(nb.cells[0].source[0], '# Données 📊 — 数据\n');
+  });
+
+  test('write_notebook never silently overwrites: unread file, stale read, then explicit overwrite', async () => {
+    const file = path.join(ws.root, 'legacy-v44.ipynb');
+    const before = sha(file);
+    const content = readJson(file);
+    content.metadata.title = 'x';
+    const fresh = await connectClient(server.url); // a session that never read it
+    const unread = await call(fresh, 'write_notebook', { path: 'legacy-v44.ipynb', content });
+    assert.equal(unread.isError, true);
+    assert.match(unread.text, /has not read it; nothing was written/);
+    const read = await ok(fresh, 'read_notebook', { path: 'legacy-v44.ipynb' });
+    // Someone else changes the file after our read.
+    await ok(client, 'add_cell', { path: 'legacy-v44.ipynb', cell_type: 'code', source: 'print("other agent")' });
+    const afterOther = sha(file);
+    assert.notEqual(afterOther, before);
+    const stale = await call(fresh, 'write_notebook', { path: 'legacy-v44.ipynb', content: read.notebook });
+    assert.equal(stale.isError, true);
+    assert.match(stale.text, /changed on disk since it was read; nothing was written/);
+    assert.equal(sha(file), afterOther);
+    const forced = await ok(fresh, 'write_notebook', { path: 'legacy-v44.ipynb', content: read.notebook, overwrite: true });
+    assert.equal(forced.success, true);
+    await fresh.close();
+  });
+
+  test('a file changed on disk by another program is re-read, not overwritten', async () => {
+    await ok(client, 'create_notebook', { path: 'ext.ipynb' });
+    await ok(client, 'add_cell', { path: 'ext.ipynb', cell_type: 'code', source: 'first' });
+    const file = path.join(ws.root, 'ext.ipynb');
+    const nb = readJson(file);
+    nb.cells.push({ cell_type: 'markdown', id: 'external1', metadata: {}, source: ['added by an editor'] });
+    writeFileSync(file, JSON.stringify(nb, null, 1) + '\n');
+    await ok(client, 'add_cell', { path: 'ext.ipynb', cell_type: 'code', source: 'second' });
+    const after = readJson(file);
+    assert.deepEqual(after.cells.map((c: any) => c.source.join('')), ['first', 'added by an editor', 'second']);
+  });
+
+  test('concurrent sessions adding cells to one notebook lose no update', async () => {
+    await ok(client, 'create_notebook', { path: 'busy.ipynb' });
+    const clients = await Promise.all([0, 1, 2, 3].map(() => connectClient(server.url)));
+    await Promise.all(clients.map((c, k) => Promise.all(Array.from({ length: 15 }, (_, i) => ok(c, 'add_cell', { path: 'busy.ipynb', cell_type: 'code', source: `s${k}_${i}` })))));
+    await Promise.all(clients.map((c) => c.close()));
+    const nb = readJson(path.join(ws.root, 'busy.ipynb'));
+    assert.equal(nb.cells.length, 60);
+    assert.equal(new Set(nb.cells.map((c: any) => c.source.join(''))).size, 60);
+    assert.equal(new Set(nb.cells.map((c: any) => c.id)).size, 60);
+  });
+
+  test('editing an nbformat 4.4 notebook gives its cells ids and keeps outputs', async () => {
+    const fresh = tempWorkspace(['legacy-v44.ipynb']);
+    const s = await startServer({ root: fresh.root });
+    const c = await connectClient(s.url);
+    try {
+      const outline = await ok(c, 'read_notebook', { path: 'legacy-v44.ipynb', format: 'outline' });
+      assert.equal(outline.outline[1].id, 'index:1');
+      await ok(c, 'update_cell', { path: 'legacy-v44.ipynb', cell_id: 'index:1', source: 'x = 22\nx * 2' });
+      const nb = readJson(path.join(fresh.root, 'legacy-v44.ipynb'));
+      assert.equal(nb.nbformat_minor, 5);
+      assert.ok(nb.cells.every((x: any) => typeof x.id === 'string'));
+      assert.equal(nb.cells[1].outputs[0].data['text/plain'][0], '42');
+      nbformatValidate(path.join(fresh.root, 'legacy-v44.ipynb'));
+    } finally {
+      await c.close();
+      await s.close();
+      fresh.cleanup();
+    }
+  });
+
+  test('list_notebooks finds notebooks under the root, skipping checkpoints', async () => {
+    mkdirSync(path.join(ws.root, 'sub', '.ipynb_checkpoints'), { recursive: true });
+    writeFileSync(path.join(ws.root, 'sub', '.ipynb_checkpoints', 'x-checkpoint.ipynb'), '{}');
+    await ok(client, 'create_notebook', { path: 'sub/deep/n.ipynb' });
+    const r = await ok(client, 'list_notebooks', {});
+    const paths = r.notebooks.map((n: any) => n.path);
+    assert.ok(paths.includes('sub/deep/n.ipynb'));
+    assert.ok(paths.includes('analysis.ipynb'));
+    assert.ok(!paths.some((p: string) => p.includes('checkpoint')));
+    const sub = await ok(client, 'list_notebooks', { folder: 'sub' });
+    assert.deepEqual(sub.notebooks.map((n: any) => n.path), ['sub/deep/n.ipynb']);
+  });
+
+  describe('bad input gets a clear error and changes nothing', () => {
+    test('missing file names the resolved path', async () => {
+      const r = await call(client, 'read_notebook', { path: 'nope/missing.ipynb' });
+      assert.equal(r.isError, true);
+      assert.ok(r.text.startsWith(`File not found: ${path.join(ws.root, 'nope/missing.ipynb')}`), r.text);
+    });
+
+    test('paths leaving the root are refused: .., absolute, symlink', async () => {
+      const outside = tempWorkspace(['unicode.ipynb']);
+      try {
+        symlinkSync(outside.root, path.join(ws.root, 'link-out'));
+        for (const p of ['../escape.ipynb', path.join(outside.root, 'unicode.ipynb'), 'link-out/unicode.ipynb', 'link-out/new.ipynb', 'sub/../../x.ipynb']) {
+          const r = await call(client, 'create_notebook', { path: p });
+          assert.equal(r.isError, true, p);
+          assert.match(r.text, /outside the workspace root/, p);
+          const rd = await call(client, 'read_notebook', { path: p });
+          assert.match(rd.text, /outside the workspace root|File not found/, p);
+        }
+        assert.deepEqual(readdirSync(outside.root), ['unicode.ipynb']);
+        assert.equal(existsSync(path.join(path.dirname(ws.root), 'escape.ipynb')), false);
+      } finally {
+        outside.cleanup();
+      }
+    });
+
+    test('a corrupt or old-format notebook is reported and left untouched', async () => {
+      for (const [name, pattern] of [
+        ['truncated.ipynb', /^Invalid notebook format: truncated\.ipynb: not valid JSON/],
+        ['nbformat3.ipynb', /^Invalid notebook format: nbformat3\.ipynb: nbformat 3 is not supported/],
+      ] as const) {
+        const file = path.join(ws.root, name);
+        const before = sha(file);
+        const r = await call(client, 'add_cell', { path: name, cell_type: 'code', source: 'x' });
+        assert.equal(r.isError, true);
+        assert.match(r.text, pattern);
+        assert.equal(sha(file), before, `${name} unchanged`);
+      }
+    });
+
+    test('index out of range says the valid range; unknown id says how to find ids', async () => {
+      const file = path.join(ws.root, 'analysis.ipynb');
+      const before = sha(file);
+      const r = await call(client, 'update_cell', { path: 'analysis.ipynb', index: 10, source: 'x' });
+      assert.match(r.text, /Index 10 is out of range: the notebook has 10 cells, valid cell indexes are 0 to 9/);
+      const u = await call(client, 'remove_cell', { path: 'analysis.ipynb', cell_id: 'nope' });
+      assert.match(u.text, /Cell id "nope" not found.*read_notebook/);
+      const both = await call(client, 'remove_cell', { path: 'analysis.ipynb' });
+      assert.match(both.text, /give "index" \(0-based\) or "cell_id"/);
+      assert.equal(sha(file), before);
+    });
+
+    test('a wrong cell type or missing parameter is rejected by the schema', async () => {
+      const r = await call(client, 'add_cell', { path: 'analysis.ipynb', cell_type: 'python', source: 'x' });
+      assert.equal(r.isError, true);
+      assert.match(r.text, /cell_type/);
+      const m = await call(client, 'add_cell', { path: 'analysis.ipynb', cell_type: 'code' });
+      assert.equal(m.isError, true);
+      assert.match(m.text, /source/);
+    });
+
+    test('only .ipynb files are notebooks; create_notebook will not replace an existing one', async () => {
+      writeFileSync(path.join(ws.root, 'script.py'), 'print(1)\n');
+      const r = await call(client, 'write_notebook', { path: 'script.py', content: { nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [] }, overwrite: true });
+      assert.match(r.text, /not a notebook path/);
+      assert.equal(readFileSync(path.join(ws.root, 'script.py'), 'utf8'), 'print(1)\n');
+      const before = sha(path.join(ws.root, 'analysis.ipynb'));
+      const c = await call(client, 'create_notebook', { path: 'analysis.ipynb' });
+      assert.match(c.text, /already exists; nothing was changed/);
+      assert.equal(sha(path.join(ws.root, 'analysis.ipynb')), before);
+    });
+
+    test('write_notebook validates the content before touching the file', async () => {
+      const r = await call(client, 'write_notebook', { path: 'bad.ipynb', content: { nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [{ cell_type: 'widget', source: '' }] } });
+      assert.match(r.text, /Invalid notebook format: content cell 0: unknown cell_type "widget"/);
+      assert.equal(existsSync(path.join(ws.root, 'bad.ipynb')), false);
+    });
+  });
+});
