@@ -1,0 +1,46 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mergeRooConfig, rooEntry, clientSnippets, ConfigMergeError } from '../../src/util/clientConfig';
+
+const endpoint = { url: 'http://127.0.0.1:3000/mcp', token: 'tok-123456' };
+
+test('Roo entry is streamable-http with the auth header and a timeout longer than executions', () => {
+  const e = rooEntry(endpoint, 300);
+  assert.deepEqual(e, { type: 'streamable-http', url: endpoint.url, timeout: 360, headers: { Authorization: 'Bearer tok-123456' } });
+  assert.equal(rooEntry(endpoint, 86_400).timeout, 3600);
+});
+
+test('merging into .roo/mcp.json keeps other servers, other keys and the user\'s choices on ours', () => {
+  const existing = JSON.stringify({
+    mcpServers: {
+      github: { command: 'gh-mcp', args: [] },
+      jupyter: { type: 'sse', url: 'http://old', alwaysAllow: ['read_notebook'], disabledTools: ['execute_cell'] },
+    },
+    other: true,
+  });
+  const merged = JSON.parse(mergeRooConfig(existing, rooEntry(endpoint, 300)));
+  assert.deepEqual(merged.mcpServers.github, { command: 'gh-mcp', args: [] });
+  assert.equal(merged.other, true);
+  assert.equal(merged.mcpServers.jupyter.type, 'streamable-http');
+  assert.equal(merged.mcpServers.jupyter.url, endpoint.url);
+  assert.deepEqual(merged.mcpServers.jupyter.alwaysAllow, ['read_notebook']);
+  assert.deepEqual(merged.mcpServers.jupyter.disabledTools, ['execute_cell']);
+});
+
+test('a missing or empty file becomes a new config; a broken one is refused, not overwritten', () => {
+  assert.ok(JSON.parse(mergeRooConfig(undefined, rooEntry(endpoint, 60))).mcpServers.jupyter);
+  assert.ok(JSON.parse(mergeRooConfig('  ', rooEntry(endpoint, 60))).mcpServers.jupyter);
+  assert.throws(() => mergeRooConfig('{"mcpServers": {', rooEntry(endpoint, 60)), ConfigMergeError);
+  assert.throws(() => mergeRooConfig('[]', rooEntry(endpoint, 60)), /does not hold a JSON object/);
+  assert.throws(() => mergeRooConfig('{"mcpServers": []}', rooEntry(endpoint, 60)), /"mcpServers" is not an object/);
+});
+
+test('client snippets all point at the URL and carry the token header', () => {
+  const s = clientSnippets(endpoint, 300);
+  assert.ok(s.length >= 4);
+  for (const x of s.slice(0, 4)) {
+    assert.ok(x.text.includes(endpoint.url), x.label);
+    assert.ok(x.text.includes('Bearer tok-123456'), x.label);
+  }
+  assert.ok(!clientSnippets({ url: endpoint.url }, 300)[0].text.includes('Authorization'));
+});
