@@ -3,12 +3,11 @@ import { resolveSettings, HELP, UsageError } from './config';
 import { createCore } from './core';
 import { createMcpServer, SERVER_VERSION } from './server/mcpServer';
 import { startHttpServer, HttpStartError } from './server/http';
-import { routeConsoleToStderr, serveStdio } from './server/stdio';
-import { createStreamLogger, registerSecret } from './util/log';
+import { serveStdio } from './server/stdio';
+import { createStreamLogger, registerSecret, routeConsoleToStderr } from './util/log';
 
 async function main(argv: string[]): Promise<number> {
-  // Library chatter (e.g. @jupyterlab/services) must never reach stdout: in --stdio mode stdout
-  // is the protocol stream, and in HTTP mode it keeps the console readable.
+  // Nothing may reach stdout before the logger exists: in --stdio mode stdout is the protocol.
   routeConsoleToStderr();
   let settings;
   try {
@@ -31,6 +30,9 @@ async function main(argv: string[]): Promise<number> {
   registerSecret(settings.authToken);
   registerSecret(settings.jupyter.token);
   const log = createStreamLogger(settings.logLevel);
+  // Library chatter (e.g. @jupyterlab/services' websocket debug lines) goes through the logger,
+  // redacted, and shows at --log-level debug.
+  routeConsoleToStderr(log);
 
   if (settings.check) {
     const { runConnectionCheck } = await import('./kernels/check');

@@ -1,28 +1,21 @@
-// Picks the kernel backend from the settings: offline, a configured Jupyter server, a local
-// Jupyter server started for us, or a backend that explains how to connect one.
+// Picks the kernel backend from the settings: offline, a configured Jupyter server, a private
+// local Jupyter server started on first use, or a backend that explains how to connect one.
 import type { Settings } from '../config';
 import type { Logger } from '../util/log';
-import { KernelBackend, KernelError } from './backend';
+import type { KernelBackend } from './backend';
+import { JupyterServerBackend } from './jupyter';
+import { LocalJupyterBackend } from './localBackend';
+import { NotConfiguredBackend, OfflineBackend } from './offline';
 
 export async function createKernelBackend(settings: Settings, log: Logger): Promise<KernelBackend> {
-  void settings;
-  void log;
-  return new UnavailableBackend(new KernelError('Kernel tools are not available yet.', 'not-configured'));
-}
-
-class UnavailableBackend implements KernelBackend {
-  readonly name = 'unavailable';
-  constructor(private readonly error: KernelError) {}
-  private fail(): never {
-    throw this.error;
+  if (settings.jupyter.offline) return new OfflineBackend();
+  if (settings.jupyter.url) {
+    log.info(`kernels: Jupyter server at ${new URL(settings.jupyter.url).origin}`);
+    return new JupyterServerBackend({ url: settings.jupyter.url, token: settings.jupyter.token, log });
   }
-  listKernels = async () => this.fail();
-  startKernel = async () => this.fail();
-  stopKernel = async () => this.fail();
-  interruptKernel = async () => this.fail();
-  restartKernel = async () => this.fail();
-  execute = async () => this.fail();
-  kernelForNotebook = async () => this.fail();
-  hasKernel = async () => false;
-  dispose = async () => undefined;
+  if (settings.jupyter.startLocal) {
+    log.info('kernels: a local Jupyter server will be started on first use (python3 -m jupyter_server)');
+    return new LocalJupyterBackend({ rootDir: settings.root, log });
+  }
+  return new NotConfiguredBackend('--no-local-jupyter was given and there is no --url');
 }

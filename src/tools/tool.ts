@@ -3,7 +3,7 @@
 // vscode or the file system directly.
 import type { z, ZodRawShape } from 'zod';
 import type { NotebookStore } from '../notebooks/store';
-import type { KernelBackend } from '../kernels/backend';
+import type { ExecuteOptions, ExecuteResult, KernelBackend } from '../kernels/backend';
 import type { Logger } from '../util/log';
 
 export interface OutputLimits {
@@ -24,8 +24,22 @@ export interface SessionState {
   seen: Map<string, string>;
 }
 
+/**
+ * Runs cells of a notebook open in the editor through the editor's own kernel (VS Code's
+ * notebook.cell.execute), so the person watches the outputs appear and the outputs land in the
+ * document by the editor's own means. Only the extension provides one.
+ */
+export interface CellRunner {
+  /** True when the notebook is open in the editor with a kernel able to run it without asking the user. */
+  serves(relativePath: string): Promise<boolean>;
+  /** Runs one cell (by index) and waits for it to finish; outputs in nbformat form. */
+  runCell(relativePath: string, index: number, opts: ExecuteOptions): Promise<ExecuteResult & { kernel_id: string }>;
+}
+
 export interface ToolContext {
   notebooks: NotebookStore;
+  /** Present in the extension: executes cells of open notebooks in the editor. */
+  cellRunner?: CellRunner;
   session: SessionState;
   kernels: KernelBackend;
   limits: OutputLimits;

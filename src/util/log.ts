@@ -38,3 +38,29 @@ export function createStreamLogger(level: LogLevel = 'info', write: (line: strin
 }
 
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/**
+ * Sends console output to the logger (or stderr), redacted. Libraries such as @jupyterlab/services
+ * print to the console; stdout must stay clean for the stdio transport.
+ */
+export function routeConsoleToStderr(log?: Logger): void {
+  const write = (level: keyof Logger) => (...args: unknown[]) => {
+    const line = redact(args.map((a) => (typeof a === 'string' ? a : a instanceof Error ? a.message : safeJson(a))).join(' '));
+    if (log) log[level](line);
+    else process.stderr.write(line + '\n');
+  };
+  console.log = write('info');
+  console.info = write('info');
+  console.debug = write('debug');
+  console.warn = write('warn');
+  console.error = write('error');
+}
+
+function safeJson(v: unknown): string {
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}
+

@@ -1,0 +1,744 @@
+// KernelBackend on a real Jupyter server (remote, or the local one localServer.ts starts), through
+// @jupyterlab/services 7. Only the REST helpers and one KernelConnection per kernel are used: the
+// managers (KernelManager, SessionManager...) poll on timers and would keep the process alive.
+// @jupyterlab/services is require()d lazily so that activating the extension stays cheap.
+import { basename } from 'path';
+import type * as JS from '@jupyterlab/services';
+import type { KernelMessage } from '@jupyterlab/services';
+import type { Output } from '../notebooks/nbformat';
+import { redact, registerSecret, silentLogger, type Logger } from '../util/log';
+import {
+  KernelError,
+  type ActiveKernelInfo,
+  type ExecuteOptions,
+  type ExecuteResult,
+  type KernelBackend,
+  type KernelSpecInfo,
+} from './backend';
+import { OutputCollector } from './outputs';
+
+type Services = typeof JS;
+type Connection = JS.Kernel.IKernelConnection;
+
+let servicesModule: Services | undefined;
+/** Loads @jupyterlab/services on first use (it is large; most sessions never run code). */
+function services(): Services {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  servicesModule ??= require('@jupyterlab/services') as Services;
+  return servicesModule;
+}
+
+let safeConnection: Services['KernelConnection'] | undefined;
+/**
+ * KernelConnection whose reconnect() never rejects. After a server-side auto-restart the library
+ * calls `await this.reconnect()` in a detached promise; if the connection is disposed or gives up
+ * meanwhile, that rejection is unhandled and would crash Node. Callers here watch
+ * connectionStatus themselves, so the rejection carries nothing they need.
+ */
+function safeConnectionClass(): Services['KernelConnection'] {
+  if (!safeConnection) {
+    const { KernelConnection } = services();
+    safeConnection = class SafeKernelConnection extends KernelConnection {
+      override reconnect(): Promise<void> {
+        try {
+          return super.reconnect().catch(() => undefined);
+        } catch {
+          return Promise.resolve();
+        }
+      }
+    };
+  }
+  return safeConnection;
+}
+
+type PatientApiClient = JS.KernelAPI.KernelAPIClient & { owner?: { isDisposed: boolean } };
+let patientApi: (new (o: { serverSettings: JS.ServerConnection.ISettings }) => PatientApiClient) | undefined;
+/**
+ * Kernel REST client for one KernelConnection whose getModel() retries on network errors with
+ * unref'd timers. When a reconnect attempt fails, the library asks getModel() and, on a network
+ * error, retries on its own 10-30 s timer, which cannot be cancelled and keeps Node from exiting
+ * long after the connection was disposed. Here the retry stops once the connection is disposed.
+ */
+function patientApiClass(): NonNullable<typeof patientApi> {
+  if (!patientApi) {
+    const { KernelAPI, ServerConnection } = services();
+    patientApi = class PatientKernelAPIClient extends KernelAPI.KernelAPIClient {
+      owner?: { isDisposed: boolean };
+      override async getModel(id: string): Promise<JS.Kernel.IModel | undefined> {
+        for (;;) {
+          try {
+            return await super.getModel(id);
+          } catch (e) {
+            if (!(e instanceof ServerConnection.NetworkError)) throw e;
+            if (this.owner?.isDisposed) return undefined;
+            await new Promise<void>((r) => setTimeout(r, 3000).unref());
+            if (this.owner?.isDisposed) return undefined;
+          }
+        }
+      }
+    };
+  }
+  return patientApi;
+}
+
+export interface JupyterBackendOptions {
+  /** Base URL of the Jupyter server, e.g. http://127.0.0.1:8888/ (a base path is kept). */
+  url: string;
+  token?: string;
+  log?: Logger;
+  /**
+   * Answer every websocket message with an unsolicited pong frame (RFC 6455 allows one-way pongs).
+   * jupyter_server 1.x never sets TCP_NODELAY on kernel websockets, so its small replies wait in
+   * Nagle's buffer for our delayed ACK (~40 ms per round trip); the pong carries that ACK at once.
+   * Default true.
+   */
+  pongAfterMessage?: boolean;
+  /** Upper bound on waiting for a kernel websocket to open before refusing work. Default 15 s. */
+  connectTimeoutMs?: number;
+}
+
+/** Shows a URL without credentials or query string (the token may be in either). */
+export function displayUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    u.search = '';
+    u.hash = '';
+    return u.toString();
+  } catch {
+    return redact(url);
+  }
+}
+
+const START_HINT =
+  'Start one with `python3 -m jupyter_server --ServerApp.token=TOKEN` (or `jupyter lab`), or pass --url URL --token TOKEN';
+
+/** Names why a fetch failed (undici hides ECONNREFUSED & co. in `cause`). */
+export function describeFetchError(e: unknown): string {
+  let err = e as { name?: string; message?: string; code?: string; cause?: unknown } | undefined;
+  let deepest = (e as Error)?.message ?? String(e);
+  for (let i = 0; i < 5 && err; i++) {
+    if (err.code && typeof err.code === 'string') return err.code;
+    if (err.name === 'TimeoutError' || err.name === 'AbortError') return 'no answer within 5 s (timed out)';
+    if (err.message) deepest = err.message;
+    err = err.cause as typeof err;
+  }
+  // e.g. undici's "bad port" (ports browsers refuse) carries no code, only a message.
+  return redact(deepest);
+}
+
+/**
+ * The 'ws' WebSocket class given to @jupyterlab/services: sends the token as an Authorization header
+ * (not in the URL, where proxies and error messages would show it) and optionally pongs after every
+ * message (see JupyterBackendOptions.pongAfterMessage).
+ */
+export function makeWebSocketClass(token: string | undefined, pongAfterMessage: boolean): typeof WebSocket {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const WS = require('ws') as typeof import('ws');
+  class JupyterWebSocket extends WS.WebSocket {
+    constructor(url: string, protocols?: string | string[]) {
+      super(url, protocols, { headers: token ? { Authorization: `token ${token}` } : {} });
+      if (pongAfterMessage) {
+        this.on('message', () => {
+          if (this.readyState !== WS.WebSocket.OPEN) return;
+          try {
+            this.pong();
+          } catch {
+            // The socket closed between the check and the send: nothing to acknowledge any more.
+          }
+        });
+      }
+    }
+  }
+  return JupyterWebSocket as unknown as typeof WebSocket;
+}
+
+/**
+ * Sends console output of @jupyterlab/services (console.debug/log/info/warn/error) to stderr, or to
+ * a logger: with the stdio transport, stdout carries JSON-RPC and any stray line breaks the client.
+ */
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** True if `p` settles (either way) within `ms`; the timer never outlives the race. */
+async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p.then(() => true, () => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Waits for `previous` unless the time-out or the abort signal comes first. */
+function waitTurn(previous: Promise<void>, ms: number, signal?: AbortSignal): Promise<'ready' | 'timeout' | 'abort'> {
+  return new Promise((resolve) => {
+    const done = (v: 'ready' | 'timeout' | 'abort') => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      resolve(v);
+    };
+    const onAbort = () => done('abort');
+    const timer = setTimeout(() => done('timeout'), ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    void previous.then(() => done('ready'));
+  });
+}
+
+/** Resolves with `p`, or rejects with `onTimeout()` after `ms` (the timer never outlives the race). */
+async function withTimeout<T>(p: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(onTimeout()), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+type Outcome =
+  | { kind: 'done'; reply: KernelMessage.IExecuteReplyMsg }
+  | { kind: 'failed'; error: unknown }
+  | { kind: 'timeout' }
+  | { kind: 'abort' }
+  | { kind: 'died'; status: string }
+  | { kind: 'lost'; reason: string };
+
+const BACKEND = 'jupyter';
+
+export class JupyterServerBackend implements KernelBackend {
+  readonly name = BACKEND;
+  /** The server URL as shown in messages (never with the token). */
+  readonly url: string;
+  private readonly baseUrl: string;
+  private readonly token: string;
+  private readonly log: Logger;
+  private readonly pong: boolean;
+  private readonly connectTimeoutMs: number;
+  private settingsCache: JS.ServerConnection.ISettings | undefined;
+  /** One websocket per kernel, opened on first execute and reused. */
+  private readonly connections = new Map<string, Connection>();
+  /** Kernels this client is restarting: their 'restarting' status is expected, not a crash. */
+  private readonly restarting = new Set<string>();
+  /** Per kernel: settles when the last execution this backend queued on it is over. */
+  private readonly queues = new Map<string, Promise<void>>();
+  /** Serializes kernelForNotebook per notebook so two calls never start two sessions. */
+  private readonly notebookLocks = new Map<string, Promise<unknown>>();
+  private disposed = false;
+
+  constructor(opts: JupyterBackendOptions) {
+    this.baseUrl = opts.url.endsWith('/') ? opts.url : opts.url + '/';
+    this.url = displayUrl(this.baseUrl);
+    this.token = opts.token ?? '';
+    registerSecret(this.token);
+    this.log = opts.log ?? silentLogger;
+    this.pong = opts.pongAfterMessage ?? true;
+    this.connectTimeoutMs = opts.connectTimeoutMs ?? 15_000;
+  }
+
+  private get settings(): JS.ServerConnection.ISettings {
+    if (!this.settingsCache) {
+      const { ServerConnection } = services();
+      const u = new URL(this.baseUrl);
+      this.settingsCache = ServerConnection.makeSettings({
+        baseUrl: this.baseUrl,
+        wsUrl: (u.protocol === 'https:' ? 'wss:' : 'ws:') + this.baseUrl.slice(u.protocol.length),
+        token: this.token,
+        // The websocket class sends the token as a header; keep it out of URLs.
+        appendToken: false,
+        WebSocket: makeWebSocketClass(this.token, this.pong),
+        fetch: globalThis.fetch,
+        Request: globalThis.Request,
+        Headers: globalThis.Headers,
+      });
+    }
+    return this.settingsCache;
+  }
+
+  // ---- error translation ----------------------------------------------------------------------
+
+  /** Answers why the server cannot be used, or undefined when /api/status answers with our token. */
+  async probe(retry = true): Promise<KernelError | undefined> {
+    try {
+      const res = await fetch(this.baseUrl + 'api/status', {
+        headers: this.token ? { Authorization: `token ${this.token}` } : {},
+        signal: AbortSignal.timeout(5000),
+      });
+      if (res.status === 401 || res.status === 403) return this.authError(res.status);
+      if (!res.ok) return new KernelError(`Jupyter server at ${this.url} answered ${res.status} ${res.statusText} to GET /api/status: is this the right URL (base path)?`, 'connection');
+      return undefined;
+    } catch (e) {
+      const why = describeFetchError(e);
+      // A pooled keep-alive socket to a server that just died fails with "other side closed":
+      // ask once more on a fresh connection to learn whether anything still listens.
+      if (retry && /^(UND_ERR_SOCKET|ECONNRESET|EPIPE)$/.test(why)) {
+        await sleep(200);
+        return this.probe(false);
+      }
+      return this.unreachable(why);
+    }
+  }
+
+  private unreachable(reason: string): KernelError {
+    return new KernelError(`Cannot connect to Jupyter server at ${this.url}: ${reason}. ${START_HINT}.`, 'connection');
+  }
+
+  private authError(status: number): KernelError {
+    return new KernelError(
+      `Jupyter server at ${this.url} refused the token (${status} ${status === 401 ? 'Unauthorized' : 'Forbidden'}): ` +
+        'check --token (or "token" in the config file / JUPYTER_TOKEN) matches the token the server was started with.',
+      'auth',
+    );
+  }
+
+  private notFound(kernelId: string): KernelError {
+    return new KernelError(`Kernel not found: ${kernelId}. Call list_kernels to see running kernels, or start_kernel to start one.`, 'not-found');
+  }
+
+  /** Turns a @jupyterlab/services failure into a KernelError naming the URL and the fix. */
+  private async translate(e: unknown, what: string, kernelId?: string): Promise<KernelError> {
+    if (e instanceof KernelError) return e;
+    const { ServerConnection } = services();
+    if (e instanceof ServerConnection.ResponseError) {
+      const status = e.response.status;
+      // On POST a bad token shows as "'_xsrf' argument missing": any 401/403 means the token.
+      if (status === 401 || status === 403) return this.authError(status);
+      if (status === 404 && kernelId) return this.notFound(kernelId);
+      const detail = redact(String(e.message ?? '')).split('\n')[0].slice(0, 300);
+      return new KernelError(`Jupyter server at ${this.url} failed to ${what}: ${status} ${e.response.statusText}${detail ? ` (${detail})` : ''}`, 'kernel');
+    }
+    if (e instanceof ServerConnection.NetworkError || e instanceof TypeError) {
+      return (await this.probe()) ?? new KernelError(`Jupyter server at ${this.url}: could not ${what}: ${describeFetchError(e)}`, 'connection');
+    }
+    return new KernelError(`Jupyter server at ${this.url}: could not ${what}: ${redact(e instanceof Error ? e.message : String(e))}`, 'kernel');
+  }
+
+  private async rest<T>(what: string, fn: () => Promise<T>, kernelId?: string): Promise<T> {
+    this.assertNotDisposed();
+    try {
+      return await fn();
+    } catch (e) {
+      const err = await this.translate(e, what, kernelId);
+      // jupyter_server 1.x answers 500 "Exception restarting kernel" for an unknown id: ask.
+      if (kernelId && err.code === 'kernel' && !(await this.exists(kernelId))) throw this.notFound(kernelId);
+      throw err;
+    }
+  }
+
+  /** Whether the server knows the kernel (true when that cannot be told, to keep the first error). */
+  private async exists(kernelId: string): Promise<boolean> {
+    try {
+      return !!(await services().KernelAPI.getKernelModel(kernelId, this.settings));
+    } catch {
+      return true;
+    }
+  }
+
+  private assertNotDisposed(): void {
+    if (this.disposed) throw new KernelError('The Jupyter backend was shut down.', 'connection');
+  }
+
+  // ---- kernelspecs and kernels -----------------------------------------------------------------
+
+  private async specs(): Promise<{ default?: string; available: KernelSpecInfo[] }> {
+    const { KernelSpecAPI } = services();
+    const specs = await this.rest('list kernelspecs', () => KernelSpecAPI.getSpecs(this.settings));
+    const available: KernelSpecInfo[] = Object.entries(specs.kernelspecs ?? {})
+      .filter(([, s]) => !!s)
+      .map(([name, s]) => ({ name, display_name: s!.display_name || name, language: s!.language || '', backend: BACKEND }));
+    return { default: specs.default || undefined, available };
+  }
+
+  /** The kernelspec to start: `name` if the server has it, else the server's default. */
+  private async resolveSpec(name?: string): Promise<string> {
+    const { default: def, available } = await this.specs();
+    const wanted = name || def || available[0]?.name;
+    if (wanted && available.some((s) => s.name === wanted)) return wanted;
+    const list = available.map((s) => `${s.name} (${s.display_name})`).join(', ') || 'none';
+    throw new KernelError(
+      `Unknown kernel "${wanted ?? ''}" on the Jupyter server at ${this.url}. Available kernels: ${list}. ` +
+        'Call start_kernel with one of these kernel_name values (and pass its kernel_id), or install the kernelspec on the server.',
+      'unknown-spec',
+    );
+  }
+
+  private toInfo(m: JS.Kernel.IModel, notebook?: string): ActiveKernelInfo {
+    return {
+      id: m.id,
+      name: m.name,
+      state: m.execution_state ?? 'unknown',
+      ...(m.last_activity ? { last_activity: m.last_activity } : {}),
+      ...(typeof m.connections === 'number' ? { connections: m.connections } : {}),
+      ...(notebook ? { notebook } : {}),
+      backend: BACKEND,
+    };
+  }
+
+  async listKernels(): Promise<{ available: KernelSpecInfo[]; active: ActiveKernelInfo[]; default_kernel?: string }> {
+    const { KernelAPI, SessionAPI } = services();
+    const [specs, kernels, sessions] = await Promise.all([
+      this.specs(),
+      this.rest('list kernels', () => KernelAPI.listRunning(this.settings)),
+      this.rest('list sessions', () => SessionAPI.listRunning(this.settings)),
+    ]);
+    const paths = new Map<string, string>();
+    for (const s of sessions) if (s.kernel) paths.set(s.kernel.id, s.path);
+    return {
+      available: specs.available,
+      active: kernels.map((k) => this.toInfo(k, paths.get(k.id))),
+      ...(specs.default ? { default_kernel: specs.default } : {}),
+    };
+  }
+
+  private async model(kernelId: string): Promise<JS.Kernel.IModel> {
+    const { KernelAPI } = services();
+    const m = await this.rest('get the kernel', () => KernelAPI.getKernelModel(kernelId, this.settings), kernelId);
+    if (!m) throw this.notFound(kernelId);
+    return m;
+  }
+
+  async hasKernel(kernelId: string): Promise<boolean> {
+    const { KernelAPI } = services();
+    return !!(await this.rest('get the kernel', () => KernelAPI.getKernelModel(kernelId, this.settings), kernelId));
+  }
+
+  async startKernel(kernelName?: string): Promise<ActiveKernelInfo> {
+    const { KernelAPI } = services();
+    const name = await this.resolveSpec(kernelName);
+    const model = await this.rest(`start a "${name}" kernel`, () => KernelAPI.startNew({ name }, this.settings));
+    this.log.info(`kernel started ${model.id} (${name}) on ${this.url}`);
+    // Wait for the kernel to answer kernel_info so that start failures surface here, not later.
+    await this.ready(model.id, 60_000, true);
+    return this.toInfo({ ...model, execution_state: 'idle' });
+  }
+
+  async stopKernel(kernelId: string): Promise<void> {
+    const { KernelAPI } = services();
+    // The REST helper treats 404 as success; an unknown id must say so instead.
+    await this.model(kernelId);
+    this.dropConnection(kernelId);
+    await this.rest('shut down the kernel', () => KernelAPI.shutdownKernel(kernelId, this.settings), kernelId);
+    this.log.info(`kernel stopped ${kernelId}`);
+  }
+
+  async interruptKernel(kernelId: string): Promise<void> {
+    const { KernelAPI } = services();
+    await this.rest('interrupt the kernel', () => KernelAPI.interruptKernel(kernelId, this.settings), kernelId);
+  }
+
+  async restartKernel(kernelId: string): Promise<void> {
+    const { KernelAPI } = services();
+    this.restarting.add(kernelId);
+    try {
+      // A fresh websocket after the restart: the old one may point at the old kernel's ports, and
+      // the REST restart also revives a kernel whose process died.
+      this.dropConnection(kernelId);
+      const restart = () => this.rest('restart the kernel', () => KernelAPI.restartKernel(kernelId, this.settings), kernelId);
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        try {
+          await restart();
+          break;
+        } catch (e) {
+          // jupyter_server answers 500 while it is itself reviving a kernel whose process died
+          // (its restarter runs every few seconds): wait for that to finish and ask again.
+          if (!(e instanceof KernelError) || e.code !== 'kernel' || Date.now() > deadline) throw e;
+          await sleep(500);
+        }
+      }
+      await this.ready(kernelId, 60_000, true);
+    } finally {
+      this.restarting.delete(kernelId);
+    }
+    this.log.info(`kernel restarted ${kernelId}`);
+  }
+
+  async kernelForNotebook(notebookPath: string, kernelName?: string): Promise<ActiveKernelInfo> {
+    const previous = this.notebookLocks.get(notebookPath) ?? Promise.resolve();
+    const run = previous.catch(() => undefined).then(() => this.sessionKernel(notebookPath, kernelName));
+    this.notebookLocks.set(notebookPath, run);
+    try {
+      return await run;
+    } finally {
+      if (this.notebookLocks.get(notebookPath) === run) this.notebookLocks.delete(notebookPath);
+    }
+  }
+
+  private async sessionKernel(path: string, kernelName?: string): Promise<ActiveKernelInfo> {
+    const { SessionAPI } = services();
+    const sessions = await this.rest('list sessions', () => SessionAPI.listRunning(this.settings));
+    const existing = sessions.find((s) => s.path === path && s.kernel);
+    if (existing?.kernel && existing.kernel.execution_state !== 'dead') return this.toInfo(existing.kernel, path);
+    const name = await this.resolveSpec(kernelName);
+    if (existing) await this.rest('remove a dead session', () => SessionAPI.shutdownSession(existing.id, this.settings)).catch(() => undefined);
+    const session = await this.rest(`start a "${name}" kernel for ${path}`, () =>
+      SessionAPI.startSession({ path, name: basename(path), type: 'notebook', kernel: { name } }, this.settings),
+    );
+    if (!session.kernel) throw new KernelError(`Jupyter server at ${this.url} created a session for ${path} without a kernel.`, 'kernel');
+    this.log.info(`kernel ${session.kernel.id} (${name}) started for ${path}`);
+    await this.ready(session.kernel.id, 60_000, true);
+    return this.toInfo({ ...session.kernel, execution_state: 'idle' }, path);
+  }
+
+  // ---- websocket connections -------------------------------------------------------------------
+
+  private dropConnection(kernelId: string): void {
+    const conn = this.connections.get(kernelId);
+    this.connections.delete(kernelId);
+    if (conn && !conn.isDisposed) conn.dispose();
+  }
+
+  private async connection(kernelId: string): Promise<Connection> {
+    const existing = this.connections.get(kernelId);
+    if (existing && !existing.isDisposed && existing.status !== 'dead') return existing;
+    this.connections.delete(kernelId);
+    const model = await this.model(kernelId);
+    if (model.execution_state === 'dead') throw this.deadError(kernelId);
+    const SafeConnection = safeConnectionClass();
+    const api = new (patientApiClass())({ serverSettings: this.settings });
+    // handleComms off: comms (widgets) belong to the notebook frontend that may share this kernel.
+    const conn = new SafeConnection({ model, serverSettings: this.settings, handleComms: false, kernelAPIClient: api });
+    api.owner = conn;
+    this.connections.set(kernelId, conn);
+    return conn;
+  }
+
+  private deadError(kernelId: string): KernelError {
+    return new KernelError(`Kernel ${kernelId} is dead (its process exited and the server did not revive it). Call restart_kernel with this kernel_id, or start_kernel for a new one.`, 'dead');
+  }
+
+  /**
+   * A connected websocket for the kernel, within `ms`. Refuses work otherwise: messages sent on a
+   * connection that is still 'connecting' are queued and would hang.
+   */
+  private async ready(kernelId: string, ms: number, waitForInfo = false): Promise<Connection> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const conn = await this.connected(kernelId, ms, deadline);
+      if (!waitForInfo) return conn;
+      // conn.info is replaced when the kernel restarts, so wait in short rounds and re-read it. A
+      // websocket opened while the server was (re)starting the kernel can stay attached to the old
+      // process and never get an answer: start over with a fresh one.
+      const remaining = deadline - Date.now();
+      if (remaining > 0 && (await settlesWithin(conn.info, Math.min(5000, remaining)))) return conn;
+      this.dropConnection(kernelId);
+      if (Date.now() >= deadline) {
+        throw new KernelError(`Kernel ${kernelId} on ${this.url} did not answer kernel_info within ${Math.round(ms / 1000)} s: it may be stuck starting. Try restart_kernel.`, 'kernel');
+      }
+    }
+  }
+
+  private async connected(kernelId: string, ms: number, deadline: number): Promise<Connection> {
+    const conn = await this.connection(kernelId);
+    if (conn.connectionStatus === 'connected') return conn;
+    const ok = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => done(false), Math.max(0, deadline - Date.now()));
+      const onChange = (_: unknown, status: string) => {
+        if (status === 'connected') done(true);
+        else if (status === 'disconnected') done(false);
+      };
+      const done = (v: boolean) => {
+        clearTimeout(timer);
+        conn.connectionStatusChanged.disconnect(onChange);
+        resolve(v);
+      };
+      conn.connectionStatusChanged.connect(onChange);
+      if (conn.connectionStatus === 'connected') done(true);
+    });
+    if (ok) return conn;
+    this.dropConnection(kernelId);
+    const why = await this.probe();
+    if (why) throw why;
+    const m = await this.model(kernelId);
+    if (m.execution_state === 'dead') throw this.deadError(kernelId);
+    throw new KernelError(
+      `Could not open the websocket of kernel ${kernelId} on ${this.url} within ${Math.round(ms / 1000)} s. ` +
+        'The REST API answers, so check that proxies allow WebSockets and that the token is accepted on /api/kernels/*/channels.',
+      'connection',
+    );
+  }
+
+  // ---- execution --------------------------------------------------------------------------------
+
+  /**
+   * Runs code after the previous run this backend sent to the same kernel has finished (including
+   * its interrupt after a time-out). Otherwise a queued request's time-out would interrupt someone
+   * else's code, and a request queued behind an interrupted one would be aborted by the kernel
+   * (stop_on_error aborts everything queued when an error happens).
+   */
+  async execute(kernelId: string, code: string, opts: ExecuteOptions): Promise<ExecuteResult> {
+    const started = Date.now();
+    const previous = this.queues.get(kernelId) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((r) => (release = r));
+    const tail = previous.then(() => mine);
+    this.queues.set(kernelId, tail);
+    try {
+      const turn = await waitTurn(previous, opts.timeoutMs, opts.signal);
+      if (turn !== 'ready') {
+        const secs = ((Date.now() - started) / 1000).toFixed(1);
+        return {
+          status: turn === 'timeout' ? 'timeout' : 'aborted',
+          execution_count: null,
+          outputs: [],
+          message: `Nothing was run: kernel ${kernelId} was busy with an earlier request from this server for ${secs} s${turn === 'timeout' ? ' (the whole time-out)' : ''}. ` +
+            'Wait for it, call interrupt_kernel, or pass a larger timeout.',
+        };
+      }
+      return await this.executeNow(kernelId, code, { ...opts, timeoutMs: Math.max(1, opts.timeoutMs - (Date.now() - started)) });
+    } finally {
+      release();
+      if (this.queues.get(kernelId) === tail) this.queues.delete(kernelId);
+    }
+  }
+
+  private async executeNow(kernelId: string, code: string, opts: ExecuteOptions): Promise<ExecuteResult> {
+    const started = Date.now();
+    const deadline = started + opts.timeoutMs;
+    if (opts.signal?.aborted) return { status: 'aborted', execution_count: null, outputs: [], message: 'Cancelled before the code started.' };
+    const conn = await this.ready(kernelId, Math.max(1000, Math.min(this.connectTimeoutMs, opts.timeoutMs)));
+    if (conn.status === 'dead') throw this.deadError(kernelId);
+
+    const collector = new OutputCollector();
+    let future: JS.Kernel.IShellFuture<KernelMessage.IExecuteRequestMsg, KernelMessage.IExecuteReplyMsg>;
+    try {
+      future = conn.requestExecute({ code, silent: false, store_history: true, allow_stdin: false, stop_on_error: true }, true);
+    } catch (e) {
+      throw await this.translate(e, 'send the code to the kernel');
+    }
+    let frozen = false;
+    future.onIOPub = (msg) => {
+      if (frozen) return;
+      const changed = collector.handle(msg as never);
+      if (changed && opts.onOutput) {
+        try {
+          opts.onOutput(changed, collector.outputs.length);
+        } catch {
+          // A failing progress callback must not break the execution.
+        }
+      }
+    };
+
+    const outcome = await this.waitOutcome(kernelId, conn, future, Math.max(0, deadline - Date.now()), opts.signal);
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+
+    switch (outcome.kind) {
+      case 'done': {
+        const content = outcome.reply.content as { status: string; execution_count?: number };
+        const count = typeof content.execution_count === 'number' ? content.execution_count : collector.executionCount;
+        const status = content.status === 'ok' ? 'ok' : content.status === 'aborted' ? 'aborted' : 'error';
+        return {
+          status,
+          execution_count: count,
+          outputs: collector.outputs,
+          ...(status === 'aborted' ? { message: 'The kernel did not run this code: it aborted the request (an earlier request in its queue failed).' } : {}),
+        };
+      }
+      case 'timeout':
+      case 'abort': {
+        // Keep what ran until now; the KeyboardInterrupt traceback the interrupt causes is noise.
+        frozen = true;
+        const outputs = collector.outputs.map((o) => ({ ...o })) as Output[];
+        const stopped = await this.interruptAndSettle(kernelId, future);
+        const after = stopped
+          ? 'the kernel was interrupted (KeyboardInterrupt); its state up to that point is kept.'
+          : 'the kernel did not stop after an interrupt and may still be busy: call interrupt_kernel again or restart_kernel.';
+        const message =
+          outcome.kind === 'timeout'
+            ? `Execution timed out after ${seconds} s: ${after} Outputs produced before the time-out are included. Pass a larger timeout (in seconds) for long-running code.`
+            : `Execution cancelled by the client after ${seconds} s: ${after}`;
+        return { status: outcome.kind === 'timeout' ? 'timeout' : 'aborted', execution_count: collector.executionCount, outputs, message };
+      }
+      case 'died': {
+        future.dispose();
+        const mine = this.restarting.has(kernelId);
+        throw new KernelError(
+          mine
+            ? `Kernel ${kernelId} was restarted while this code ran (after ${seconds} s): the run was lost and all variables are gone. Run the code again.`
+            : `Kernel ${kernelId} died while running this code (after ${seconds} s; status "${outcome.status}"): all its variables are lost` +
+                `${outcome.status === 'dead' ? '' : ' (the Jupyter server is restarting it)'}. ` +
+                'Call restart_kernel with this kernel_id, then re-run the cells that define the state you need. If it dies again, the code may use too much memory or crash the interpreter.',
+          'dead',
+        );
+      }
+      case 'lost': {
+        future.dispose();
+        this.dropConnection(kernelId);
+        throw new KernelError(
+          `Lost the connection to the Jupyter server at ${this.url} while the code ran (after ${seconds} s): ${outcome.reason}. ` +
+            `${collector.outputs.length} output(s) had arrived; the result of the run is unknown. ${START_HINT}, then check the kernel with list_kernels.`,
+          'connection',
+        );
+      }
+      case 'failed': {
+        future.dispose();
+        throw await this.translate(outcome.error, 'run the code');
+      }
+    }
+  }
+
+  /** Waits for the first of: the reply, the time-out, the client's abort, a kernel death, a lost server. */
+  private waitOutcome(
+    kernelId: string,
+    conn: Connection,
+    future: JS.Kernel.IShellFuture<KernelMessage.IExecuteRequestMsg, KernelMessage.IExecuteReplyMsg>,
+    ms: number,
+    signal?: AbortSignal,
+  ): Promise<Outcome> {
+    return new Promise<Outcome>((resolve) => {
+      let settled = false;
+      const finish = (o: Outcome) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        conn.statusChanged.disconnect(onStatus);
+        conn.connectionStatusChanged.disconnect(onConnection);
+        resolve(o);
+      };
+      const timer = setTimeout(() => finish({ kind: 'timeout' }), ms);
+      const onAbort = () => finish({ kind: 'abort' });
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const onStatus = (_: unknown, status: string) => {
+        if (status === 'dead' || status === 'restarting' || status === 'autorestarting') finish({ kind: 'died', status });
+      };
+      // A dropped websocket alone is not fatal (the client reconnects and the server replays
+      // buffered messages); an unreachable server is, and is reported at once instead of hanging.
+      const onConnection = (_: unknown, status: string) => {
+        if (status === 'connected') return;
+        void this.probe().then((why) => {
+          if (why && !settled) finish({ kind: 'lost', reason: why.message.replace(/^Cannot connect to Jupyter server at \S+: /, '').replace(/\. Start one.*$/, '') });
+          else if (status === 'disconnected') finish({ kind: 'lost', reason: 'the kernel websocket closed and could not reconnect' });
+        });
+      };
+      conn.statusChanged.connect(onStatus);
+      conn.connectionStatusChanged.connect(onConnection);
+      future.done.then(
+        (reply) => finish({ kind: 'done', reply: reply as KernelMessage.IExecuteReplyMsg }),
+        (error) => {
+          // Futures are cancelled when the kernel restarts or the connection is disposed: name it.
+          if (['dead', 'restarting', 'autorestarting'].includes(conn.status) || this.restarting.has(kernelId)) finish({ kind: 'died', status: conn.status });
+          else finish({ kind: 'failed', error });
+        },
+      );
+      if (conn.connectionStatus !== 'connected') onConnection(undefined, conn.connectionStatus);
+    });
+  }
+
+  /** Interrupts the kernel and waits briefly for the interrupted request to finish (true if it did). */
+  private async interruptAndSettle(kernelId: string, future: { done: Promise<unknown>; isDisposed: boolean; dispose(): void }): Promise<boolean> {
+    const { KernelAPI } = services();
+    try {
+      await withTimeout(KernelAPI.interruptKernel(kernelId, this.settings), 5000, () => new Error('interrupt timed out'));
+    } catch (e) {
+      this.log.warn(`interrupt of ${kernelId} failed: ${redact(e instanceof Error ? e.message : String(e))}`);
+    }
+    const stopped = await Promise.race([future.done.then(() => true, () => true), sleep(3000).then(() => false)]);
+    if (!future.isDisposed) future.dispose();
+    return stopped;
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    for (const id of [...this.connections.keys()]) this.dropConnection(id);
+  }
+}

@@ -1,0 +1,249 @@
+// Kernel messages -> nbformat outputs (what the notebook saves), and nbformat outputs -> MCP content
+// (what the model reads). The notebook keeps everything as Jupyter would save it (ANSI codes, full
+// text, full images); the model gets a capped, ANSI-free rendering plus images as image content.
+import type { Output } from '../notebooks/nbformat';
+import type { Content, ImageContent, OutputLimits } from '../tools/tool';
+
+/** The parts of a Jupyter iopub message this module reads (structurally typed: no library import). */
+export interface IopubMessage {
+  header: { msg_type: string };
+  content: Record<string, unknown>;
+}
+
+/**
+ * Accumulates the outputs of one execution the way JupyterLab's output area does before saving:
+ * consecutive stream chunks of the same name are merged, clear_output (also with wait=true) is
+ * applied, update_display_data rewrites every output with that display id, and `transient` (the
+ * display id) is never stored because it is not part of nbformat.
+ */
+export class OutputCollector {
+  readonly outputs: Output[] = [];
+  executionCount: number | null = null;
+  private clearPending = false;
+  /** display_id -> the outputs showing it (the same id can be displayed several times). */
+  private displays = new Map<string, Output[]>();
+
+  /** Handles one iopub message; returns the output it added or changed, if any. */
+  handle(msg: IopubMessage): Output | undefined {
+    const c = msg.content ?? {};
+    switch (msg.header.msg_type) {
+      case 'execute_input':
+        if (typeof c.execution_count === 'number') this.executionCount = c.execution_count;
+        return undefined;
+      case 'stream':
+        return this.addStream(String(c.name ?? 'stdout'), String(c.text ?? ''));
+      case 'display_data':
+        return this.add({ output_type: 'display_data', data: copyData(c.data), metadata: copyData(c.metadata) }, displayId(c));
+      case 'execute_result':
+        if (typeof c.execution_count === 'number') this.executionCount = c.execution_count;
+        return this.add(
+          {
+            output_type: 'execute_result',
+            data: copyData(c.data),
+            metadata: copyData(c.metadata),
+            execution_count: typeof c.execution_count === 'number' ? c.execution_count : this.executionCount,
+          },
+          displayId(c),
+        );
+      case 'error':
+        return this.add({
+          output_type: 'error',
+          ename: String(c.ename ?? ''),
+          evalue: String(c.evalue ?? ''),
+          traceback: Array.isArray(c.traceback) ? c.traceback.map(String) : [],
+        });
+      case 'clear_output':
+        if (c.wait) this.clearPending = true;
+        else this.clear();
+        return undefined;
+      case 'update_display_data': {
+        const id = displayId(c);
+        const targets = id ? this.displays.get(id) : undefined;
+        if (!targets) return undefined;
+        for (const o of targets) {
+          o.data = copyData(c.data);
+          o.metadata = copyData(c.metadata);
+        }
+        return targets[targets.length - 1];
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  private clear(): void {
+    this.outputs.length = 0;
+    this.displays.clear();
+    this.clearPending = false;
+  }
+
+  private addStream(name: string, text: string): Output {
+    if (this.clearPending) this.clear();
+    const last = this.outputs[this.outputs.length - 1];
+    if (last && last.output_type === 'stream' && last.name === name) {
+      last.text = String(last.text) + text;
+      return last;
+    }
+    const out: Output = { output_type: 'stream', name, text };
+    this.outputs.push(out);
+    return out;
+  }
+
+  private add(out: Output, id?: string): Output {
+    if (this.clearPending) this.clear();
+    this.outputs.push(out);
+    if (id) {
+      const list = this.displays.get(id) ?? [];
+      list.push(out);
+      this.displays.set(id, list);
+    }
+    return out;
+  }
+}
+
+function displayId(c: Record<string, unknown>): string | undefined {
+  const t = c.transient as { display_id?: unknown } | undefined;
+  return t && typeof t.display_id === 'string' && t.display_id ? t.display_id : undefined;
+}
+
+function copyData(v: unknown): Record<string, unknown> {
+  return v && typeof v === 'object' ? { ...(v as Record<string, unknown>) } : {};
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rendering for the model
+
+// CSI sequences (colours, cursor moves), OSC sequences (hyperlinks, titles) and lone escapes.
+// eslint-disable-next-line no-control-regex
+const ANSI = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-Z\\-_]/g;
+
+/** Removes ANSI escape codes (tracebacks are coloured); the saved notebook keeps them. */
+export function stripAnsi(text: string): string {
+  return text.replace(ANSI, '');
+}
+
+const IMAGE_MIMES = ['image/png', 'image/jpeg'] as const;
+
+export interface RenderOptions {
+  /** Appended to a truncation note: where the full text can be read (e.g. the notebook cell). */
+  moreHint?: string;
+}
+
+export interface RenderedOutputs {
+  /** The outputs for structured content: ANSI stripped, text capped, images replaced by a note. */
+  outputs: Output[];
+  /** One readable text for clients that read text only (empty when there was no output). */
+  text: string;
+  /** Images as MCP image content, in output order. */
+  images: ImageContent[];
+}
+
+/** Base64 payload size in bytes (whitespace ignored). */
+export function base64Bytes(b64: string): number {
+  const s = b64.replace(/\s+/g, '');
+  const pad = s.endsWith('==') ? 2 : s.endsWith('=') ? 1 : 0;
+  return Math.max(0, Math.floor((s.length * 3) / 4) - pad);
+}
+
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MB`;
+}
+
+function asText(v: unknown): string {
+  if (Array.isArray(v)) return v.map(String).join('');
+  return typeof v === 'string' ? v : v === undefined || v === null ? '' : JSON.stringify(v);
+}
+
+/** Caps one text at `max` characters and says how much was left out and how to get it. */
+export function capText(text: string, max: number, hint?: string): string {
+  if (text.length <= max) return text;
+  const note = `\n… [output truncated: showing ${max} of ${text.length} characters. ${
+    hint ?? 'Print less (e.g. a slice, df.head(), or write the data to a file and read parts of it).'
+  }]`;
+  return text.slice(0, Math.max(0, max)) + note;
+}
+
+/**
+ * Converts nbformat outputs into what the model reads: text (stream, text/plain, errors) stripped
+ * of ANSI codes and capped per output at limits.maxOutputChars; image/png and image/jpeg as MCP
+ * image content (over limits.maxImageBytes a text note with the size instead); other rich outputs
+ * fall back to their text/plain representation.
+ */
+export function renderOutputs(outputs: readonly Output[], limits: OutputLimits, opts: RenderOptions = {}): RenderedOutputs {
+  const rendered: Output[] = [];
+  const texts: string[] = [];
+  const images: ImageContent[] = [];
+  const cap = (s: string) => capText(stripAnsi(s), limits.maxOutputChars, opts.moreHint);
+
+  for (const o of outputs) {
+    switch (o.output_type) {
+      case 'stream': {
+        const text = cap(asText(o.text));
+        rendered.push({ output_type: 'stream', name: o.name, text });
+        texts.push(o.name === 'stderr' ? `[stderr]\n${text}` : text);
+        break;
+      }
+      case 'error': {
+        const tb = Array.isArray(o.traceback) ? o.traceback.map(String).join('\n') : '';
+        const text = cap(tb || `${String(o.ename)}: ${String(o.evalue)}`);
+        rendered.push({ output_type: 'error', ename: o.ename, evalue: stripAnsi(String(o.evalue ?? '')), traceback: text.split('\n') });
+        texts.push(text);
+        break;
+      }
+      case 'display_data':
+      case 'execute_result': {
+        const data = (o.data ?? {}) as Record<string, unknown>;
+        const outData: Record<string, unknown> = {};
+        const parts: string[] = [];
+        let shownImage = false;
+        for (const mime of IMAGE_MIMES) {
+          if (typeof data[mime] !== 'string' || shownImage) continue;
+          const b64 = (data[mime] as string).replace(/\s+/g, '');
+          const bytes = base64Bytes(b64);
+          if (bytes > limits.maxImageBytes) {
+            const note = `[${mime} image of ${formatBytes(bytes)} not shown: larger than the ${formatBytes(limits.maxImageBytes)} limit. ` +
+              'Make it smaller (e.g. plt.figure(figsize=(6, 4)), savefig with a lower dpi) or save it to a file.]';
+            outData[mime] = note;
+            parts.push(note);
+          } else {
+            images.push({ type: 'image', data: b64, mimeType: mime });
+            outData[mime] = `[${mime} image, ${formatBytes(bytes)}, returned as image content #${images.length}]`;
+            parts.push(String(outData[mime]));
+          }
+          shownImage = true;
+        }
+        if (data['text/plain'] !== undefined) {
+          const text = cap(asText(data['text/plain']));
+          outData['text/plain'] = text;
+          // A figure's text/plain is "<Figure size 640x480 with 1 Axes>": keep it only without an image.
+          if (!shownImage) parts.push(text);
+        }
+        for (const [mime, v] of Object.entries(data)) {
+          if (mime in outData || IMAGE_MIMES.includes(mime as (typeof IMAGE_MIMES)[number])) continue;
+          const raw = asText(v);
+          outData[mime] = capText(raw, limits.maxOutputChars, opts.moreHint);
+          if (!shownImage && data['text/plain'] === undefined) {
+            parts.push(mime.startsWith('text/') || mime.includes('json') ? cap(raw) : `[${mime} output, ${raw.length} characters]`);
+          }
+        }
+        const r: Output = { output_type: o.output_type, data: outData };
+        if (o.output_type === 'execute_result') r.execution_count = o.execution_count ?? null;
+        rendered.push(r);
+        if (parts.length) texts.push(o.output_type === 'execute_result' ? `Out: ${parts.join('\n')}` : parts.join('\n'));
+        break;
+      }
+      default:
+        rendered.push({ output_type: o.output_type });
+    }
+  }
+  // Stream text usually ends with its own newline: do not add a blank line after it.
+  const text = texts.reduce((acc, t) => (acc === '' ? t : acc.endsWith('\n') ? acc + t : `${acc}\n${t}`), '');
+  return { outputs: rendered, text, images };
+}
+
+/** The MCP content blocks for rendered outputs: one text block (if any) then the images. */
+export function toContent(r: RenderedOutputs): Content[] {
+  return [...(r.text ? [{ type: 'text' as const, text: r.text }] : []), ...r.images];
+}

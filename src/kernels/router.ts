@@ -1,0 +1,107 @@
+// Composes kernel backends behind one KernelBackend: the editor's notebook kernels and a Jupyter
+// server (remote or local). Calls naming a kernel id go to the backend that owns it; new kernels
+// start on the Jupyter backend; a notebook's kernel comes from the editor when the notebook is
+// open there with a kernel, else from Jupyter. No vscode import: the editor backend is injected.
+import type { ActiveKernelInfo, ExecuteOptions, ExecuteResult, KernelBackend, KernelSpecInfo } from './backend';
+import { KernelError } from './backend';
+
+export interface NotebookKernelSource extends KernelBackend {
+  /** Whether the editor serves this notebook (open, with a kernel selected). */
+  servesNotebook(notebookPath: string): Promise<boolean>;
+}
+
+export class KernelRouter implements KernelBackend {
+  readonly name = 'router';
+  private listeners = new Set<() => void>();
+
+  constructor(private jupyter: KernelBackend, private editor?: NotebookKernelSource) {}
+
+  /** Swaps the Jupyter backend (connect / disconnect); the old one is disposed. */
+  async setJupyter(next: KernelBackend): Promise<void> {
+    const old = this.jupyter;
+    this.jupyter = next;
+    this.changed();
+    await old.dispose().catch(() => undefined);
+  }
+
+  get jupyterBackend(): KernelBackend {
+    return this.jupyter;
+  }
+
+  /** Notified when kernels may have changed (start/stop/restart through this router). */
+  onDidChange(listener: () => void): { dispose(): void } {
+    this.listeners.add(listener);
+    return { dispose: () => this.listeners.delete(listener) };
+  }
+
+  private changed(): void {
+    for (const l of this.listeners) l();
+  }
+
+  private backends(): KernelBackend[] {
+    return this.editor ? [this.editor, this.jupyter] : [this.jupyter];
+  }
+
+  private async owner(kernelId: string): Promise<KernelBackend> {
+    for (const b of this.backends()) if (await b.hasKernel(kernelId).catch(() => false)) return b;
+    // Let the Jupyter backend produce its own precise error (not found, offline, not connected).
+    return this.jupyter;
+  }
+
+  async listKernels(): Promise<{ available: KernelSpecInfo[]; active: ActiveKernelInfo[]; default_kernel?: string }> {
+    const results = await Promise.allSettled(this.backends().map((b) => b.listKernels()));
+    const available: KernelSpecInfo[] = [];
+    const active: ActiveKernelInfo[] = [];
+    let default_kernel: string | undefined;
+    let firstError: unknown;
+    for (const r of results) {
+      if (r.status === 'fulfilled') {
+        available.push(...r.value.available);
+        active.push(...r.value.active);
+        default_kernel ??= r.value.default_kernel;
+      } else firstError ??= r.reason;
+    }
+    // With no editor kernels, a Jupyter error is the whole answer (e.g. "offline", "403").
+    if (firstError && available.length === 0 && active.length === 0) throw firstError;
+    return { available, active, default_kernel };
+  }
+
+  async startKernel(kernelName?: string): Promise<ActiveKernelInfo> {
+    const k = await this.jupyter.startKernel(kernelName);
+    this.changed();
+    return k;
+  }
+  async stopKernel(id: string): Promise<void> {
+    await (await this.owner(id)).stopKernel(id);
+    this.changed();
+  }
+  async interruptKernel(id: string): Promise<void> {
+    await (await this.owner(id)).interruptKernel(id);
+  }
+  async restartKernel(id: string): Promise<void> {
+    await (await this.owner(id)).restartKernel(id);
+    this.changed();
+  }
+  async execute(id: string, code: string, opts: ExecuteOptions): Promise<ExecuteResult> {
+    const r = await (await this.owner(id)).execute(id, code, opts);
+    this.changed();
+    return r;
+  }
+  async kernelForNotebook(notebookPath: string, kernelName?: string): Promise<ActiveKernelInfo> {
+    if (this.editor && (await this.editor.servesNotebook(notebookPath).catch(() => false))) {
+      return this.editor.kernelForNotebook(notebookPath, kernelName);
+    }
+    const k = await this.jupyter.kernelForNotebook(notebookPath, kernelName);
+    this.changed();
+    return k;
+  }
+  async hasKernel(id: string): Promise<boolean> {
+    for (const b of this.backends()) if (await b.hasKernel(id).catch(() => false)) return true;
+    return false;
+  }
+  async dispose(): Promise<void> {
+    await Promise.all(this.backends().map((b) => b.dispose().catch(() => undefined)));
+  }
+}
+
+export { KernelError };

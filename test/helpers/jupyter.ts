@@ -1,0 +1,65 @@
+// A real Jupyter server for tests: Debian's jupyter_server 1.23 started by the product's own
+// launcher (own config/data/runtime/IPython/matplotlib dirs, free port, random token, ready on
+// /api/status). `nodelay` patches the server to set TCP_NODELAY on kernel websockets, to measure
+// the client-side Nagle fix against a server that has no Nagle stall.
+import { spawnSync } from 'child_process';
+import { mkdtempSync, rmSync } from 'fs';
+import { tmpdir } from 'os';
+import * as path from 'path';
+import { startLocalJupyter } from '../../src/kernels/localServer';
+
+export const PYTHON = '/usr/bin/python3';
+const MODULES = 'import jupyter_server, ipykernel, matplotlib';
+const PACKAGES = ['jupyter-server', 'python3-ipykernel', 'python3-matplotlib', 'python3-numpy', 'python3-nbconvert'];
+
+/** Installs the Debian packages once, only if the modules do not import (idempotent). */
+export function ensureJupyterInstalled(): void {
+  if (spawnSync(PYTHON, ['-c', MODULES], { stdio: 'ignore' }).status === 0) return;
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  for (const args of [['update', '-q'], ['install', '-y', '-q', '--no-install-recommends', ...PACKAGES]]) {
+    const r = spawnSync('apt-get', args, { stdio: ['ignore', 'ignore', 'inherit'], env });
+    if (r.status !== 0) throw new Error(`apt-get ${args.join(' ')} failed (exit ${r.status})`);
+  }
+  if (spawnSync(PYTHON, ['-c', MODULES], { stdio: 'ignore' }).status !== 0) {
+    throw new Error(`${PYTHON} still cannot ${MODULES} after installing ${PACKAGES.join(' ')}`);
+  }
+}
+
+/** Test-only server config: TCP_NODELAY on every kernel websocket (jupyter_server 1.x never sets it). */
+const NODELAY_CONFIG = `
+from jupyter_server.services.kernels.handlers import ZMQChannelsHandler
+_jmcp_open = ZMQChannelsHandler.open
+def _jmcp_nodelay_open(self, *args, **kwargs):
+    self.set_nodelay(True)
+    return _jmcp_open(self, *args, **kwargs)
+ZMQChannelsHandler.open = _jmcp_nodelay_open
+`;
+
+export interface TestJupyter {
+  url: string;
+  token: string;
+  rootDir: string;
+  pid: number;
+  /** Stops the server (and its kernels) and removes the root dir unless it was given. */
+  stop(): Promise<void>;
+}
+
+export async function startJupyterServer(opts: { nodelay?: boolean; rootDir?: string } = {}): Promise<TestJupyter> {
+  ensureJupyterInstalled();
+  const rootDir = opts.rootDir ?? mkdtempSync(path.join(tmpdir(), 'jmcp-jupyter-root-'));
+  const server = await startLocalJupyter({
+    rootDir,
+    pythons: [PYTHON],
+    extraConfigPy: opts.nodelay ? NODELAY_CONFIG : undefined,
+  });
+  return {
+    url: server.url,
+    token: server.token,
+    rootDir,
+    pid: server.pid,
+    stop: async () => {
+      await server.stop();
+      if (!opts.rootDir) rmSync(rootDir, { recursive: true, force: true });
+    },
+  };
+}
