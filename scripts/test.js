@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // `npm test`: installs what the tests need (idempotent; skips what is there), builds, and runs every
 // test file in one node:test run so the summary line covers everything.
-//   npm test                 unit + integration (real Jupyter server) + VS Code host tests
+//   npm test                 unit + integration + reliability (real Jupyter server) + VS Code host tests
 //   npm test -- --only unit  only the unit tests (no installs, no servers)
-//   npm test -- --only integration|host
+//   npm test -- --only integration,reliability,host (any of them)
 //   npm test -- --no-setup   do not install anything (tests that need a missing part fail)
 const { spawnSync } = require('child_process');
 const fs = require('fs');
@@ -14,7 +14,7 @@ const args = process.argv.slice(2);
 const onlyIdx = args.indexOf('--only');
 const only = onlyIdx >= 0 ? args[onlyIdx + 1] : undefined;
 const setup = !args.includes('--no-setup');
-const suites = only ? only.split(',') : ['unit', 'integration', 'host'];
+const suites = only ? only.split(',') : ['unit', 'integration', 'reliability', 'host'];
 
 function run(cmd, cmdArgs, opts = {}) {
   const r = spawnSync(cmd, cmdArgs, { stdio: 'inherit', cwd: root, ...opts });
@@ -25,7 +25,9 @@ function run(cmd, cmdArgs, opts = {}) {
 }
 
 if (setup) {
-  if (suites.includes('integration')) run(process.execPath, [path.join(__dirname, 'install-jupyter.js')]);
+  // The unit tests compare our nbformat output with Python's; integration and reliability tests run
+  // a real Jupyter server.
+  if (suites.some((s) => s !== 'host')) run(process.execPath, [path.join(__dirname, 'install-jupyter.js')]);
   if (suites.includes('host')) run(process.execPath, [path.join(__dirname, 'install-vscode-host.js')]);
 }
 run(process.execPath, [path.join(root, 'esbuild.js')]);
