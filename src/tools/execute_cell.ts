@@ -22,7 +22,7 @@ export const executeCell = defineTool({
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   runsCode: true,
   async handler(args, ctx, extra) {
-    const res = await runWithProgress(ctx, extra, args.kernel_id, args.code, timeoutMs(ctx, args.timeout));
+    const res = await runWithProgress(extra, (opts) => ctx.kernels.execute(args.kernel_id, args.code, opts), timeoutMs(ctx, args.timeout));
     const r = renderForModel(ctx, res);
     return {
       structured: {

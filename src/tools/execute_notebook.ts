@@ -3,7 +3,7 @@ import { KernelError } from '../kernels/backend';
 import { joinSource } from '../notebooks/nbformat';
 import { defineTool, ToolError } from './tool';
 import { pathParam } from './schemas';
-import { describeResult, kernelFor, renderForModel, runWithProgress, saveOutputs, timeoutMs, timeoutParam } from './execution';
+import { describeResult, executorFor, renderForModel, runWithProgress, saveOutputs, timeoutMs, timeoutParam } from './execution';
 
 export const executeNotebook = defineTool({
   name: 'execute_notebook',
@@ -42,7 +42,7 @@ export const executeNotebook = defineTool({
     const targets = notebook.cells
       .map((cell, index) => ({ cell, index, source: joinSource(cell.source) }))
       .filter((t) => t.cell.cell_type === 'code' && t.source.trim() !== '');
-    const kernelId = await kernelFor(ctx, relativePath, notebook, args.kernel_id);
+    const executor = await executorFor(ctx, relativePath, notebook, args.kernel_id);
     const ms = timeoutMs(ctx, args.timeout);
     let executed = 0;
     let errors = 0;
@@ -59,7 +59,7 @@ export const executeNotebook = defineTool({
       void extra.progress(k, `${label}: running`, targets.length).catch(() => undefined);
       let res;
       try {
-        res = await runWithProgress(ctx, extra, kernelId, t.source, ms, { base: k, total: targets.length, label });
+        res = await runWithProgress(extra, (opts) => executor.run(t, opts), ms, { base: k, total: targets.length, label });
       } catch (e) {
         const why = e instanceof KernelError || e instanceof Error ? e.message : String(e);
         throw new ToolError(
@@ -67,7 +67,7 @@ export const executeNotebook = defineTool({
             (executed ? ` The ${executed} cell${executed === 1 ? '' : 's'} before it ran and their outputs are saved.` : ''),
         );
       }
-      await saveOutputs(ctx, relativePath, { id: t.cell.id, index: t.index, source: t.source }, res);
+      if (!executor.writesOutputs) await saveOutputs(ctx, relativePath, { id: t.cell.id, index: t.index, source: t.source }, res);
       executed++;
       if (res.status !== 'ok') {
         errors++;
@@ -104,7 +104,7 @@ export const executeNotebook = defineTool({
         success,
         message,
         path: relativePath,
-        kernel_id: kernelId,
+        kernel_id: executor.kernelId,
         cell_count: notebook.cells.length,
         code_cells: targets.length,
         executed,

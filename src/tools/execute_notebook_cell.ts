@@ -5,7 +5,7 @@ import { defineTool, ToolError } from './tool';
 import { cellIdParam, pathParam } from './schemas';
 import {
   describeResult,
-  kernelFor,
+  executorFor,
   outputsSchema,
   renderForModel,
   runWithProgress,
@@ -49,9 +49,11 @@ export const executeNotebookCell = defineTool({
       throw new ToolError(`Cell ${index} of ${relativePath} is a ${cell.cell_type} cell: only code cells run. Use execute_notebook to run all code cells.`);
     }
     const source = joinSource(cell.source);
-    const kernelId = await kernelFor(ctx, relativePath, notebook, args.kernel_id);
-    const res = await runWithProgress(ctx, extra, kernelId, source, timeoutMs(ctx, args.timeout), { base: 0, label: `Running ${relativePath}[${index}]` });
-    const saved = await saveOutputs(ctx, relativePath, { id: cell.id, index, source }, res);
+    const executor = await executorFor(ctx, relativePath, notebook, args.kernel_id);
+    const res = await runWithProgress(extra, (opts) => executor.run({ index, source }, opts), timeoutMs(ctx, args.timeout), { base: 0, label: `Running ${relativePath}[${index}]` });
+    // Through the editor the outputs are already in the document; otherwise write them.
+    const saved = executor.writesOutputs ? true : await saveOutputs(ctx, relativePath, { id: cell.id, index, source }, res);
+    const kernelId = executor.kernelId;
     const r = renderForModel(ctx, res, `${relativePath} (cell ${index})`);
     const where = `${relativePath}[${index}]`;
     const message =

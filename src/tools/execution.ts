@@ -1,7 +1,7 @@
 // Shared by the execution tools: the timeout parameter, the output schema, keep-alive progress while
 // code runs, choosing the notebook's kernel, and saving a cell's outputs back into the notebook.
 import { z } from 'zod';
-import type { ExecuteResult } from '../kernels/backend';
+import type { ExecuteOptions, ExecuteResult } from '../kernels/backend';
 import { renderOutputs, type RenderedOutputs } from '../kernels/outputs';
 import type { Cell, Notebook } from '../notebooks/nbformat';
 import { joinSource } from '../notebooks/nbformat';
@@ -42,6 +42,39 @@ export async function kernelFor(ctx: ToolContext, relativePath: string, nb: Read
   return k.id;
 }
 
+/** Runs the code cells of one notebook, through the editor or a kernel backend. */
+export interface CellExecutor {
+  kernelId: string;
+  /** True when the editor writes outputs into the document itself (no saveOutputs needed). */
+  writesOutputs: boolean;
+  run(cell: { index: number; source: string }, opts: ExecuteOptions): Promise<ExecuteResult>;
+}
+
+/**
+ * Picks how a notebook's cells run. Without kernel_id, a notebook open in VS Code with a kernel
+ * runs through the editor (the person watches the outputs appear); otherwise code goes to the
+ * kernel backend (the given kernel, or the notebook's own Jupyter session).
+ */
+export async function executorFor(ctx: ToolContext, relativePath: string, nb: Readonly<Notebook>, kernelId?: string): Promise<CellExecutor> {
+  const runner = ctx.cellRunner;
+  if (!kernelId && runner && (await runner.serves(relativePath))) {
+    let id = 'editor';
+    return {
+      get kernelId() {
+        return id;
+      },
+      writesOutputs: true,
+      run: async (cell, opts) => {
+        const r = await runner.runCell(relativePath, cell.index, opts);
+        id = r.kernel_id;
+        return r;
+      },
+    };
+  }
+  const id = await kernelFor(ctx, relativePath, nb, kernelId);
+  return { kernelId: id, writesOutputs: false, run: (cell, opts) => ctx.kernels.execute(id, cell.source, opts) };
+}
+
 export interface ProgressSpan {
   /** Progress value at the start of this run; heartbeats stay below `base + 1`. */
   base: number;
@@ -55,10 +88,8 @@ export interface ProgressSpan {
  * waiting for long cells. Progress values only grow, as MCP requires.
  */
 export async function runWithProgress(
-  ctx: ToolContext,
   extra: ToolCallExtra,
-  kernelId: string,
-  code: string,
+  run: (opts: ExecuteOptions) => Promise<ExecuteResult>,
   ms: number,
   span: ProgressSpan = { base: 0, label: 'Running' },
 ): Promise<ExecuteResult> {
@@ -76,7 +107,7 @@ export async function runWithProgress(
   };
   const heartbeat = setInterval(send, 5000);
   try {
-    return await ctx.kernels.execute(kernelId, code, {
+    return await run({
       timeoutMs: ms,
       signal: extra.signal,
       onOutput: (_o, count) => {
