@@ -1,0 +1,729 @@
+// NotebookStore for notebooks that are OPEN in VS Code (notebookType 'jupyter-notebook'): reads the
+// live NotebookDocument (with the person's unsaved changes) and applies edits through WorkspaceEdit,
+// so each change shows at once and can be undone with Ctrl+Z.
+//
+// - read(): the document converted to nbformat exactly as VS Code would save it, through the
+//   built-in vscode.ipynb extension's `exportNotebook(NotebookData)`; a converter of our own that
+//   mirrors it is the fallback when that API is missing.
+// - edit(): the plan runs on that view; the resulting CellEdits become ONE WorkspaceEdit: a TextEdit
+//   on the cell document for a source change (the cell keeps its identity, outputs and undo history;
+//   undone from the cell's editor), NotebookEdit.updateCellMetadata for nbformat id/metadata/
+//   attachments, replaceCells for inserts, deletes, moves, cell type and outputs (the stable API has
+//   no other way to write outputs), updateNotebookMetadata. When a plan also moves cells, or changes
+//   a cell's source and metadata together, changed cells are replaced instead of text-edited (see
+//   buildWorkspaceEdit: vscode.ipynb's own metadata sync races with such edits). Edits on one
+//   document are serialized; if the document changed between planning and applying, the plan runs
+//   again on the new state.
+// - Saving: after an edit the document is saved when `saveAfterEdit()` says so. The edit always goes
+//   into the document, never around it to the file, so unsaved changes the person made stay: they
+//   are in the document the edit was planned on, and the save writes both. VS Code's save refuses
+//   (returns false) when the file changed on disk since it was loaded; we never force it.
+//
+// The ipynb serializer's layout in VS Code 1.139 (read off its deserializer and checked in the host
+// tests): cell.metadata = { id, metadata, attachments, execution_count (code cells) } — the saved
+// execution_count is taken from cell.metadata, not from executionSummary; notebook metadata =
+// the nbformat JSON without cells ({ nbformat, nbformat_minor, metadata, ... }) plus `indentAmount`;
+// outputs carry metadata { outputType, metadata, executionCount, transient } and use the mimes
+// application/vnd.code.notebook.stdout/.stderr/.error, other mimes as is (images as bytes).
+import * as fs from 'fs';
+import * as path from 'path';
+import { randomBytes } from 'crypto';
+import * as vscode from 'vscode';
+import { ToolError } from '../tools/tool';
+import { applyEdits } from '../notebooks/cells';
+import { FileNotebookStore } from '../notebooks/fileStore';
+import { joinSource, newCellId, supportsCellIds, validateNotebook, type Cell, type Notebook, type Output } from '../notebooks/nbformat';
+import type { Workspace } from '../notebooks/paths';
+import { NotebookNotOpenError, type OpenNotebooks } from '../notebooks/router';
+import type { CellEdit, EditPlan, EditResult, NotebookInfo, NotebookStore, NotebookSummary, ReadResult } from '../notebooks/store';
+import type { Logger } from '../util/log';
+
+export const JUPYTER_NOTEBOOK_TYPE = 'jupyter-notebook';
+
+const MIME_STDOUT = 'application/vnd.code.notebook.stdout';
+const MIME_STDERR = 'application/vnd.code.notebook.stderr';
+const MIME_ERROR = 'application/vnd.code.notebook.error';
+// Mimes the ipynb serializer treats as text (besides text/*).
+const TEXT_MIMES = ['text/plain', 'text/markdown', 'text/latex', MIME_STDERR, MIME_STDOUT];
+// The serializer's display order of output items (it sorts them so on load).
+const MIME_ORDER = [
+  'application/vnd.*', 'application/vdom.*', 'application/geo+json', 'application/x-nteract-model-debug+json', 'text/html',
+  'application/javascript', 'image/gif', 'text/latex', 'text/markdown', 'image/png', 'image/svg+xml', 'image/jpeg',
+  'application/json', 'text/plain',
+];
+const MAX_REPLANS = 5;
+
+/** What the built-in vscode.ipynb extension exports once activated. */
+interface IpynbApi {
+  exportNotebook(notebook: vscode.NotebookData): string | Thenable<string>;
+}
+
+export interface EditorStoreOptions {
+  /** Whether to save the document after an agent's edit (setting jupyterMcp.saveAfterEdit). Default: true. */
+  saveAfterEdit?: () => boolean;
+  log?: Logger;
+  /** The file store to list notebooks with (default: a new one on the same workspace). */
+  files?: FileNotebookStore;
+  /** Use vscode.ipynb's exportNotebook (default true); false forces our own converter (tests). */
+  useIpynbApi?: boolean;
+}
+
+interface Snapshot {
+  docVersion: number;
+  version: string;
+  notebook: Notebook;
+}
+
+export class EditorNotebookStore implements NotebookStore, OpenNotebooks, vscode.Disposable {
+  readonly files: FileNotebookStore;
+  private readonly cache = new Map<string, Snapshot>();
+  private readonly locks = new Map<string, Promise<unknown>>();
+  // A nonce per document object: a notebook closed and opened again starts at a low version again.
+  private readonly nonces = new WeakMap<vscode.NotebookDocument, string>();
+  private readonly disposables: vscode.Disposable[] = [];
+  private api: Promise<IpynbApi | undefined> | undefined;
+
+  constructor(
+    readonly workspace: Workspace,
+    private readonly opts: EditorStoreOptions = {},
+  ) {
+    this.files = opts.files ?? new FileNotebookStore(workspace);
+    this.disposables.push(vscode.workspace.onDidCloseNotebookDocument((d) => this.cache.delete(d.uri.toString())));
+  }
+
+  get store(): NotebookStore {
+    return this;
+  }
+
+  dispose(): void {
+    for (const d of this.disposables.splice(0)) d.dispose();
+    this.cache.clear();
+  }
+
+  /** Whether the notebook at this absolute path is open as a Jupyter notebook document. */
+  isOpen(absPath: string): boolean {
+    return this.documentFor(absPath) !== undefined;
+  }
+
+  /** The open document for an absolute path, if any. */
+  documentFor(absPath: string): vscode.NotebookDocument | undefined {
+    const want = normalise(absPath);
+    let byReal: vscode.NotebookDocument | undefined;
+    for (const d of vscode.workspace.notebookDocuments) {
+      if (d.notebookType !== JUPYTER_NOTEBOOK_TYPE || d.uri.scheme !== 'file' || d.isClosed) continue;
+      const have = normalise(d.uri.fsPath);
+      if (have === want) return d;
+      // Same file through a symlinked folder: only worth a realpath when the names match.
+      if (!byReal && path.basename(have) === path.basename(want) && realpath(have) === realpath(want)) byReal = d;
+    }
+    return byReal;
+  }
+
+  async resolve(p: string): Promise<NotebookInfo> {
+    const info = await this.files.resolve(p);
+    if (!this.documentFor(info.path)) throw new NotebookNotOpenError(info.path);
+    return { ...info, store: 'editor' };
+  }
+
+  async read(p: string): Promise<ReadResult> {
+    const info = await this.resolve(p);
+    const snap = await this.snapshot(this.requireDocument(info.path));
+    return { ...info, notebook: snap.notebook, version: snap.version };
+  }
+
+  async currentVersion(p: string): Promise<string | undefined> {
+    const info = await this.resolve(p);
+    return (await this.snapshot(this.requireDocument(info.path))).version;
+  }
+
+  async edit<T>(p: string, plan: (nb: Readonly<Notebook>) => EditPlan<T>): Promise<EditResult<T>> {
+    const info = await this.resolve(p);
+    return this.locked(info.path, async () => {
+      for (let attempt = 0; ; attempt++) {
+        const doc = this.requireDocument(info.path);
+        const snap = await this.snapshot(doc);
+        const { edits, result } = plan(snap.notebook);
+        if (edits.length === 0) return { ...info, result, notebook: snap.notebook, version: snap.version };
+        const next = applyEdits(snap.notebook, edits);
+        let applied = false;
+        let countsToClear: vscode.NotebookCell[] = [];
+        if (doc.version === snap.docVersion) {
+          const built = buildWorkspaceEdit(doc, snap.notebook, edits, next);
+          countsToClear = built.countsToClear;
+          applied = await vscode.workspace.applyEdit(built.edit);
+        }
+        if (!applied) {
+          if (doc.isClosed) throw new NotebookNotOpenError(info.path);
+          // The person (or another extension) changed the document meanwhile: plan again on what is there now.
+          if (doc.version !== snap.docVersion && attempt < MAX_REPLANS) continue;
+          throw new ToolError(`VS Code did not apply the edit to ${info.relativePath} (the notebook is open in the editor and kept changing, or is read-only); nothing was changed. Try again.`);
+        }
+        await this.settle(doc, countsToClear);
+        await this.saveIfWanted(doc, info.relativePath);
+        const after = await this.snapshot(doc);
+        return { ...info, result, notebook: after.notebook, version: after.version };
+      }
+    });
+  }
+
+  /**
+   * vscode.ipynb sets a code cell's execution_count to null ~200 ms after any change of its text
+   * (notebookModelStoreSync, as an edit of its own; a save runs it at once). Waiting for it keeps
+   * the version we return current. (Clearing it in our own edit would add a notebook-level part to
+   * a pure text edit, which undo in the cell editor then no longer reverts as one step.)
+   */
+  private async settle(doc: vscode.NotebookDocument, cells: vscode.NotebookCell[]): Promise<void> {
+    const pending = () => cells.some((c) => c.index >= 0 && typeof c.metadata?.execution_count === 'number');
+    const end = Date.now() + 1000;
+    while (pending() && !doc.isClosed && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+  }
+
+  async create(p: string, notebook: Notebook, opts: { overwrite: boolean }): Promise<NotebookInfo> {
+    const info = await this.resolve(p);
+    if (!opts.overwrite) {
+      throw new ToolError(`${info.relativePath} already exists and is open in the editor; nothing was changed. Pick another path, or pass overwrite: true to replace its content (the person can undo that in the editor).`);
+    }
+    const { created: _c, version: _v, ...rest } = await this.write(p, notebook, undefined);
+    return rest;
+  }
+
+  /**
+   * Replaces all cells and the notebook metadata of the open document in one undoable
+   * WorkspaceEdit. `expectedVersion` as in the file store; a file version read before the
+   * notebook was opened is accepted while the document still shows that file unchanged.
+   */
+  async write(p: string, notebook: Notebook, expectedVersion?: string | null): Promise<NotebookInfo & { created: boolean; version: string }> {
+    const info = await this.resolve(p);
+    validateNotebook(notebook, 'content');
+    return this.locked(info.path, async () => {
+      const doc = this.requireDocument(info.path);
+      const snap = await this.snapshot(doc);
+      if (expectedVersion === null) {
+        throw new ToolError(`${info.relativePath} already exists (it is open in the editor); nothing was written. Call read_notebook and write again, or pass overwrite: true to replace it.`);
+      }
+      if (expectedVersion !== undefined && expectedVersion !== snap.version && !(await this.showsFileVersion(doc, info.path, expectedVersion))) {
+        throw new ToolError(`${info.relativePath} changed in the editor since it was read; nothing was written. Call read_notebook again and reapply your change, or pass overwrite: true to replace it.`);
+      }
+      const nb = withCellIds(notebook);
+      const lang = preferredLanguage(nb, doc);
+      const edit = new vscode.WorkspaceEdit();
+      edit.set(doc.uri, [
+        vscode.NotebookEdit.replaceCells(new vscode.NotebookRange(0, doc.cellCount), nb.cells.map((c) => toCellData(c, lang))),
+        vscode.NotebookEdit.updateNotebookMetadata(notebookMetadata(doc, nb)),
+      ]);
+      if (!(await vscode.workspace.applyEdit(edit))) {
+        if (doc.isClosed) throw new NotebookNotOpenError(info.path);
+        throw new ToolError(`VS Code did not apply the new content to ${info.relativePath}; nothing was written. Try again.`);
+      }
+      await this.saveIfWanted(doc, info.relativePath);
+      const after = await this.snapshot(doc);
+      return { ...info, created: false, version: after.version };
+    });
+  }
+
+  /** Lists notebooks on disk (through the file store), marking those open in the editor. */
+  async list(dir: string, opts: { recursive: boolean; limit: number }): Promise<{ notebooks: NotebookSummary[]; truncated: boolean }> {
+    const res = await this.files.list(dir, opts);
+    return { ...res, notebooks: res.notebooks.map((n) => ({ ...n, open_in_editor: this.isOpen(path.resolve(this.workspace.root, n.path)) })) };
+  }
+
+  /** The document as nbformat, cached per document version. */
+  async snapshot(doc: vscode.NotebookDocument): Promise<Snapshot> {
+    const key = doc.uri.toString();
+    for (let attempt = 0; ; attempt++) {
+      const docVersion = doc.version;
+      const hit = this.cache.get(key);
+      if (hit && hit.docVersion === docVersion) return hit;
+      const notebook = await this.exportDocument(doc);
+      if (doc.version !== docVersion && attempt < MAX_REPLANS) continue;
+      const snap = { docVersion, version: this.versionOf(doc, docVersion), notebook };
+      if (!doc.isClosed) this.cache.set(key, snap);
+      return snap;
+    }
+  }
+
+  private versionOf(doc: vscode.NotebookDocument, docVersion: number): string {
+    let nonce = this.nonces.get(doc);
+    if (!nonce) {
+      nonce = randomBytes(3).toString('hex');
+      this.nonces.set(doc, nonce);
+    }
+    return `editor:${nonce}:${docVersion}:${doc.uri.toString()}`;
+  }
+
+  private async exportDocument(doc: vscode.NotebookDocument): Promise<Notebook> {
+    const api = this.opts.useIpynbApi === false ? undefined : await this.ipynbApi();
+    let value: unknown;
+    if (api) {
+      value = JSON.parse(await api.exportNotebook(documentData(doc)));
+    } else {
+      value = documentToNotebook(doc);
+    }
+    return checkedView(value as Notebook, this.workspace.relative(doc.uri.fsPath));
+  }
+
+  private ipynbApi(): Promise<IpynbApi | undefined> {
+    if (!this.api) {
+      this.api = (async () => {
+        const ext = vscode.extensions.getExtension<Partial<IpynbApi>>('vscode.ipynb');
+        if (!ext) return undefined;
+        const exports = ext.isActive ? ext.exports : await ext.activate();
+        if (typeof exports?.exportNotebook === 'function') return exports as IpynbApi;
+        this.opts.log?.warn('vscode.ipynb does not export exportNotebook: converting open notebooks with our own converter.');
+        return undefined;
+      })().catch((e) => {
+        this.opts.log?.warn(`vscode.ipynb could not be activated (${(e as Error).message}): converting open notebooks with our own converter.`);
+        return undefined;
+      });
+    }
+    return this.api;
+  }
+
+  /** Whether the document is unmodified and the file still has the version the caller read from disk. */
+  private async showsFileVersion(doc: vscode.NotebookDocument, abs: string, expected: string): Promise<boolean> {
+    if (doc.isDirty || expected.startsWith('editor:')) return false;
+    return (await this.files.version(abs)) === expected;
+  }
+
+  private async saveIfWanted(doc: vscode.NotebookDocument, rel: string): Promise<void> {
+    if (!(this.opts.saveAfterEdit?.() ?? true) || doc.isClosed || doc.isUntitled) return;
+    try {
+      if (!(await doc.save())) this.opts.log?.warn(`${rel}: VS Code did not save the notebook after the edit (the file may have changed on disk); the edit is in the editor, unsaved.`);
+    } catch (e) {
+      this.opts.log?.warn(`${rel}: saving after the edit failed: ${(e as Error).message}; the edit is in the editor, unsaved.`);
+    }
+  }
+
+  private requireDocument(abs: string): vscode.NotebookDocument {
+    const doc = this.documentFor(abs);
+    if (!doc) throw new NotebookNotOpenError(abs);
+    return doc;
+  }
+
+  /** Runs fn with the per-document lock held (agent edits on one notebook never interleave). */
+  private locked<T>(abs: string, fn: () => Promise<T>): Promise<T> {
+    const key = normalise(abs);
+    const prev = this.locks.get(key) ?? Promise.resolve();
+    const run = prev.then(fn, fn);
+    const tail = run.catch(() => undefined);
+    this.locks.set(key, tail);
+    void tail.then(() => {
+      if (this.locks.get(key) === tail) this.locks.delete(key);
+    });
+    return run;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// CellEdits -> one WorkspaceEdit
+
+/**
+ * Builds one WorkspaceEdit that turns the document (whose nbformat view is `before`) into `after`
+ * (= applyEdits(before, edits)). NotebookEdits in one WorkspaceEdit are all applied against the
+ * document as it was (VS Code sorts them by position), so positions here are original indices:
+ * the cells that keep their place are found first, and every gap between them is one replaceCells.
+ */
+export function buildWorkspaceEdit(
+  doc: vscode.NotebookDocument,
+  before: Notebook,
+  edits: readonly CellEdit[],
+  after: Notebook,
+): { edit: vscode.WorkspaceEdit; countsToClear: vscode.NotebookCell[] } {
+  // Which original cell each cell of `after` came from (-1: a new cell).
+  const origin = before.cells.map((_, i) => i);
+  for (const e of edits) {
+    if (e.kind === 'insert') origin.splice(e.index, 0, ...e.cells.map(() => -1));
+    else if (e.kind === 'delete') origin.splice(e.index, e.count);
+    else if (e.kind === 'move') origin.splice(e.to, 0, ...origin.splice(e.from, 1));
+  }
+  if (origin.length !== after.cells.length) throw new Error(`internal: ${origin.length} cells tracked, ${after.cells.length} planned`);
+
+  // Cells that can be updated in place (same kind, same outputs), kept in their original order.
+  const candidates: { at: number; from: number }[] = [];
+  origin.forEach((from, at) => {
+    if (from >= 0 && updatableInPlace(before.cells[from], after.cells[at])) candidates.push({ at, from });
+  });
+  let kept = longestIncreasing(candidates);
+  // Source changes go into the cell's text (TextEdit) only when no cell moves: vscode.ipynb answers a
+  // text change with a metadata edit addressed by cell index, computed before the structural part of
+  // the same WorkspaceEdit has reached it (seen in 1.139: the metadata landed on the wrong cell).
+  // With structural changes, changed cells are replaced instead, all in one notebook-level edit.
+  const structural = kept.length !== before.cells.length || after.cells.length !== before.cells.length;
+  // Likewise a cell whose source AND metadata change is replaced: vscode.ipynb's edit for the text
+  // change is built from the metadata it saw before ours arrived, and would write that back.
+  kept = kept.filter((k) => {
+    const sameSource = joinSource(before.cells[k.from].source) === joinSource(after.cells[k.at].source);
+    return sameSource || (!structural && JSON.stringify(layout(before.cells[k.from])) === JSON.stringify(layout(after.cells[k.at])));
+  });
+  const keptAt = new Map(kept.map((k) => [k.at, k.from]));
+  const countsToClear: vscode.NotebookCell[] = [];
+
+  const lang = preferredLanguage(after, doc);
+  const edit = new vscode.WorkspaceEdit();
+  const cellEdits: vscode.NotebookEdit[] = [];
+  const metadataEdits: vscode.NotebookEdit[] = [];
+  let prev = -1;
+  let pending: vscode.NotebookCellData[] = [];
+  const flush = (end: number) => {
+    if (end > prev + 1 || pending.length > 0) cellEdits.push(vscode.NotebookEdit.replaceCells(new vscode.NotebookRange(prev + 1, end), pending));
+    pending = [];
+  };
+  after.cells.forEach((cell, at) => {
+    const from = keptAt.get(at);
+    if (from === undefined) {
+      pending.push(toCellData(cell, lang));
+      return;
+    }
+    flush(from);
+    prev = from;
+    const old = before.cells[from];
+    const docCell = doc.cellAt(from);
+    if (joinSource(old.source) !== joinSource(cell.source)) {
+      // Replacing the cell's text (not the cell) keeps its identity, outputs and undo history.
+      // vscode.ipynb then sets a code cell's execution_count to null (its notebookModelStoreSync,
+      // for any text change): edit() waits for that so the version it returns stays current.
+      const text = docCell.document;
+      edit.set(text.uri, [vscode.TextEdit.replace(new vscode.Range(text.positionAt(0), text.positionAt(text.getText().length)), joinSource(cell.source))]);
+      if (cell.cell_type === 'code' && typeof old.execution_count === 'number') countsToClear.push(docCell);
+    } else if (JSON.stringify(layout(old)) !== JSON.stringify(layout(cell))) {
+      const meta: Record<string, unknown> = { ...docCell.metadata, ...layout(cell) };
+      if (cell.attachments === undefined) delete meta.attachments;
+      if (cell.id === undefined) delete meta.id;
+      metadataEdits.push(vscode.NotebookEdit.updateCellMetadata(from, meta));
+    }
+  });
+  flush(before.cells.length);
+  // Metadata edits go last: among edits at the same position VS Code applies the later ones first,
+  // so a cell's metadata is updated before a replaceCells ending at it shifts the indexes.
+  const notebookEdits = [...cellEdits, ...metadataEdits];
+  if (after.nbformat !== before.nbformat || after.nbformat_minor !== before.nbformat_minor || JSON.stringify(after.metadata) !== JSON.stringify(before.metadata)) {
+    notebookEdits.push(vscode.NotebookEdit.updateNotebookMetadata(notebookMetadata(doc, after)));
+  }
+  if (notebookEdits.length > 0) edit.set(doc.uri, notebookEdits);
+  return { edit, countsToClear };
+}
+
+function updatableInPlace(old: Cell, cell: Cell): boolean {
+  if (old.cell_type !== cell.cell_type) return false;
+  if (cell.cell_type !== 'code') return true;
+  // Outputs and the execution count can only be written by replacing the cell.
+  if ((old.execution_count ?? null) !== (cell.execution_count ?? null)) return false;
+  return old.outputs === cell.outputs || JSON.stringify(old.outputs ?? []) === JSON.stringify(cell.outputs ?? []);
+}
+
+/** Longest subsequence with increasing `from` (keeps the most cells in place on a move). */
+function longestIncreasing<T extends { from: number }>(xs: T[]): T[] {
+  const tails: number[] = []; // index into xs of the smallest tail of each length
+  const prevOf: number[] = new Array(xs.length).fill(-1);
+  xs.forEach((x, i) => {
+    let lo = 0;
+    let hi = tails.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (xs[tails[mid]].from < x.from) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo > 0) prevOf[i] = tails[lo - 1];
+    tails[lo] = i;
+  });
+  const out: T[] = [];
+  for (let i = tails.length ? tails[tails.length - 1] : -1; i >= 0; i = prevOf[i]) out.push(xs[i]);
+  return out.reverse();
+}
+
+// ---------------------------------------------------------------------------------------------
+// nbformat -> VS Code (as the ipynb deserializer does)
+
+/** Where the ipynb serializer keeps a cell's nbformat fields: in cell.metadata. */
+function layout(cell: Cell): Record<string, unknown> {
+  const m: Record<string, unknown> = {};
+  if (cell.cell_type === 'code') m.execution_count = typeof cell.execution_count === 'number' ? cell.execution_count : null;
+  m.metadata = clone(cell.metadata ?? {});
+  if (typeof cell.id === 'string') m.id = cell.id;
+  if (cell.attachments) m.attachments = clone(cell.attachments);
+  return m;
+}
+
+function toCellData(cell: Cell, lang: string): vscode.NotebookCellData {
+  const source = joinSource(cell.source).replace(/\r\n/g, '\n');
+  let data: vscode.NotebookCellData;
+  if (cell.cell_type === 'markdown') {
+    data = new vscode.NotebookCellData(vscode.NotebookCellKind.Markup, source, 'markdown');
+  } else if (cell.cell_type === 'raw') {
+    data = new vscode.NotebookCellData(vscode.NotebookCellKind.Code, source, 'raw');
+  } else {
+    const vsc = (cell.metadata?.vscode ?? undefined) as { languageId?: unknown } | undefined;
+    data = new vscode.NotebookCellData(vscode.NotebookCellKind.Code, source, typeof vsc?.languageId === 'string' && vsc.languageId ? vsc.languageId : lang);
+    data.outputs = (cell.outputs ?? []).map(toCellOutput);
+    data.executionSummary = typeof cell.execution_count === 'number' && cell.execution_count > 0 ? { executionOrder: cell.execution_count } : {};
+  }
+  data.metadata = layout(cell);
+  return data;
+}
+
+function toCellOutput(o: Output): vscode.NotebookCellOutput {
+  const meta: Record<string, unknown> = { outputType: o.output_type };
+  if (o.transient) meta.transient = o.transient;
+  if (o.output_type === 'stream') {
+    const text = concat(o.text);
+    return new vscode.NotebookCellOutput([o.name === 'stderr' ? vscode.NotebookCellOutputItem.stderr(text) : vscode.NotebookCellOutputItem.stdout(text)], meta);
+  }
+  if (o.output_type === 'error') {
+    const traceback = Array.isArray(o.traceback) ? (o.traceback as string[]) : [];
+    const err = { name: String(o.ename ?? ''), message: String(o.evalue ?? ''), stack: traceback.join('\n') };
+    // originalError keeps the traceback exactly (ANSI codes and all) for the next save.
+    return new vscode.NotebookCellOutput([vscode.NotebookCellOutputItem.error(err as Error)], { ...meta, originalError: o });
+  }
+  if (o.output_type === 'display_data' || o.output_type === 'execute_result' || o.output_type === 'update_display_data') {
+    meta.executionCount = o.execution_count;
+    meta.metadata = o.metadata ? clone(o.metadata) : {};
+  }
+  const items: vscode.NotebookCellOutputItem[] = [];
+  if (o.data && typeof o.data === 'object') {
+    for (const [mime, value] of Object.entries(o.data as Record<string, unknown>)) items.push(toOutputItem(mime, value));
+  }
+  return new vscode.NotebookCellOutput(sortItems(items), meta);
+}
+
+function toOutputItem(mime: string, value: unknown): vscode.NotebookCellOutputItem {
+  if (!value) return vscode.NotebookCellOutputItem.text('', mime);
+  if ((mime.startsWith('text/') || TEXT_MIMES.includes(mime)) && (Array.isArray(value) || typeof value === 'string')) {
+    return vscode.NotebookCellOutputItem.text(concat(value), mime);
+  }
+  if (mime.startsWith('image/') && mime !== 'image/svg+xml' && typeof value === 'string') {
+    // nbformat stores images as base64; VS Code keeps the bytes.
+    return new vscode.NotebookCellOutputItem(Buffer.from(value, 'base64'), mime);
+  }
+  if (typeof value === 'object' && !Array.isArray(value)) return vscode.NotebookCellOutputItem.text(JSON.stringify(value), mime);
+  if (mime === 'application/json') return vscode.NotebookCellOutputItem.json(value, mime);
+  return vscode.NotebookCellOutputItem.text(concat(value), mime);
+}
+
+function sortItems(items: vscode.NotebookCellOutputItem[]): vscode.NotebookCellOutputItem[] {
+  const rank = (item: vscode.NotebookCellOutputItem): number => {
+    if (item.mime.startsWith('application/vnd.') && item.data.byteLength === 0) return 100;
+    const i = MIME_ORDER.findIndex((m) => (m.endsWith('.*') ? item.mime.startsWith(m.slice(0, -1)) : item.mime.startsWith(m)));
+    return i < 0 ? 100 : i;
+  };
+  return items.map((item) => ({ item, r: rank(item) })).sort((a, b) => a.r - b.r).map((x) => x.item);
+}
+
+/** The language of code cells that need no metadata.vscode.languageId (as the serializer decides). */
+function preferredLanguage(nb: Notebook, doc: vscode.NotebookDocument): string {
+  const info = (nb.metadata?.language_info ?? undefined) as { name?: unknown } | undefined;
+  if (typeof info?.name === 'string' && info.name) return info.name;
+  const code = doc.getCells().find((c) => c.kind === vscode.NotebookCellKind.Code && c.document.languageId !== 'raw');
+  if (code) return code.document.languageId;
+  const ks = (nb.metadata?.kernelspec ?? undefined) as { language?: unknown } | undefined;
+  return typeof ks?.language === 'string' && ks.language ? ks.language.toLowerCase() : 'python';
+}
+
+/** The document's notebook metadata with the nbformat top level of `nb` (keeps indentAmount etc.). */
+function notebookMetadata(doc: vscode.NotebookDocument, nb: Notebook): Record<string, unknown> {
+  const { cells: _cells, ...top } = nb;
+  return { ...doc.metadata, ...clone(top), cells: [] };
+}
+
+/** A notebook to write into the editor: cells of a 4.5+ notebook get ids, as Jupyter gives them on save. */
+function withCellIds(nb: Notebook): Notebook {
+  if (!supportsCellIds(nb) || nb.cells.every((c) => typeof c.id === 'string')) return nb;
+  const taken = new Set(nb.cells.map((c) => c.id).filter((x): x is string => typeof x === 'string'));
+  return {
+    ...nb,
+    cells: nb.cells.map((c) => {
+      if (typeof c.id === 'string') return c;
+      const id = newCellId(taken);
+      taken.add(id);
+      return { ...c, id };
+    }),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// VS Code -> nbformat
+
+/** The document as NotebookData, what the ipynb serializer's exportNotebook takes. */
+function documentData(doc: vscode.NotebookDocument): vscode.NotebookData {
+  const cells = doc.getCells().map((c) => {
+    const d = new vscode.NotebookCellData(c.kind, c.document.getText(), c.document.languageId);
+    d.metadata = withRunCount(c);
+    d.outputs = [...c.outputs];
+    if (c.executionSummary) d.executionSummary = c.executionSummary;
+    return d;
+  });
+  const data = new vscode.NotebookData(cells);
+  data.metadata = doc.metadata;
+  return data;
+}
+
+/**
+ * A cell just run by a kernel has its count in executionSummary; vscode.ipynb copies it into
+ * metadata.execution_count a moment later (debounced). Read it as it will be saved.
+ */
+function withRunCount(c: vscode.NotebookCell): Record<string, unknown> {
+  const s = c.executionSummary;
+  if (c.kind === vscode.NotebookCellKind.Code && s?.executionOrder && typeof s.success === 'boolean' && c.metadata?.execution_count !== s.executionOrder) {
+    return { ...c.metadata, execution_count: s.executionOrder };
+  }
+  return c.metadata;
+}
+
+/** Our own converter, mirroring vscode.ipynb's serializer: used when its API is not available. */
+export function documentToNotebook(doc: vscode.NotebookDocument): Notebook {
+  const top = (doc.metadata ?? {}) as Record<string, unknown>;
+  const metadata = clone((top.metadata ?? {}) as Record<string, unknown>);
+  const info = metadata.language_info as { name?: unknown } | undefined;
+  const lang = typeof info?.name === 'string' ? info.name : doc.getCells().find((c) => c.kind === vscode.NotebookCellKind.Code)?.document.languageId;
+  return {
+    cells: doc.getCells().map((c) => documentCell(c, lang)),
+    metadata,
+    nbformat: typeof top.nbformat === 'number' ? top.nbformat : 4,
+    nbformat_minor: typeof top.nbformat_minor === 'number' ? top.nbformat_minor : 5,
+  };
+}
+
+function documentCell(c: vscode.NotebookCell, lang: string | undefined): Cell {
+  const m = clone(withRunCount(c) ?? {}) as Record<string, unknown>;
+  const source = splitSource(c.document.getText().replace(/\r\n/g, '\n'));
+  const meta = (m.metadata && typeof m.metadata === 'object' ? m.metadata : {}) as Record<string, unknown>;
+  let cell: Cell;
+  if (c.kind === vscode.NotebookCellKind.Markup || c.document.languageId === 'raw') {
+    cell = { cell_type: c.kind === vscode.NotebookCellKind.Markup ? 'markdown' : 'raw', metadata: meta, source };
+    if (m.attachments) cell.attachments = m.attachments as Record<string, unknown>;
+  } else {
+    if (c.document.languageId !== lang) meta.vscode = { languageId: c.document.languageId };
+    else delete meta.vscode;
+    cell = {
+      cell_type: 'code',
+      execution_count: typeof m.execution_count === 'number' ? m.execution_count : null,
+      metadata: meta,
+      outputs: c.outputs.map(documentOutput),
+      source,
+    };
+  }
+  if (typeof m.id === 'string' && m.id) cell.id = m.id;
+  return cell;
+}
+
+const OUTPUT_KEYS: Record<string, string[]> = {
+  stream: ['output_type', 'name', 'text'],
+  error: ['output_type', 'ename', 'evalue', 'traceback'],
+  display_data: ['output_type', 'data', 'metadata'],
+  execute_result: ['output_type', 'name', 'execution_count', 'data', 'metadata'],
+};
+
+function documentOutput(o: vscode.NotebookCellOutput): Output {
+  const meta = (o.metadata ?? {}) as Record<string, unknown>;
+  const type = meta.outputType as string | undefined;
+  const data = () => Object.fromEntries(o.items.map((i) => [i.mime, itemValue(i.mime, i.data)]));
+  let out: Output;
+  const isError = o.items.length === 1 && o.items[0].mime === MIME_ERROR;
+  const isStream = o.items.every((i) => i.mime === MIME_STDOUT || i.mime === MIME_STDERR);
+  if (type === 'error' || (!type && isError)) out = errorOutput(o);
+  else if (type === 'stream' || (!type && isStream)) out = streamOutput(o);
+  else if (type === 'display_data' || type === 'execute_result' || type === 'update_display_data' || !type) {
+    out = { output_type: type ?? 'display_data', data: data(), metadata: (meta.metadata as Record<string, unknown>) ?? {} };
+    if (type === 'execute_result') out.execution_count = typeof meta.executionCount === 'number' ? meta.executionCount : null;
+  } else {
+    out = { output_type: type };
+    if (meta.metadata) out.metadata = meta.metadata;
+    if (o.items.length > 0) out.data = data();
+  }
+  if (meta.transient) out.transient = meta.transient;
+  const allowed = OUTPUT_KEYS[out.output_type];
+  if (allowed) for (const k of Object.keys(out)) if (!allowed.includes(k)) delete out[k];
+  return out;
+}
+
+function errorOutput(o: vscode.NotebookCellOutput): Output {
+  const item = o.items[0];
+  if (!item?.data) return { output_type: 'error', ename: '', evalue: '', traceback: [] };
+  const original = (o.metadata?.originalError ?? undefined) as { traceback?: unknown } | undefined;
+  const value = JSON.parse(Buffer.from(item.data).toString('utf8')) as { name?: string; message?: string; stack?: string };
+  return {
+    output_type: 'error',
+    ename: value.name,
+    evalue: value.message,
+    traceback: Array.isArray(original?.traceback) ? original.traceback : splitSource(value.stack || value.message || ''),
+  };
+}
+
+function streamOutput(o: vscode.NotebookCellOutput): Output {
+  const lines: string[] = [];
+  for (const item of o.items) {
+    if (item.mime !== MIME_STDOUT && item.mime !== MIME_STDERR) continue;
+    const parts = Buffer.from(item.data).toString('utf8').split('\n');
+    if (lines.length && parts.length && parts[0].length > 0) lines[lines.length - 1] += parts.shift();
+    lines.push(...parts);
+  }
+  for (let i = 0; i < lines.length - 1; i++) lines[i] += '\n';
+  if (lines.length && lines[lines.length - 1].length === 0) lines.pop();
+  return { output_type: 'stream', name: o.items[0]?.mime === MIME_STDERR ? 'stderr' : 'stdout', text: lines };
+}
+
+function itemValue(mime: string, bytes: Uint8Array): unknown {
+  if (!bytes) return '';
+  try {
+    const text = () => Buffer.from(bytes).toString('utf8');
+    if (mime === MIME_ERROR) return JSON.parse(text());
+    if (mime.startsWith('text/') || TEXT_MIMES.includes(mime)) return splitSource(text());
+    if (mime.startsWith('image/') && mime !== 'image/svg+xml') return Buffer.from(bytes).toString('base64');
+    if (mime.toLowerCase().includes('json')) {
+      const t = text();
+      return t.length > 0 ? JSON.parse(t) : t;
+    }
+    return mime === 'image/svg+xml' ? splitSource(text()) : text();
+  } catch {
+    return '';
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// helpers
+
+/** Splits on "\n" only, keeping the newline, dropping a trailing empty line: the ipynb serializer's split. */
+function splitSource(s: string): string[] {
+  if (s.length === 0) return [];
+  const parts = s.split('\n');
+  return parts.map((p, i) => (i < parts.length - 1 ? p + '\n' : p)).filter((p) => p.length > 0);
+}
+
+/** Joins a line list as the ipynb deserializer does (a line without "\n" gets one, except the last). */
+function concat(v: unknown): string {
+  if (!Array.isArray(v)) return typeof v === 'string' ? v : '';
+  return v.map((s: string, i) => (i < v.length - 1 && !s.endsWith('\n') ? s + '\n' : s)).join('');
+}
+
+function clone<T>(v: T): T {
+  return v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T);
+}
+
+/**
+ * The nbformat view, checked like a file. Cells copied in the editor can share an id; the later
+ * copies lose it in the view, so the next edit gives them fresh ids instead of failing.
+ */
+function checkedView(nb: Notebook, where: string): Notebook {
+  const seen = new Set<string>();
+  for (let i = 0; i < nb.cells.length; i++) {
+    const id = nb.cells[i]?.id;
+    if (typeof id !== 'string') continue;
+    if (seen.has(id)) {
+      const { id: _dup, ...rest } = nb.cells[i];
+      nb.cells[i] = rest as Cell;
+    } else seen.add(id);
+  }
+  return validateNotebook(nb, where);
+}
+
+function normalise(p: string): string {
+  const r = path.resolve(p);
+  return process.platform === 'win32' || process.platform === 'darwin' ? r.toLowerCase() : r;
+}
+
+function realpath(p: string): string | undefined {
+  try {
+    return fs.realpathSync.native(p);
+  } catch {
+    return undefined;
+  }
+}

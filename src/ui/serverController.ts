@@ -1,0 +1,248 @@
+// Owns the in-process MCP server: start / stop / restart, the access token (SecretStorage), the
+// Jupyter connection, and a live view of sessions and kernels for the status bar and commands.
+import * as vscode from 'vscode';
+import * as path from 'path';
+import { promises as fs } from 'fs';
+import { randomBytes } from 'crypto';
+import type { Runtime, RuntimeOptions } from '../editor/runtime';
+import type { ActiveKernelInfo } from '../kernels/backend';
+import type { Logger } from '../util/log';
+import { registerSecret } from '../util/log';
+import { readSettings, updateSetting } from './settings';
+
+const TOKEN_KEY = 'jupyterMcp.authToken';
+const jupyterTokenKey = (url: string) => `jupyterMcp.jupyterToken:${new URL(url).origin}`;
+
+type RuntimeModule = { startRuntime(o: RuntimeOptions): Promise<Runtime>; connectBackend(url: string, token: string | undefined, log: Logger): Promise<{ dispose(): Promise<void> }> };
+
+export type ServerState = 'stopped' | 'starting' | 'running' | 'failed';
+
+export interface KernelView {
+  kernels: ActiveKernelInfo[];
+  error?: string;
+}
+
+export class ServerController implements vscode.Disposable {
+  private runtime: Runtime | undefined;
+  private starting: Promise<Runtime | undefined> | undefined;
+  private _state: ServerState = 'stopped';
+  private _lastError: string | undefined;
+  private _sessions = 0;
+  private _kernels: KernelView = { kernels: [] };
+  private token: string | undefined;
+  private readonly emitter = new vscode.EventEmitter<void>();
+  private poll: NodeJS.Timeout | undefined;
+  private refreshPending: NodeJS.Timeout | undefined;
+  private portOverride: number | undefined;
+  readonly onDidChange = this.emitter.event;
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly log: Logger,
+    private readonly loadRuntime: () => RuntimeModule,
+  ) {}
+
+  get state(): ServerState {
+    return this._state;
+  }
+  get lastError(): string | undefined {
+    return this._lastError;
+  }
+  get url(): string | undefined {
+    return this.runtime?.url;
+  }
+  get port(): number | undefined {
+    return this.runtime?.port;
+  }
+  get version(): string | undefined {
+    return this.runtime?.version;
+  }
+  get sessions(): number {
+    return this._sessions;
+  }
+  get kernelView(): KernelView {
+    return this._kernels;
+  }
+  get jupyterUrl(): string | undefined {
+    return this.runtime?.jupyterUrl ?? (readSettings().jupyterServerUrl || undefined);
+  }
+  get current(): Runtime | undefined {
+    return this.runtime;
+  }
+
+  /** The bearer token clients must send; created once and kept in SecretStorage. */
+  async authToken(): Promise<string> {
+    if (this.token) return this.token;
+    let t = await this.context.secrets.get(TOKEN_KEY);
+    if (!t) {
+      t = randomBytes(24).toString('base64url');
+      await this.context.secrets.store(TOKEN_KEY, t);
+    }
+    registerSecret(t);
+    this.token = t;
+    return t;
+  }
+
+  private set(state: ServerState, error?: string): void {
+    this._state = state;
+    this._lastError = error;
+    this.emitter.fire();
+  }
+
+  /** Starts the server if it is not running; resolves with the runtime (undefined on failure). */
+  start(): Promise<Runtime | undefined> {
+    if (this.runtime) return Promise.resolve(this.runtime);
+    if (!this.starting) this.starting = this.doStart().finally(() => (this.starting = undefined));
+    return this.starting;
+  }
+
+  private async doStart(): Promise<Runtime | undefined> {
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    if (!folder || folder.uri.scheme !== 'file') {
+      this.set('failed', 'Open a folder first: notebook paths are relative to the workspace folder.');
+      return undefined;
+    }
+    this.set('starting');
+    const s = readSettings();
+    const port = this.portOverride ?? s.port;
+    const started = performance.now();
+    try {
+      const token = await this.authToken();
+      const jupyter = s.jupyterServerUrl ? { url: s.jupyterServerUrl, token: await this.context.secrets.get(jupyterTokenKey(s.jupyterServerUrl)) } : undefined;
+      const mod = this.loadRuntime();
+      this.runtime = await mod.startRuntime({
+        root: folder.uri.fsPath,
+        port,
+        authToken: token,
+        jupyter,
+        limits: { maxOutputChars: s.maxOutputChars, maxImageBytes: s.maxImageKb * 1024 },
+        timeoutMs: s.executionTimeout * 1000,
+        log: this.log,
+        saveAfterEdit: () => readSettings().saveAfterEdit,
+        mayRunCode: () =>
+          vscode.workspace.isTrusted
+            ? undefined
+            : 'This VS Code workspace is not trusted, so Jupyter MCP will not run code in it. Trust the folder (command "Workspaces: Manage Workspace Trust") and call the tool again.',
+        onSessionsChanged: (n) => {
+          this._sessions = n;
+          this.emitter.fire();
+        },
+        onToolCall: (name, ms, ok, target) => {
+          this.log.info(`${name}${target ? ` ${target}` : ''} ${ok ? 'ok' : 'failed'} in ${ms.toFixed(0)} ms`);
+          if (/kernel|execute/.test(name)) this.scheduleKernelRefresh();
+        },
+      });
+      this.runtime.kernels.onDidChange(() => this.scheduleKernelRefresh());
+      this.log.info(`MCP server listening on ${this.runtime.url} (${(performance.now() - started).toFixed(0)} ms)`);
+      await this.publishPort();
+      this.set('running');
+      this.poll = setInterval(() => void this.refreshKernels(), 5000);
+      void this.refreshKernels();
+      return this.runtime;
+    } catch (e) {
+      const message = (e as Error).message;
+      this.log.error(`MCP server failed to start: ${message}`);
+      this.set('failed', message);
+      if ((e as { code?: string }).code === 'EADDRINUSE') void this.offerOtherPort(port);
+      else void vscode.window.showErrorMessage(`Jupyter MCP: ${message}`, 'Show Log').then((a) => a && vscode.commands.executeCommand('jupyterMcp.showLog'));
+      return undefined;
+    }
+  }
+
+  private async offerOtherPort(port: number): Promise<void> {
+    const pick = await vscode.window.showWarningMessage(
+      `Jupyter MCP: port ${port} is already in use (another Jupyter MCP window or program). MCP clients configured for port ${port} will not reach this window.`,
+      'Use a Free Port',
+      'Change Port Setting',
+    );
+    if (pick === 'Use a Free Port') {
+      this.portOverride = 0;
+      await this.start();
+    } else if (pick === 'Change Port Setting') {
+      await vscode.commands.executeCommand('workbench.action.openSettings', 'jupyterMcp.port');
+    }
+  }
+
+  /** For tests and tools outside the editor: env JUPYTER_MCP_PORT_FILE names a file to write. */
+  private async publishPort(): Promise<void> {
+    const file = process.env.JUPYTER_MCP_PORT_FILE;
+    if (!file || !this.runtime) return;
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    await fs.writeFile(file, JSON.stringify({ port: this.runtime.port, url: this.runtime.url, token: this.token }), { mode: 0o600 });
+  }
+
+  async stop(): Promise<void> {
+    await this.starting;
+    const rt = this.runtime;
+    this.runtime = undefined;
+    if (this.poll) clearInterval(this.poll);
+    this.poll = undefined;
+    this._sessions = 0;
+    this._kernels = { kernels: [] };
+    if (rt) {
+      await rt.stop();
+      this.log.info('MCP server stopped');
+    }
+    this.set('stopped');
+  }
+
+  async restart(): Promise<Runtime | undefined> {
+    await this.stop();
+    this.portOverride = undefined;
+    return this.start();
+  }
+
+  /** Checks a Jupyter server (URL + token) and, if it answers, saves and uses it. */
+  async connectJupyter(url: string, token: string | undefined): Promise<void> {
+    registerSecret(token);
+    const rt = await this.start();
+    if (rt) await rt.connectJupyter(url, token);
+    else {
+      // Server not running: still check before saving.
+      const probe = await this.loadRuntime().connectBackend(url, token, this.log);
+      await probe.dispose();
+    }
+    if (token) await this.context.secrets.store(jupyterTokenKey(url), token);
+    await updateSetting('jupyterServerUrl', url);
+    this.log.info(`connected to Jupyter server ${new URL(url).origin}`);
+    this.scheduleKernelRefresh();
+  }
+
+  async disconnectJupyter(): Promise<void> {
+    const url = readSettings().jupyterServerUrl;
+    if (url) await this.context.secrets.delete(jupyterTokenKey(url));
+    await updateSetting('jupyterServerUrl', '');
+    await this.runtime?.disconnectJupyter();
+    this.scheduleKernelRefresh();
+  }
+
+  scheduleKernelRefresh(): void {
+    if (this.refreshPending) return;
+    this.refreshPending = setTimeout(() => {
+      this.refreshPending = undefined;
+      void this.refreshKernels();
+    }, 150);
+  }
+
+  async refreshKernels(): Promise<KernelView> {
+    const rt = this.runtime;
+    if (!rt) return this._kernels;
+    let next: KernelView;
+    try {
+      next = { kernels: (await rt.kernels.listKernels()).active };
+    } catch (e) {
+      next = { kernels: [], error: (e as Error).message };
+    }
+    const changed = JSON.stringify(next) !== JSON.stringify(this._kernels);
+    this._kernels = next;
+    if (changed) this.emitter.fire();
+    return next;
+  }
+
+  dispose(): void {
+    if (this.poll) clearInterval(this.poll);
+    if (this.refreshPending) clearTimeout(this.refreshPending);
+    void this.stop();
+    this.emitter.dispose();
+  }
+}

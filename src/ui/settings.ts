@@ -1,0 +1,31 @@
+// Typed access to the extension's settings (contributes.configuration in package.json).
+import * as vscode from 'vscode';
+
+export const SECTION = 'jupyterMcp';
+
+export interface ExtensionSettings {
+  autoStart: boolean;
+  port: number;
+  saveAfterEdit: boolean;
+  jupyterServerUrl: string;
+  executionTimeout: number;
+  maxOutputChars: number;
+  maxImageKb: number;
+}
+
+export function readSettings(): ExtensionSettings {
+  const c = vscode.workspace.getConfiguration(SECTION);
+  return {
+    autoStart: c.get<boolean>('autoStart', true),
+    port: c.get<number>('port', 3000),
+    saveAfterEdit: c.get<boolean>('saveAfterEdit', true),
+    jupyterServerUrl: c.get<string>('jupyterServerUrl', ''),
+    executionTimeout: c.get<number>('executionTimeout', 300),
+    maxOutputChars: c.get<number>('maxOutputChars', 20000),
+    maxImageKb: c.get<number>('maxImageKb', 512),
+  };
+}
+
+export async function updateSetting(key: keyof ExtensionSettings, value: unknown): Promise<void> {
+  await vscode.workspace.getConfiguration(SECTION).update(key, value, vscode.ConfigurationTarget.Global);
+}
