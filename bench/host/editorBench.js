@@ -1,0 +1,171 @@
+// Runs INSIDE the real VS Code extension host (code-server), loaded as `extensionTestsPath` by
+// test/host/harness.ts runHostTests(). Plain CommonJS: no build step.
+// Measures, on the 471-cell notebook open in the editor:
+//   - the floor: the same edits as raw WorkspaceEdits (NotebookEdit), in memory, no save — what
+//     in-editor tools do;
+//   - the product: add_cell / update_cell / move_cell / read_notebook through the extension's own MCP
+//     server over HTTP (served by the editor store because the notebook is open), with the
+//     jupyterMcp.saveAfterEdit setting on (default: the document is saved after each edit) and off;
+//   - the extension's activation time as it reports it (exports.activationMs).
+// Results go to the console as one line: `[Extension Host] JMCP_BENCH {json}`.
+const vscode = require('vscode');
+const fs = require('fs');
+const path = require('path');
+
+const EXTENSION_ID = 'jupyter-mcp.jupyter-mcp';
+const RUNS = Number(process.env.JMCP_BENCH_RUNS) || 20;
+
+function stats(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const q = (p) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))];
+  return { n: s.length, p50: q(0.5), p95: q(0.95), max: s[s.length - 1], raw: xs };
+}
+
+async function timeRuns(n, fn) {
+  const xs = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await fn(i);
+    xs.push(performance.now() - t);
+  }
+  return stats(xs);
+}
+
+async function waitFor(fn, ms, what) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A minimal MCP client over Streamable HTTP (JSON-RPC POSTs; answers come as SSE or JSON). */
+async function mcpClient(url, token) {
+  let session;
+  let id = 0;
+  const post = async (body) => {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        authorization: `Bearer ${token}`,
+        ...(session ? { 'mcp-session-id': session, 'mcp-protocol-version': '2025-06-18' } : {}),
+      },
+      body: JSON.stringify(body),
+    });
+    session = session || res.headers.get('mcp-session-id');
+    const text = await res.text();
+    if (!body.id && body.id !== 0) return undefined;
+    const data = res.headers.get('content-type')?.includes('text/event-stream')
+      ? text.split('\n').filter((l) => l.startsWith('data: ')).map((l) => JSON.parse(l.slice(6))).find((m) => m.id === body.id)
+      : JSON.parse(text);
+    if (!data) throw new Error(`no answer to ${body.method}: ${text.slice(0, 200)}`);
+    if (data.error) throw new Error(`${body.method}: ${data.error.message}`);
+    return data.result;
+  };
+  await post({ jsonrpc: '2.0', id: id++, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'jmcp-bench', version: '1' } } });
+  await post({ jsonrpc: '2.0', method: 'notifications/initialized' });
+  return {
+    call: async (name, args) => {
+      const r = await post({ jsonrpc: '2.0', id: id++, method: 'tools/call', params: { name, arguments: args } });
+      if (r.isError) throw new Error(`${name}: ${r.content.map((c) => c.text).join(' ')}`);
+      return r.structuredContent;
+    },
+  };
+}
+
+async function run() {
+  const out = { runs: RUNS };
+  const folder = vscode.workspace.workspaceFolders[0].uri.fsPath;
+  const ext = vscode.extensions.getExtension(EXTENSION_ID);
+  if (!ext) throw new Error(`${EXTENSION_ID} is not loaded`);
+  const api = ext.isActive ? ext.exports : await ext.activate();
+  out.activationMs = api && typeof api.activationMs === 'number' ? api.activationMs : null;
+
+  // The floor: raw WorkspaceEdits on a second copy, in memory.
+  const peerDoc = await vscode.workspace.openNotebookDocument(vscode.Uri.file(path.join(folder, 'peer.ipynb')));
+  const apply = async (edit) => {
+    if (!(await vscode.workspace.applyEdit(edit))) throw new Error('applyEdit refused');
+  };
+  const mid = Math.floor(peerDoc.cellCount / 2);
+  const peerEdits = async () => ({
+    read: await timeRuns(RUNS, () => {
+      // What an in-editor read does: walk every cell's text and outputs.
+      let chars = 0;
+      for (const c of peerDoc.getCells()) chars += c.document.getText().length + c.outputs.length;
+      return chars;
+    }),
+    insert: await timeRuns(RUNS, async (i) => {
+      const e = new vscode.WorkspaceEdit();
+      e.set(peerDoc.uri, [vscode.NotebookEdit.insertCells(mid, [new vscode.NotebookCellData(vscode.NotebookCellKind.Code, `peer_${i} = ${i}`, 'python')])]);
+      await apply(e);
+    }),
+    update: await timeRuns(RUNS, async (i) => {
+      const cell = peerDoc.cellAt((i * 37) % peerDoc.cellCount);
+      const e = new vscode.WorkspaceEdit();
+      e.replace(cell.document.uri, new vscode.Range(0, 0, cell.document.lineCount, 0), `# updated ${i}\ny = ${i}`);
+      await apply(e);
+    }),
+    move: await timeRuns(RUNS, async (i) => {
+      const from = (i * 53) % peerDoc.cellCount;
+      const to = (i * 29) % (peerDoc.cellCount - 1);
+      const cell = peerDoc.cellAt(from);
+      const data = new vscode.NotebookCellData(cell.kind, cell.document.getText(), cell.document.languageId);
+      data.outputs = [...cell.outputs];
+      data.metadata = cell.metadata;
+      data.executionSummary = cell.executionSummary;
+      const e = new vscode.WorkspaceEdit();
+      e.set(peerDoc.uri, [vscode.NotebookEdit.deleteCells(new vscode.NotebookRange(from, from + 1)), vscode.NotebookEdit.insertCells(to, [data])]);
+      await apply(e);
+    }),
+  });
+  // Open but not shown (no rendering), then shown in an editor (the workbench renders the cells).
+  out.peerHidden = await peerEdits();
+  await vscode.window.showNotebookDocument(peerDoc);
+  out.peer = await peerEdits();
+  // Leave the peer copy unsaved: close without saving happens when the host stops.
+
+  // The product, through its MCP server (published to JUPYTER_MCP_PORT_FILE by the extension).
+  const portFile = process.env.JUPYTER_MCP_PORT_FILE;
+  const info = await waitFor(() => {
+    try {
+      return JSON.parse(fs.readFileSync(portFile, 'utf8'));
+    } catch {
+      return undefined;
+    }
+  }, 60_000, 'the MCP server port file');
+  const doc = await vscode.workspace.openNotebookDocument(vscode.Uri.file(path.join(folder, 'big.ipynb')));
+  await vscode.window.showNotebookDocument(doc);
+  const client = await mcpClient(info.url, info.token);
+  const first = await client.call('read_notebook', { path: 'big.ipynb', format: 'outline' });
+  out.store = first.store;
+  const ids = first.outline.map((c) => c.id);
+  const config = vscode.workspace.getConfiguration('jupyterMcp');
+  const mcp = {};
+  mcp.readOutline = await timeRuns(RUNS, () => client.call('read_notebook', { path: 'big.ipynb', format: 'outline' }));
+  mcp.readFull = await timeRuns(Math.min(RUNS, 10), () => client.call('read_notebook', { path: 'big.ipynb' }));
+  for (const save of [false, true]) {
+    await config.update('saveAfterEdit', save, vscode.ConfigurationTarget.Global);
+    const k = save ? 'save' : 'nosave';
+    const n = save ? Math.max(3, Math.round(RUNS / 4)) : RUNS;
+    mcp[`add_${k}`] = await timeRuns(n, (i) => client.call('add_cell', { path: 'big.ipynb', cell_type: 'code', source: `mcp_${k}_${i} = ${i}`, index: Math.floor(ids.length / 2) }));
+    mcp[`update_${k}`] = await timeRuns(n, (i) => client.call('update_cell', { path: 'big.ipynb', cell_id: ids[(i * 37) % ids.length], source: `# mcp ${k} ${i}\nz = ${i}` }));
+    mcp[`move_${k}`] = await timeRuns(n, (i) => client.call('move_cell', { path: 'big.ipynb', cell_id: ids[(i * 53) % ids.length], to_index: (i * 29) % ids.length }));
+  }
+  out.mcp = mcp;
+  out.cellCountAfter = doc.cellCount;
+  out.dirtyAfter = doc.isDirty;
+  for (const v of [out.peer, out.peerHidden, out.mcp]) for (const s of Object.values(v)) delete s.raw;
+  console.log(`[Extension Host] JMCP_BENCH ${JSON.stringify(out)}`);
+}
+
+module.exports = {
+  run: () =>
+    run().catch((e) => {
+      console.log(`[Extension Host] JMCP_BENCH_ERROR ${e && e.stack ? e.stack.split('\n').slice(0, 4).join(' ') : String(e)}`);
+      throw e;
+    }),
+};
