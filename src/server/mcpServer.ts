@@ -2,6 +2,7 @@
 // never throw across the wire: a failure becomes an isError result whose text tells the model what
 // to do next.
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { ListToolsRequestSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { TOOLS } from '../tools';
 import type { Content, ToolContext, ToolDef } from '../tools/tool';
@@ -29,7 +30,83 @@ export function createMcpServer(ctx: Omit<ToolContext, 'session'>, hooks: Server
   // Each session gets its own state; the stores and kernels behind it are shared.
   const sessionCtx: ToolContext = { ...ctx, session: { seen: new Map() } };
   for (const tool of tools) registerTool(server, tool, sessionCtx, hooks);
+  // tools/list is answered from a list built once per process (the SDK would convert every zod
+  // schema on every request) and kept small: it is sent into the model's context.
+  server.server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: toolList(tools) }));
   return server;
+}
+
+const listCache = new WeakMap<readonly ToolDef[], Tool[]>();
+
+/**
+ * The tools as clients see them. Input schemas keep every field's description (the model needs
+ * them); output schemas keep their structure but not their descriptions (clients validate with
+ * them, models rarely read them), and the JSON Schema dialect line is left out.
+ */
+export function toolList(tools: readonly ToolDef[] = TOOLS): Tool[] {
+  let list = listCache.get(tools);
+  if (!list) {
+    list = tools.map((t) => ({
+      name: t.name,
+      title: t.title,
+      description: t.description,
+      inputSchema: jsonSchema(t.inputSchema, true) as Tool['inputSchema'],
+      outputSchema: jsonSchema(t.outputSchema, false) as Tool['outputSchema'],
+      annotations: compactAnnotations(t.annotations),
+    }));
+    listCache.set(tools, list);
+  }
+  return list;
+}
+
+// MCP's defaults (readOnly false, destructive true, idempotent false, openWorld true): only
+// hints that differ are sent, which means the same to clients and costs fewer tokens.
+const ANNOTATION_DEFAULTS: Record<string, boolean> = { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true };
+
+function compactAnnotations(a: ToolDef['annotations']): Record<string, boolean> {
+  const out: Record<string, boolean> = {};
+  for (const [k, v] of Object.entries(a)) if (ANNOTATION_DEFAULTS[k] !== v || k === 'readOnlyHint') out[k] = v;
+  return out;
+}
+
+function jsonSchema(shape: z.ZodRawShape, isInput: boolean): Record<string, unknown> {
+  const schema = z.toJSONSchema(z.object(shape), { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  delete schema.$schema;
+  const out = simplify(schema, isInput);
+  if (!isInput) {
+    // Output fields: their types, one level deep; nested objects are described by the tool's text.
+    for (const [k, v] of Object.entries(out.properties ?? {})) out.properties[k] = shallow(v as Record<string, unknown>);
+  }
+  return out;
+}
+
+function shallow(s: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of ['type', 'enum', 'anyOf']) if (k in s) out[k] = k === 'anyOf' ? (s.anyOf as Record<string, unknown>[]).map(shallow) : s[k];
+  if (s.type === 'array' && s.items && typeof s.items === 'object') out.items = { type: (s.items as Record<string, unknown>).type };
+  return out;
+}
+
+/**
+ * Drops what says nothing to a client: integer bounds zod adds (±2^53-1), and, for output
+ * schemas, descriptions and strictness. "properties" maps names to schemas, so a property named
+ * "description" is kept.
+ */
+function simplify(v: unknown, keepDescriptions: boolean): any {
+  if (Array.isArray(v)) return v.map((x) => simplify(x, keepDescriptions));
+  if (!v || typeof v !== 'object') return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) {
+    // Output schemas say which fields and types to expect; which are always present and whether
+    // more may come is left open (a result with an extra field stays valid for older clients).
+    if (!keepDescriptions && ((k === 'description' && typeof x === 'string') || k === 'required' || k === 'additionalProperties')) continue;
+    if ((k === 'maximum' && x === Number.MAX_SAFE_INTEGER) || (k === 'minimum' && x === Number.MIN_SAFE_INTEGER)) continue;
+    out[k] =
+      k === 'properties' && x && typeof x === 'object'
+        ? Object.fromEntries(Object.entries(x).map(([p, s]) => [p, simplify(s, keepDescriptions)]))
+        : simplify(x, keepDescriptions);
+  }
+  return out;
 }
 
 function registerTool(server: McpServer, tool: ToolDef, ctx: ToolContext, hooks: ServerHooks): void {
@@ -40,7 +117,7 @@ function registerTool(server: McpServer, tool: ToolDef, ctx: ToolContext, hooks:
       description: tool.description,
       inputSchema: tool.inputSchema,
       outputSchema: tool.outputSchema,
-      annotations: { title: tool.title, ...tool.annotations },
+      annotations: tool.annotations,
     },
     async (args: Record<string, unknown>, extra) => {
       const started = performance.now();

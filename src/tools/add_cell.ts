@@ -8,15 +8,15 @@ export const addCell = defineTool({
   name: 'add_cell',
   title: 'Add cell',
   description:
-    'Add a code, markdown or raw cell to a notebook, at the end by default, or at `index`, or just after/before a given cell id. Newlines in source are kept as written. Returns the new cell index and its stable id.',
+    'Add a cell at the end, at `index`, or after/before a cell id. Returns its index and stable id.',
   inputSchema: {
     path: pathParam,
     cell_type: cellTypeParam,
-    source: z.string().describe('Cell source text; may span several lines.'),
-    metadata: z.looseObject({}).optional().describe('Cell metadata, e.g. {"tags": ["example"]}.'),
-    index: z.number().int().min(-1).optional().describe('Insert position (0-based; the new cell gets this index). -1 or omitted: at the end.'),
-    after_cell_id: z.string().min(1).optional().describe('Insert just after the cell with this id (instead of index).'),
-    before_cell_id: z.string().min(1).optional().describe('Insert just before the cell with this id (instead of index).'),
+    source: z.string().describe('Cell source; newlines are kept.'),
+    metadata: z.looseObject({}).optional().describe('Cell metadata, e.g. {"tags": ["x"]}.'),
+    index: z.number().int().min(-1).optional().describe('Index the new cell gets; -1 or omitted: the end.'),
+    after_cell_id: z.string().min(1).optional().describe('Insert after this cell id.'),
+    before_cell_id: z.string().min(1).optional().describe('Insert before this cell id.'),
   },
   outputSchema: {
     ...editResultShape,

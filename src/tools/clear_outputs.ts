@@ -7,7 +7,7 @@ import { cellIdParam, editResultShape, indexParam, pathParam } from './schemas';
 export const clearOutputs = defineTool({
   name: 'clear_outputs',
   title: 'Clear outputs',
-  description: 'Remove the outputs and execution counts of one code cell (index or cell_id) or, when neither is given, of every code cell. Shrinks notebooks with large plots.',
+  description: 'Clear outputs and execution counts of one code cell, or of all when no cell is named.',
   inputSchema: { path: pathParam, index: indexParam, cell_id: cellIdParam },
   outputSchema: {
     ...editResultShape,

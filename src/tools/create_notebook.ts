@@ -6,11 +6,11 @@ import { editResultShape, looseObject, pathParam } from './schemas';
 export const createNotebook = defineTool({
   name: 'create_notebook',
   title: 'Create notebook',
-  description: 'Create a new, empty nbformat 4.5 notebook for a kernel (default python3). Refuses to replace an existing file unless overwrite is true.',
+  description: 'Create an empty nbformat 4.5 notebook. Refuses to replace an existing file unless overwrite.',
   inputSchema: {
     path: pathParam,
-    kernel: z.string().min(1).optional().describe('Kernelspec name stored in the notebook metadata, e.g. "python3" (default) or "ir". list_kernels shows the available ones.'),
-    overwrite: z.boolean().optional().describe('Replace the notebook if it already exists (default false).'),
+    kernel: z.string().min(1).optional().describe('Kernelspec name (default "python3"; see list_kernels).'),
+    overwrite: z.boolean().optional().describe('Replace an existing notebook (default false).'),
   },
   outputSchema: {
     ...editResultShape,

@@ -8,14 +8,14 @@ export const editCellSource = defineTool({
   name: 'edit_cell_source',
   title: 'Edit text in a cell',
   description:
-    'Replace an exact piece of text inside one cell, like a file edit: old_string must occur exactly once (or pass replace_all). Cheaper and safer than resending the whole cell with update_cell.',
+    'Replace exact text in a cell, like a file edit: old_string must occur once (or pass replace_all).',
   inputSchema: {
     path: pathParam,
     index: indexParam,
     cell_id: cellIdParam,
-    old_string: z.string().min(1).describe('Exact text to find in the cell source, including whitespace and newlines.'),
-    new_string: z.string().describe('Text to put in its place.'),
-    replace_all: z.boolean().optional().describe('Replace every occurrence instead of requiring exactly one (default false).'),
+    old_string: z.string().min(1).describe('Exact text to replace, whitespace included.'),
+    new_string: z.string().describe('Replacement text.'),
+    replace_all: z.boolean().optional().describe('Replace every occurrence (default false).'),
   },
   outputSchema: {
     ...editResultShape,

@@ -6,10 +6,10 @@ export const executeCell = defineTool({
   name: 'execute_cell',
   title: 'Execute code',
   description:
-    'Run code in a kernel (not saved to any notebook) and return its outputs: text, errors with traceback, and plots as images. Multi-line code runs exactly as written. Long runs send progress notifications; on time-out the kernel is interrupted and the partial outputs returned. To run a notebook cell and save its outputs use execute_notebook_cell.',
+    'Run code in a kernel (nothing saved); returns outputs, errors and plots as images. On time-out the kernel is interrupted and partial outputs returned.',
   inputSchema: {
     kernel_id: kernelIdParam,
-    code: z.string().describe('Code to run, as written (newlines and indentation kept).'),
+    code: z.string().describe('Code to run, as written.'),
     timeout: timeoutParam,
   },
   outputSchema: {

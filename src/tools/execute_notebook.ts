@@ -9,12 +9,12 @@ export const executeNotebook = defineTool({
   name: 'execute_notebook',
   title: 'Execute notebook',
   description:
-    "Run every code cell of a notebook in order, saving each cell's outputs and execution count into the notebook as soon as it finishes (nothing is lost if a later cell fails or times out). Stops at the first error unless continue_on_error. Without kernel_id it uses the notebook's own kernel (state is kept between calls: restart_kernel first for a clean run). Sends a progress notification per cell.",
+    "Run all code cells in order, saving each cell's outputs as it ends; stops at the first error unless continue_on_error. Without kernel_id: the notebook's own kernel (state persists).",
   inputSchema: {
     path: pathParam,
-    kernel_id: z.string().min(1).optional().describe("Kernel to run in (from start_kernel/list_kernels). Default: the notebook's own kernel."),
+    kernel_id: z.string().min(1).optional().describe("Kernel id (default: the notebook's own kernel)."),
     timeout: timeoutParam,
-    continue_on_error: z.boolean().optional().describe('Keep running the next cells after a cell fails (default false: stop at the first error).'),
+    continue_on_error: z.boolean().optional().describe('Go on after a failing cell (default false).'),
   },
   outputSchema: {
     success: z.boolean().describe('True when every code cell ran without error.'),

@@ -19,12 +19,12 @@ export const executeNotebookCell = defineTool({
   name: 'execute_notebook_cell',
   title: 'Execute notebook cell',
   description:
-    "Run one code cell of a notebook (by cell_index or cell_id) and save its outputs and execution count into the notebook. Without kernel_id it uses the notebook's own kernel (started on first use from the notebook's kernelspec), so variables persist between calls. Returns the outputs, with plots as images.",
+    "Run one code cell, saving its outputs in the notebook. Without kernel_id: the notebook's own kernel (the editor's if open in VS Code). Plots return as images.",
   inputSchema: {
     path: pathParam,
-    cell_index: z.number().int().min(0).optional().describe('0-based cell position. Give either cell_index or cell_id.'),
+    cell_index: z.number().int().min(0).optional().describe('0-based cell position (or give cell_id).'),
     cell_id: cellIdParam,
-    kernel_id: z.string().min(1).optional().describe("Kernel to run in (from start_kernel/list_kernels). Default: the notebook's own kernel."),
+    kernel_id: z.string().min(1).optional().describe("Kernel id (default: the notebook's own kernel)."),
     timeout: timeoutParam,
   },
   outputSchema: {

@@ -12,9 +12,9 @@ export const timeoutParam = z
   .positive()
   .max(7 * 24 * 3600)
   .optional()
-  .describe('Time-out in seconds for running the code (per cell). On expiry the kernel is interrupted and the outputs so far are returned. Default: the server setting (usually 300 s).');
+  .describe('Seconds per cell before interrupting (default: server setting).');
 
-export const kernelIdParam = z.string().min(1).describe('Kernel id from start_kernel or list_kernels.');
+export const kernelIdParam = z.string().min(1).describe('From start_kernel or list_kernels.');
 
 export const outputsSchema = z
   .array(z.looseObject({ output_type: z.string().describe('stream, execute_result, display_data or error.') }))

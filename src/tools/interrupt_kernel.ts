@@ -5,7 +5,7 @@ import { kernelIdParam } from './execution';
 export const interruptKernel = defineTool({
   name: 'interrupt_kernel',
   title: 'Interrupt kernel',
-  description: 'Interrupt the code a kernel is running (like Ctrl+C: raises KeyboardInterrupt). The kernel and its variables are kept.',
+  description: 'Interrupt running code (like Ctrl+C); the kernel and its variables are kept.',
   inputSchema: { kernel_id: kernelIdParam },
   outputSchema: {
     success: z.boolean().describe('True when it was done.'),

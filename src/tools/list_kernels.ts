@@ -5,7 +5,7 @@ export const listKernels = defineTool({
   name: 'list_kernels',
   title: 'List kernels',
   description:
-    'List the kernels that can be started (kernelspecs: python3, R, ...) and the running kernels with their state and the notebook they serve. Use a running kernel_id with execute_cell, or a kernelspec name with start_kernel.',
+    'List startable kernelspecs and running kernels (state, notebook).',
   inputSchema: {},
   outputSchema: {
     available_kernels: z

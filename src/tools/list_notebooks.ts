@@ -4,11 +4,11 @@ import { defineTool } from './tool';
 export const listNotebooks = defineTool({
   name: 'list_notebooks',
   title: 'List notebooks',
-  description: 'List the .ipynb notebooks under a folder of the workspace (recursively by default), with size, modification time and whether each is open in the editor.',
+  description: 'List .ipynb notebooks under a folder: size, mtime, open in the editor.',
   inputSchema: {
-    folder: z.string().optional().describe('Folder relative to the workspace root (default: the root).'),
-    recursive: z.boolean().optional().describe('Look into sub-folders (default true; skips hidden folders, node_modules, .ipynb_checkpoints).'),
-    limit: z.number().int().min(1).max(5000).optional().describe('Maximum number of notebooks to list (default 200).'),
+    folder: z.string().optional().describe('Folder under the workspace root (default: root).'),
+    recursive: z.boolean().optional().describe('Include sub-folders (default true).'),
+    limit: z.number().int().min(1).max(5000).optional().describe('Maximum notebooks listed (default 200).'),
   },
   outputSchema: {
     notebooks: z

@@ -6,12 +6,12 @@ import { cellIdParam, editResultShape, indexParam, pathParam } from './schemas';
 export const moveCell = defineTool({
   name: 'move_cell',
   title: 'Move cell',
-  description: 'Move a cell (by index or cell_id) so that it ends up at to_index; the other cells shift. Ids do not change.',
+  description: 'Move a cell (by cell_id or index) to to_index; ids do not change.',
   inputSchema: {
     path: pathParam,
     index: indexParam,
     cell_id: cellIdParam,
-    to_index: z.number().int().min(0).describe('Index the cell will have after the move (0-based).'),
+    to_index: z.number().int().min(0).describe('Index after the move.'),
   },
   outputSchema: {
     ...editResultShape,

@@ -8,13 +8,13 @@ export const readNotebook = defineTool({
   name: 'read_notebook',
   title: 'Read notebook',
   description:
-    'Read a Jupyter notebook. format "full" (default) returns the nbformat JSON in `notebook`; "outline" returns one short line per cell (id, type, first line, output kinds and sizes) and is the cheap way to look at a large notebook; "source" returns cells without outputs. Page with start_index/limit.',
+    'Read a notebook. format "full" (default; nbformat JSON), "outline" (a line per cell; cheap on large notebooks) or "source" (no outputs). Page with start_index/limit.',
   inputSchema: {
     path: pathParam,
-    format: z.enum(['full', 'outline', 'source']).optional().describe('"full" (default): nbformat JSON; "outline": compact per-cell summary; "source": cells without outputs.'),
-    start_index: z.number().int().min(0).optional().describe('First cell to return (0-based). Default 0.'),
-    limit: z.number().int().min(1).optional().describe('Maximum number of cells to return. Default: all.'),
-    include_outputs: z.boolean().optional().describe('With format "full": include cell outputs (default true). Set false to save context.'),
+    format: z.enum(['full', 'outline', 'source']).optional().describe('"full" (default), "outline" or "source".'),
+    start_index: z.number().int().min(0).optional().describe('First cell to return (default 0).'),
+    limit: z.number().int().min(1).optional().describe('Maximum cells to return (default all).'),
+    include_outputs: z.boolean().optional().describe('Format "full": include outputs (default true).'),
   },
   outputSchema: {
     path: z.string().describe('Notebook path relative to the workspace root.'),

@@ -6,7 +6,7 @@ import { cellIdParam, editResultShape, indexParam, pathParam } from './schemas';
 export const removeCell = defineTool({
   name: 'remove_cell',
   title: 'Remove cell',
-  description: 'Delete one cell from a notebook, named by index or (preferred) cell_id.',
+  description: 'Delete a cell (by cell_id or index).',
   inputSchema: { path: pathParam, index: indexParam, cell_id: cellIdParam },
   outputSchema: {
     ...editResultShape,

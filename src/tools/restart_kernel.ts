@@ -5,7 +5,7 @@ import { kernelIdParam } from './execution';
 export const restartKernel = defineTool({
   name: 'restart_kernel',
   title: 'Restart kernel',
-  description: 'Restart a kernel: all variables and imports are lost, the kernel_id stays the same. Also revives a dead kernel. Re-run the cells you need afterwards.',
+  description: 'Restart a kernel (also a dead one): variables are lost, the kernel_id stays.',
   inputSchema: { kernel_id: kernelIdParam },
   outputSchema: {
     success: z.boolean().describe('True when it was done.'),

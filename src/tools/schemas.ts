@@ -4,22 +4,22 @@ import { z } from 'zod';
 export const pathParam = z
   .string()
   .min(1)
-  .describe('Notebook path, relative to the workspace root (e.g. "analysis/report.ipynb"); absolute paths inside the root also work.');
+  .describe('Notebook path relative to the workspace root.');
 
 export const indexParam = z
   .number()
   .int()
   .min(0)
   .optional()
-  .describe('0-based cell position. Give either index or cell_id (cell_id is stable when cells move).');
+  .describe('0-based cell position (or give cell_id).');
 
 export const cellIdParam = z
   .string()
   .min(1)
   .optional()
-  .describe('Stable cell id (nbformat "id", shown by read_notebook). Preferred over index. "index:N" works for notebooks without ids.');
+  .describe('Stable cell id (from read_notebook).');
 
-export const cellTypeParam = z.enum(['code', 'markdown', 'raw']).describe('Cell type: code, markdown or raw.');
+export const cellTypeParam = z.enum(['code', 'markdown', 'raw']).describe('Cell type.');
 
 /** Fields every notebook-changing tool returns (seed: success, message). */
 export const editResultShape = {

@@ -4,10 +4,9 @@ import { defineTool } from './tool';
 export const startKernel = defineTool({
   name: 'start_kernel',
   title: 'Start kernel',
-  description:
-    'Start a new kernel and wait until it answers. Returns its kernel_id for execute_cell, execute_notebook and execute_notebook_cell. Omit kernel_name for the default kernel (see list_kernels for the names). Stop it with stop_kernel when done.',
+  description: 'Start a kernel and wait until it answers; returns its kernel_id. Stop it with stop_kernel when done.',
   inputSchema: {
-    kernel_name: z.string().min(1).optional().describe('Kernelspec name, e.g. "python3" (list_kernels shows the available ones). Default: the server default.'),
+    kernel_name: z.string().min(1).optional().describe('Kernelspec name, e.g. "python3" (default: the server\'s).'),
   },
   outputSchema: {
     kernel_id: z.string().describe('Id of the started kernel.'),

@@ -5,7 +5,7 @@ import { kernelIdParam } from './execution';
 export const stopKernel = defineTool({
   name: 'stop_kernel',
   title: 'Stop kernel',
-  description: 'Shut a kernel down (its variables are lost). Use list_kernels to see running kernels.',
+  description: 'Shut a kernel down; its variables are lost.',
   inputSchema: { kernel_id: kernelIdParam },
   outputSchema: {
     success: z.boolean().describe('True when it was done.'),

@@ -8,14 +8,14 @@ export const updateCell = defineTool({
   name: 'update_cell',
   title: 'Update cell',
   description:
-    'Replace the source of a cell (and optionally change its type or metadata), named by index or (preferred) cell_id. Newlines are kept as written. Outputs are kept; run the cell again to refresh them. To change a few characters, edit_cell_source is cheaper.',
+    'Replace a cell\'s source (and optionally type or metadata); outputs are kept.',
   inputSchema: {
     path: pathParam,
     index: indexParam,
     cell_id: cellIdParam,
-    source: z.string().optional().describe('New source text for the cell (replaces all of it).'),
-    cell_type: z.enum(['code', 'markdown', 'raw']).optional().describe('Change the cell type (markdown/raw cells have no outputs).'),
-    metadata: z.looseObject({}).optional().describe('Replace the cell metadata with this object.'),
+    source: z.string().optional().describe('New source (replaces all of it).'),
+    cell_type: z.enum(['code', 'markdown', 'raw']).optional().describe('New cell type.'),
+    metadata: z.looseObject({}).optional().describe('New cell metadata (replaces it).'),
   },
   outputSchema: {
     ...editResultShape,

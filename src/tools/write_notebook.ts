@@ -7,12 +7,12 @@ export const writeNotebook = defineTool({
   name: 'write_notebook',
   title: 'Write notebook',
   description:
-    'Write a whole notebook (nbformat 4 JSON) to a path, e.g. after read_notebook and changes. To protect edits made by others, an existing notebook is only replaced if it has not changed since this session read it (or since expected_version); otherwise pass overwrite: true. Prefer the cell tools (add_cell, update_cell …) for small changes.',
+    'Write a whole notebook (nbformat 4). Replaces an existing one only if unchanged since this session read it (or expected_version), else needs overwrite. Prefer cell tools for small changes.',
   inputSchema: {
     path: pathParam,
-    content: z.union([z.looseObject({}), z.string()]).describe('The notebook: an nbformat 4 JSON object (as returned by read_notebook in `notebook`), or its JSON text.'),
-    expected_version: z.string().optional().describe('The `version` read_notebook returned; the write is refused if the notebook changed since. Defaults to the version this session last read.'),
-    overwrite: z.boolean().optional().describe('Replace the notebook even if it changed since it was read, or was never read (default false).'),
+    content: z.union([z.looseObject({}), z.string()]).describe('nbformat 4 notebook object, or its JSON text.'),
+    expected_version: z.string().optional().describe('`version` from read_notebook (default: this session\'s last read).'),
+    overwrite: z.boolean().optional().describe('Replace regardless of changes since read (default false).'),
   },
   outputSchema: {
     ...editResultShape,

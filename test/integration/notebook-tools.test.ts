@@ -35,11 +35,17 @@ describe('notebook tools over Streamable HTTP', () => {
     const { tools } = await client.listTools();
     const names = tools.map((t) => t.name);
     for (const seed of ['read_notebook', 'create_notebook', 'write_notebook', 'add_cell', 'remove_cell', 'update_cell']) assert.ok(names.includes(seed), seed);
+    const byName = Object.fromEntries(tools.map((t) => [t.name, t]));
+    assert.equal(byName.read_notebook.annotations?.readOnlyHint, true);
+    assert.equal(byName.remove_cell.annotations?.destructiveHint ?? true, true);
+    assert.equal(byName.add_cell.annotations?.destructiveHint, false);
     for (const t of tools) {
       assert.ok(t.description && t.description.length > 20, `${t.name} description`);
       assert.ok(t.outputSchema, `${t.name} outputSchema`);
       assert.equal(typeof t.annotations?.readOnlyHint, 'boolean', `${t.name} readOnlyHint`);
-      assert.equal(typeof t.annotations?.destructiveHint, 'boolean', `${t.name} destructiveHint`);
+      // Hints equal to MCP's defaults are left out (destructive true, openWorld true, idempotent false).
+      const destructive = t.annotations?.destructiveHint ?? true;
+      if (t.annotations?.readOnlyHint) assert.equal(destructive, false, `${t.name}: read-only tools are not destructive`);
       for (const [field, schema] of Object.entries((t.inputSchema.properties ?? {}) as Record<string, any>)) {
         assert.ok(schema.description, `${t.name}.${field} has no description`);
       }
