@@ -1,4 +1,5 @@
-// Bundles the extension (dist/extension.js) and the standalone server (dist/cli.js).
+// Bundles the extension (dist/extension.js + dist/runtime.js, loaded lazily) and the standalone
+// server (dist/cli.js).
 // Usage: node esbuild.js [--production] [--watch] [--run]
 //   --run   (with --watch) restarts the standalone server after each rebuild: `npm run dev`.
 const esbuild = require('esbuild');
@@ -45,6 +46,8 @@ const runPlugin = {
 async function main() {
   const targets = [
     { ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js' },
+    // The extension's heavy half (server, SDK, stores, kernels), loaded when the server starts.
+    { ...common, entryPoints: ['src/editor/runtime.ts'], outfile: 'dist/runtime.js' },
     { ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js' },
   ];
   if (watch) {

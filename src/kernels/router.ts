@@ -8,11 +8,15 @@ import { KernelError } from './backend';
 export interface NotebookKernelSource extends KernelBackend {
   /** Whether the editor serves this notebook (open, with a kernel selected). */
   servesNotebook(notebookPath: string): Promise<boolean>;
+  /** `quiet`: a view refreshing itself, not an agent (no prompts may be shown). */
+  listKernels(opts?: { quiet?: boolean }): Promise<{ available: KernelSpecInfo[]; active: ActiveKernelInfo[]; default_kernel?: string }>;
 }
 
 export class KernelRouter implements KernelBackend {
   readonly name = 'router';
   private listeners = new Set<() => void>();
+  /** Which backend owns a kernel id, learned once: asking costs a REST call per execution. */
+  private readonly owners = new Map<string, KernelBackend>();
 
   constructor(private jupyter: KernelBackend, private editor?: NotebookKernelSource) {}
 
@@ -20,6 +24,7 @@ export class KernelRouter implements KernelBackend {
   async setJupyter(next: KernelBackend): Promise<void> {
     const old = this.jupyter;
     this.jupyter = next;
+    this.owners.clear();
     this.changed();
     await old.dispose().catch(() => undefined);
   }
@@ -43,13 +48,21 @@ export class KernelRouter implements KernelBackend {
   }
 
   private async owner(kernelId: string): Promise<KernelBackend> {
-    for (const b of this.backends()) if (await b.hasKernel(kernelId).catch(() => false)) return b;
+    const known = this.owners.get(kernelId);
+    if (known && this.backends().includes(known)) return known;
+    for (const b of this.backends()) {
+      if (await b.hasKernel(kernelId).catch(() => false)) {
+        this.owners.set(kernelId, b);
+        return b;
+      }
+    }
     // Let the Jupyter backend produce its own precise error (not found, offline, not connected).
     return this.jupyter;
   }
 
-  async listKernels(): Promise<{ available: KernelSpecInfo[]; active: ActiveKernelInfo[]; default_kernel?: string }> {
-    const results = await Promise.allSettled(this.backends().map((b) => b.listKernels()));
+  /** `quiet`: for views that refresh themselves (the status bar), never for agents. */
+  async listKernels(opts: { quiet?: boolean } = {}): Promise<{ available: KernelSpecInfo[]; active: ActiveKernelInfo[]; default_kernel?: string }> {
+    const results = await Promise.allSettled([...(this.editor ? [this.editor.listKernels(opts)] : []), this.jupyter.listKernels()]);
     const available: KernelSpecInfo[] = [];
     const active: ActiveKernelInfo[] = [];
     let default_kernel: string | undefined;
@@ -63,7 +76,10 @@ export class KernelRouter implements KernelBackend {
     }
     // With no editor kernels, a Jupyter error is the whole answer (e.g. "offline", "403").
     if (firstError && available.length === 0 && active.length === 0) throw firstError;
-    return { available, active, default_kernel };
+    // A kernel of our own notebook controller is both an editor kernel and a Jupyter one: list it
+    // once, as the editor's (listed first).
+    const seen = new Set<string>();
+    return { available, active: active.filter((k) => !seen.has(k.id) && !!seen.add(k.id)), default_kernel };
   }
 
   async startKernel(kernelName?: string): Promise<ActiveKernelInfo> {
@@ -73,6 +89,7 @@ export class KernelRouter implements KernelBackend {
   }
   async stopKernel(id: string): Promise<void> {
     await (await this.owner(id)).stopKernel(id);
+    this.owners.delete(id);
     this.changed();
   }
   async interruptKernel(id: string): Promise<void> {
@@ -83,9 +100,14 @@ export class KernelRouter implements KernelBackend {
     this.changed();
   }
   async execute(id: string, code: string, opts: ExecuteOptions): Promise<ExecuteResult> {
-    const r = await (await this.owner(id)).execute(id, code, opts);
+    const owner = await this.owner(id);
+    // Before and after: views (status bar) show the kernel busy while the code runs.
     this.changed();
-    return r;
+    try {
+      return await owner.execute(id, code, opts);
+    } finally {
+      this.changed();
+    }
   }
   async kernelForNotebook(notebookPath: string, kernelName?: string): Promise<ActiveKernelInfo> {
     if (this.editor && (await this.editor.servesNotebook(notebookPath).catch(() => false))) {

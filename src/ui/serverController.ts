@@ -229,7 +229,7 @@ export class ServerController implements vscode.Disposable {
     if (!rt) return this._kernels;
     let next: KernelView;
     try {
-      next = { kernels: (await rt.kernels.listKernels()).active };
+      next = { kernels: (await rt.kernels.listKernels({ quiet: true })).active };
     } catch (e) {
       next = { kernels: [], error: (e as Error).message };
     }

@@ -40,6 +40,8 @@ export interface HostOptions {
   onOutput?: (line: string) => void;
   /** Keep the temporary folder (settings, logs, profiles) for a post-mortem. */
   keepTemp?: boolean;
+  /** More extension folders loaded next to the one under development (e.g. test stand-ins). */
+  extraExtensionPaths?: string[];
   /** Size of the browser window (default 1400×900). */
   viewport?: { width: number; height: number };
 }
@@ -268,6 +270,13 @@ class Host {
     const userData = dir('user-data');
     fs.mkdirSync(path.join(userData, 'User'), { recursive: true });
     fs.writeFileSync(path.join(userData, 'User', 'settings.json'), JSON.stringify(USER_SETTINGS, null, 2));
+    // Extra extensions (test stand-ins) are installed by copying them into the extensions folder:
+    // the workbench keeps only one extensionDevelopmentPath (its payload is read into a Map).
+    const extensionsDir = dir('extensions');
+    for (const extra of this.opts.extraExtensionPaths ?? []) {
+      const manifest = JSON.parse(fs.readFileSync(path.join(extra, 'package.json'), 'utf8')) as { publisher: string; name: string; version: string };
+      fs.cpSync(extra, path.join(extensionsDir, `${manifest.publisher}.${manifest.name}-${manifest.version}`), { recursive: true });
+    }
     const config = path.join(this.tmp, 'config.yaml');
     fs.writeFileSync(config, 'auth: none\ncert: false\n');
 

@@ -63,7 +63,10 @@ test('the extension passes its tests in a real VS Code extension host', { skip, 
       extensionPath: ROOT,
       testsPath: path.join(ROOT, 'out', 'test', 'host', 'suite', 'index.js'),
       workspace,
-      timeoutMs: 150_000,
+      // ms-toolsai.jupyter cannot be installed here: a small stand-in with the same kernels API
+      // shape (test/host/fixtures/fake-jupyter) is loaded beside the extension under test.
+      extraExtensionPaths: [path.join(__dirname, 'fixtures', 'fake-jupyter')],
+      timeoutMs: 300_000,
       onOutput: (line) => {
         if (line.trim()) process.stderr.write(`  [host] ${line}\n`);
       },

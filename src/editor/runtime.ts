@@ -1,0 +1,146 @@
+// The extension's heavy half, bundled separately (dist/runtime.js) and loaded only when the server
+// starts, so activation stays cheap: the MCP SDK, the HTTP server, the stores, @jupyterlab/services.
+import * as vscode from 'vscode';
+import { Workspace } from '../notebooks/paths';
+import { FileNotebookStore } from '../notebooks/fileStore';
+import { RoutingNotebookStore } from '../notebooks/router';
+import { EditorNotebookStore } from './documentStore';
+import { KernelRouter } from '../kernels/router';
+import type { KernelBackend } from '../kernels/backend';
+import { JupyterServerBackend } from '../kernels/jupyter';
+import { EditorNotConnectedBackend } from '../kernels/offline';
+import { createMcpServer, SERVER_VERSION } from '../server/mcpServer';
+import { startHttpServer, type RunningHttpServer } from '../server/http';
+import { TOOLS } from '../tools';
+import type { Logger } from '../util/log';
+import { registerSecret } from '../util/log';
+import { EditorKernels } from './editorKernels';
+import { EditorCellRunner } from './cellRunner';
+
+export interface RuntimeOptions {
+  root: string;
+  port: number;
+  authToken: string;
+  jupyter?: { url: string; token?: string };
+  limits: { maxOutputChars: number; maxImageBytes: number };
+  timeoutMs: number;
+  log: Logger;
+  saveAfterEdit: () => boolean;
+  mayRunCode: () => string | undefined;
+  onSessionsChanged: (n: number) => void;
+  onToolCall: (name: string, ms: number, ok: boolean, target?: string) => void;
+}
+
+export interface Runtime {
+  readonly url: string;
+  readonly port: number;
+  readonly version: string;
+  readonly toolNames: string[];
+  readonly kernels: KernelRouter;
+  readonly editorKernels: EditorKernels;
+  readonly jupyterUrl: string | undefined;
+  sessionCount(): number;
+  connectJupyter(url: string, token: string | undefined): Promise<void>;
+  disconnectJupyter(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Builds a backend for a Jupyter server and checks it answers with this token. */
+export async function connectBackend(url: string, token: string | undefined, log: Logger): Promise<JupyterServerBackend> {
+  registerSecret(token);
+  const backend = new JupyterServerBackend({ url, token, log });
+  try {
+    await backend.listKernels();
+  } catch (e) {
+    await backend.dispose().catch(() => undefined);
+    throw e;
+  }
+  return backend;
+}
+
+export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
+  const workspace = new Workspace(opts.root);
+  const files = new FileNotebookStore(workspace);
+  const editorStore = new EditorNotebookStore(workspace, { saveAfterEdit: opts.saveAfterEdit, log: opts.log, files });
+  const notebooks = new RoutingNotebookStore(files, editorStore);
+  let jupyter: KernelBackend = new EditorNotConnectedBackend();
+  let jupyterUrl: string | undefined;
+  if (opts.jupyter) {
+    try {
+      jupyter = await connectBackend(opts.jupyter.url, opts.jupyter.token, opts.log);
+      jupyterUrl = opts.jupyter.url;
+    } catch (e) {
+      opts.log.warn(`Jupyter server ${opts.jupyter.url} not usable: ${(e as Error).message}`);
+      jupyter = new EditorNotConnectedBackend(`the saved server ${new URL(opts.jupyter.url).origin} did not answer: ${(e as Error).message}`);
+    }
+  }
+  const editorKernels = new EditorKernels(workspace, opts.log);
+  const kernels = new KernelRouter(jupyter, editorKernels);
+  // The "Jupyter MCP: <server>" notebook controller, on whatever Jupyter backend the router has.
+  editorKernels.attachJupyter(kernels);
+  const cellRunner = new EditorCellRunner(editorKernels);
+  const context = {
+    notebooks,
+    cellRunner,
+    kernels,
+    limits: opts.limits,
+    execution: { timeoutMs: opts.timeoutMs },
+    log: opts.log,
+    mayRunCode: opts.mayRunCode,
+  };
+  let http: RunningHttpServer;
+  try {
+    http = await startHttpServer({
+      host: '127.0.0.1',
+      port: opts.port,
+      authToken: opts.authToken,
+      maxBodyBytes: 100 * 1024 * 1024,
+      createServer: () => createMcpServer(context, { onToolCall: opts.onToolCall }),
+      log: opts.log,
+      onSessionsChanged: opts.onSessionsChanged,
+    });
+  } catch (e) {
+    // E.g. the port is taken: release the controller and listeners, or a retry would collide.
+    await kernels.dispose();
+    editorStore.dispose();
+    editorKernels.dispose();
+    throw e;
+  }
+  const toolNames = TOOLS.map((t) => t.name);
+  return {
+    url: http.url,
+    port: http.port,
+    // Changes when the tool list changes, so the editor refreshes its cached tools.
+    version: `${SERVER_VERSION}+${toolNames.length}.${hash(toolNames.join(','))}`,
+    toolNames,
+    kernels,
+    editorKernels,
+    get jupyterUrl() {
+      return jupyterUrl;
+    },
+    sessionCount: () => http.sessionCount(),
+    async connectJupyter(url, token) {
+      const backend = await connectBackend(url, token, opts.log);
+      await kernels.setJupyter(backend);
+      jupyterUrl = url;
+    },
+    async disconnectJupyter() {
+      await kernels.setJupyter(new EditorNotConnectedBackend());
+      jupyterUrl = undefined;
+    },
+    async stop() {
+      await http.close();
+      await kernels.dispose();
+      editorStore.dispose();
+      editorKernels.dispose();
+    },
+  };
+}
+
+function hash(s: string): string {
+  let h = 5381;
+  for (let i = 0; i < s.length; i++) h = ((h << 5) + h + s.charCodeAt(i)) | 0;
+  return (h >>> 0).toString(36);
+}
+
+export { vscode };

@@ -1,0 +1,176 @@
+// The extension as people and agents meet it, in a REAL VS Code host: the in-process server
+// answers a real MCP client over HTTP (with the token the editor hands to Copilot), edits of an
+// open notebook land in the editor, commands work, and the status bar follows the server and the
+// kernels.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { JupyterMcpApi } from '../../../src/extension';
+import { definition } from '../../../src/ui/mcpProvider';
+import { startJupyterServer, type TestJupyter } from '../../helpers/jupyter';
+
+const EXTENSION_ID = 'jupyter-mcp.jupyter-mcp';
+
+let api: JupyterMcpApi;
+let root: string;
+
+async function waitFor<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, ms = 15_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function connect(token?: string): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
+  const headers: Record<string, string> = token ? { Authorization: `Bearer ${token}` } : {};
+  const transport = new StreamableHTTPClientTransport(new URL(api.server.url!), { requestInit: { headers } });
+  const client = new Client({ name: 'host-test', version: '1' });
+  await client.connect(transport);
+  return { client, transport };
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+async function ok(client: Client, name: string, args: Record<string, unknown>): Promise<any> {
+  const r = (await client.callTool({ name, arguments: args })) as { isError?: boolean; content: { text?: string }[]; structuredContent?: unknown };
+  if (r.isError) throw new Error(`${name}: ${r.content.map((c) => c.text).join(' ')}`);
+  return r.structuredContent;
+}
+
+suite('Extension: in-process MCP server', () => {
+  suiteSetup(async function () {
+    this.timeout(60_000);
+    const ext = vscode.extensions.getExtension<JupyterMcpApi>(EXTENSION_ID)!;
+    api = await ext.activate();
+    root = vscode.workspace.workspaceFolders![0].uri.fsPath;
+    await waitFor('the server to run', () => api.server.state === 'running');
+  });
+
+  test('activation is cheap: the server bundle is not loaded by activate()', () => {
+    // The MCP SDK and @jupyterlab/services live in dist/runtime.js, required only by start().
+    assert.ok(api.activationMs >= 0);
+    console.log(`    activation of the extension's own code: ${api.activationMs.toFixed(1)} ms`);
+  });
+
+  test('a client without the token is refused; with the editor-provided definition it works', async () => {
+    await assert.rejects(connect(), /401|Unauthorized|token/i);
+    const def = await definition(api.server);
+    assert.equal(def.uri.toString(), api.server.url);
+    assert.match(def.headers.Authorization, /^Bearer \S{20,}$/);
+    assert.equal(def.version, api.server.version);
+    const { client, transport } = await connect(def.headers.Authorization.slice(7));
+    const { tools } = await client.listTools();
+    assert.ok(tools.some((t) => t.name === 'read_notebook') && tools.some((t) => t.name === 'execute_notebook_cell'));
+    await transport.terminateSession();
+    await client.close();
+  });
+
+  test('an agent edits an open notebook through the editor: the document changes and undo reverts it', async () => {
+    const file = path.join(root, 'agent-edit.ipynb');
+    fs.copyFileSync(path.join(root, 'smoke.ipynb'), file);
+    const doc = await vscode.workspace.openNotebookDocument(vscode.Uri.file(file));
+    await vscode.window.showNotebookDocument(doc);
+    const before = doc.cellCount;
+    const { client, transport } = await connect(await api.server.authToken());
+    try {
+      const r = await ok(client, 'add_cell', { path: 'agent-edit.ipynb', cell_type: 'markdown', source: '## Added by an agent\nover HTTP' });
+      assert.equal(r.store, 'editor');
+      assert.equal(doc.cellCount, before + 1);
+      assert.equal(doc.cellAt(r.cell_index).document.getText(), '## Added by an agent\nover HTTP');
+      // Saved (jupyterMcp.saveAfterEdit), so the file has it too.
+      await waitFor('the save', () => !doc.isDirty);
+      assert.match(fs.readFileSync(file, 'utf8'), /Added by an agent/);
+      await vscode.commands.executeCommand('undo');
+      await waitFor('undo', () => doc.cellCount === before);
+      const closed = await ok(client, 'read_notebook', { path: 'smoke.ipynb', format: 'outline' });
+      assert.equal(closed.store, 'file');
+    } finally {
+      await transport.terminateSession();
+      await client.close();
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    }
+  });
+
+  test('the status bar shows the port and the connected clients', async () => {
+    await waitFor('status text', () => api.statusBar.text.includes(`MCP :${api.server.port}`));
+    const { client, transport } = await connect(await api.server.authToken());
+    await waitFor('1 client', () => /· 1 client ·/.test(api.statusBar.text));
+    await transport.terminateSession();
+    await client.close();
+    await waitFor('0 clients', () => /· 0 clients ·/.test(api.statusBar.text));
+  });
+
+  test('Configure Roo Code writes .roo/mcp.json, merging with what is there', async () => {
+    const dir = path.join(root, '.roo');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'mcp.json'), JSON.stringify({ mcpServers: { other: { command: 'x' } } }));
+    const written = await vscode.commands.executeCommand<string>('jupyterMcp.configureRoo');
+    assert.equal(written, path.join(dir, 'mcp.json'));
+    const cfg = JSON.parse(fs.readFileSync(written, 'utf8'));
+    assert.deepEqual(cfg.mcpServers.other, { command: 'x' });
+    assert.equal(cfg.mcpServers.jupyter.type, 'streamable-http');
+    assert.equal(cfg.mcpServers.jupyter.url, api.server.url);
+    assert.equal(cfg.mcpServers.jupyter.headers.Authorization, `Bearer ${await api.server.authToken()}`);
+    assert.ok(cfg.mcpServers.jupyter.timeout >= 300);
+  });
+
+  test('Stop and Start Server commands stop and restart it', async () => {
+    await vscode.commands.executeCommand('jupyterMcp.stopServer');
+    assert.equal(api.server.state, 'stopped');
+    assert.match(api.statusBar.text, /MCP stopped/);
+    const url = await vscode.commands.executeCommand<string>('jupyterMcp.startServer');
+    assert.equal(api.server.state, 'running');
+    assert.equal(url, api.server.url);
+    const health = await fetch(url.replace(/\/mcp$/, '/healthz'));
+    assert.equal(health.status, 200);
+  });
+
+  suite('with a real Jupyter server', () => {
+    let jupyter: TestJupyter;
+    suiteSetup(async function () {
+      this.timeout(90_000);
+      jupyter = await startJupyterServer();
+    });
+    suiteTeardown(async function () {
+      this.timeout(30_000);
+      await vscode.commands.executeCommand('jupyterMcp.disconnectJupyter');
+      await jupyter?.stop();
+    });
+
+    test('Connect to Jupyter Server checks the token before saving it', async function () {
+      this.timeout(60_000);
+      await assert.rejects(Promise.resolve(vscode.commands.executeCommand('jupyterMcp.connectJupyter', jupyter.url, 'wrong-token')), /refused the token/);
+      assert.equal(vscode.workspace.getConfiguration('jupyterMcp').get('jupyterServerUrl'), '');
+      const connected = await vscode.commands.executeCommand<boolean>('jupyterMcp.connectJupyter', jupyter.url, jupyter.token);
+      assert.equal(connected, true);
+      assert.equal(vscode.workspace.getConfiguration('jupyterMcp').get('jupyterServerUrl'), jupyter.url);
+      // The token is in secret storage, never in settings.
+      const settingsText = JSON.stringify(vscode.workspace.getConfiguration('jupyterMcp'));
+      assert.ok(!settingsText.includes(jupyter.token));
+    });
+
+    test('kernel commands start, restart and stop a kernel, and the status bar follows', async function () {
+      this.timeout(90_000);
+      const id = await vscode.commands.executeCommand<string>('jupyterMcp.startKernel', 'python3');
+      assert.ok(id);
+      await waitFor('1 kernel in the status bar', () => /1 kernel/.test(api.statusBar.text), 20_000);
+      // An agent runs a long cell: the status bar shows the kernel busy while it runs.
+      const { client, transport } = await connect(await api.server.authToken());
+      const run = ok(client, 'execute_cell', { kernel_id: id, code: 'import time; time.sleep(4); print("done")' });
+      await waitFor('busy', () => /busy/.test(api.statusBar.text), 10_000);
+      const r = await run;
+      assert.equal(r.status, 'ok');
+      await waitFor('idle again', () => /idle/.test(api.statusBar.text), 10_000);
+      assert.equal(await vscode.commands.executeCommand('jupyterMcp.restartKernel', id), true);
+      assert.equal(await vscode.commands.executeCommand('jupyterMcp.stopKernel', id), true);
+      await waitFor('no kernels', () => /no kernels/.test(api.statusBar.text), 20_000);
+      await transport.terminateSession();
+      await client.close();
+    });
+  });
+});
