@@ -40,6 +40,8 @@ import type { Logger } from '../util/log';
 
 export const JUPYTER_NOTEBOOK_TYPE = 'jupyter-notebook';
 
+/** Delay between an agent's last edit of an open notebook and its save (jupyterMcp.saveAfterEdit). */
+const SAVE_DELAY_MS = 300;
 const MIME_STDOUT = 'application/vnd.code.notebook.stdout';
 const MIME_STDERR = 'application/vnd.code.notebook.stderr';
 const MIME_ERROR = 'application/vnd.code.notebook.error';
@@ -97,7 +99,29 @@ export class EditorNotebookStore implements NotebookStore, OpenNotebooks, vscode
 
   dispose(): void {
     for (const d of this.disposables.splice(0)) d.dispose();
+    // Edits waiting for their save are saved now rather than dropped.
+    for (const [doc, t] of this.saveTimers) {
+      clearTimeout(t.timer);
+      void this.saveIfWanted(doc, t.rel);
+    }
+    this.saveTimers.clear();
     this.cache.clear();
+  }
+
+  /**
+   * Saves shortly after the last edit instead of inside each one: VS Code takes from tens of ms
+   * to seconds to save a large notebook, and an agent usually makes several edits in a row. The
+   * edit itself is in the document (and undoable) at once.
+   */
+  private saveSoon(doc: vscode.NotebookDocument, rel: string): void {
+    if (!(this.opts.saveAfterEdit?.() ?? true) || doc.isClosed || doc.isUntitled) return;
+    const pending = this.saveTimers.get(doc);
+    if (pending) clearTimeout(pending.timer);
+    const timer = setTimeout(() => {
+      this.saveTimers.delete(doc);
+      void this.saveIfWanted(doc, rel);
+    }, SAVE_DELAY_MS);
+    this.saveTimers.set(doc, { timer, rel });
   }
 
   /** Whether the notebook at this absolute path is open as a Jupyter notebook document. */
@@ -159,7 +183,7 @@ export class EditorNotebookStore implements NotebookStore, OpenNotebooks, vscode
           throw new ToolError(`VS Code did not apply the edit to ${info.relativePath} (the notebook is open in the editor and kept changing, or is read-only); nothing was changed. Try again.`);
         }
         await this.settle(doc, countsToClear);
-        await this.saveIfWanted(doc, info.relativePath);
+        this.saveSoon(doc, info.relativePath);
         const after = await this.snapshot(doc);
         return { ...info, result, notebook: after.notebook, version: after.version };
       }
@@ -215,7 +239,7 @@ export class EditorNotebookStore implements NotebookStore, OpenNotebooks, vscode
         if (doc.isClosed) throw new NotebookNotOpenError(info.path);
         throw new ToolError(`VS Code did not apply the new content to ${info.relativePath}; nothing was written. Try again.`);
       }
-      await this.saveIfWanted(doc, info.relativePath);
+      this.saveSoon(doc, info.relativePath);
       const after = await this.snapshot(doc);
       return { ...info, created: false, version: after.version };
     });
@@ -284,6 +308,8 @@ export class EditorNotebookStore implements NotebookStore, OpenNotebooks, vscode
     if (doc.isDirty || expected.startsWith('editor:')) return false;
     return (await this.files.version(abs)) === expected;
   }
+
+  private readonly saveTimers = new Map<vscode.NotebookDocument, { timer: NodeJS.Timeout; rel: string }>();
 
   private async saveIfWanted(doc: vscode.NotebookDocument, rel: string): Promise<void> {
     if (!(this.opts.saveAfterEdit?.() ?? true) || doc.isClosed || doc.isUntitled) return;

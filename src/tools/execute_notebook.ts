@@ -3,7 +3,7 @@ import { KernelError } from '../kernels/backend';
 import { joinSource } from '../notebooks/nbformat';
 import { defineTool, ToolError } from './tool';
 import { pathParam } from './schemas';
-import { describeResult, executorFor, renderForModel, runWithProgress, saveOutputs, timeoutMs, timeoutParam } from './execution';
+import { describeResult, executorFor, OutputSaver, renderForModel, runWithProgress, timeoutMs, timeoutParam } from './execution';
 
 export const executeNotebook = defineTool({
   name: 'execute_notebook',
@@ -44,6 +44,7 @@ export const executeNotebook = defineTool({
       .filter((t) => t.cell.cell_type === 'code' && t.source.trim() !== '');
     const executor = await executorFor(ctx, relativePath, notebook, args.kernel_id);
     const ms = timeoutMs(ctx, args.timeout);
+    const saver = new OutputSaver(ctx, relativePath);
     let executed = 0;
     let errors = 0;
     let failed: { index: number; id?: string; ename: string; evalue: string } | undefined;
@@ -62,12 +63,13 @@ export const executeNotebook = defineTool({
         res = await runWithProgress(extra, (opts) => executor.run(t, opts), ms, { base: k, total: targets.length, label });
       } catch (e) {
         const why = e instanceof KernelError || e instanceof Error ? e.message : String(e);
+        await saver.flush().catch(() => undefined);
         throw new ToolError(
           `execute_notebook stopped at cell index ${t.index} of ${relativePath}: ${why}` +
             (executed ? ` The ${executed} cell${executed === 1 ? '' : 's'} before it ran and their outputs are saved.` : ''),
         );
       }
-      if (!executor.writesOutputs) await saveOutputs(ctx, relativePath, { id: t.cell.id, index: t.index, source: t.source }, res);
+      if (!executor.writesOutputs) saver.add({ id: t.cell.id, index: t.index, source: t.source }, res);
       executed++;
       if (res.status !== 'ok') {
         errors++;
@@ -89,6 +91,7 @@ export const executeNotebook = defineTool({
         }
       }
     }
+    await saver.flush();
     void extra.progress(targets.length, 'done', targets.length).catch(() => undefined);
 
     const success = errors === 0 && !stoppedEarly;

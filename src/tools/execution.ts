@@ -146,6 +146,48 @@ export async function saveOutputs(
   return edited.result;
 }
 
+/**
+ * Saves the outputs of finished cells while the next cells run (execute_notebook): a cell's save
+ * no longer waits for the previous one's durable write, and saves queued meanwhile go into one
+ * edit. flush() waits for everything and reports the first failure.
+ */
+export class OutputSaver {
+  private queue: { ref: { id?: string; index: number; source: string }; res: ExecuteResult }[] = [];
+  private running: Promise<void> | undefined;
+  private failure: unknown;
+
+  constructor(private readonly ctx: ToolContext, private readonly path: string) {}
+
+  add(ref: { id?: string; index: number; source: string }, res: ExecuteResult): void {
+    this.queue.push({ ref, res });
+    this.running ??= this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0);
+      try {
+        const edited = await this.ctx.notebooks.edit(this.path, (nb) => ({
+          edits: batch.flatMap(({ ref, res }) => {
+            const at = findCell(nb, ref);
+            return at < 0 || nb.cells[at].cell_type !== 'code' ? [] : [{ kind: 'outputs' as const, index: at, outputs: res.outputs, executionCount: res.execution_count }];
+          }),
+          result: undefined,
+        }));
+        this.ctx.session.seen.set(edited.relativePath, edited.version);
+      } catch (e) {
+        this.failure ??= e;
+      }
+    }
+    this.running = undefined;
+  }
+
+  async flush(): Promise<void> {
+    while (this.running) await this.running;
+    if (this.failure) throw this.failure;
+  }
+}
+
 /** The outputs for the model, with a hint on where the full text is. */
 export function renderForModel(ctx: ToolContext, res: ExecuteResult, savedIn?: string): RenderedOutputs {
   return renderOutputs(res.outputs, ctx.limits, {

@@ -64,6 +64,13 @@ function onDisk(name: string): Notebook {
   return parseNotebook(fs.readFileSync(path.join(root, name), 'utf8'), name);
 }
 
+/** The file once the open document's pending save (jupyterMcp.saveAfterEdit, debounced) is done. */
+async function savedOnDisk(name: string): Promise<Notebook> {
+  const doc = vscode.workspace.notebookDocuments.find((d) => d.uri.fsPath === path.join(root, name));
+  if (doc) await until(`the save of ${name}`, () => !doc.isDirty);
+  return onDisk(name);
+}
+
 /** What VS Code writes for a notebook read from disk: base64 images without line breaks. */
 function asVsCodeSaves(nb: Notebook): Notebook {
   const copy = JSON.parse(JSON.stringify(nb)) as Notebook;
@@ -211,14 +218,14 @@ suite('editor notebook store (open notebooks edited through WorkspaceEdit)', () 
     await call(editCellSource, { path: name, cell_id: 'cb7e3919', old_string: 'months', new_string: 'MONTHS' });
     const months = doc.getCells().find((c) => c.metadata.id === 'cb7e3919')!;
     assert.equal(months.metadata.execution_count, null);
-    assert.equal(onDisk(name).cells[2].execution_count, null);
+    assert.equal((await savedOnDisk(name)).cells[2].execution_count, null);
     before[2] = months.document.getText();
     before[3] = 'print("rows")';
 
     // saveAfterEdit (default on): the file holds what the document shows, ids included.
-    assert.equal(doc.isDirty, false);
-    assert.deepEqual(onDisk(name), (await router.read(name)).notebook);
-    assert.equal(onDisk(name).cells[2].outputs!.length, 0);
+    await until('the save after the edits', () => !doc.isDirty);
+    assert.deepEqual((await savedOnDisk(name)), (await router.read(name)).notebook);
+    assert.equal((await savedOnDisk(name)).cells[2].outputs!.length, 0);
   });
 
   test('outputs written through the store use the serializer mimes and read back as nbformat', async () => {
@@ -244,7 +251,7 @@ suite('editor notebook store (open notebooks edited through WorkspaceEdit)', () 
       { output_type: 'execute_result', data: { 'text/plain': ['42'] }, metadata: {}, execution_count: 7 },
       { output_type: 'error', ename: 'ValueError', evalue: 'bad', traceback: ['\u001b[31mValueError\u001b[0m: bad'] },
     ]);
-    assert.deepEqual(onDisk(name).cells[9], read);
+    assert.deepEqual((await savedOnDisk(name)).cells[9], read);
   });
 
   test('one plan with several edits lands exactly as planned, and one undo reverts all of it', async () => {
@@ -318,8 +325,8 @@ suite('editor notebook store (open notebooks edited through WorkspaceEdit)', () 
     // With saveAfterEdit the save writes both: nothing the person typed is lost.
     save = true;
     await call(updateCell, { path: name, cell_id: r.cell_id, source: 'agent = "saved"' });
-    assert.equal(doc.isDirty, false);
-    const disk = onDisk(name);
+    await until('the save after the edit', () => !doc.isDirty);
+    const disk = (await savedOnDisk(name));
     assert.match(joinSource(disk.cells[1].source), /^# typed by the person\n/);
     assert.equal(joinSource(disk.cells.at(-1)!.source), 'agent = "saved"');
   });
@@ -380,7 +387,7 @@ suite('editor notebook store (open notebooks edited through WorkspaceEdit)', () 
     const { name } = await openCopy(false);
     const a = await call(addCell, { path: name, cell_type: 'code', source: 'a = 1', index: 0 });
     const b = await call(addCell, { path: name, cell_type: 'markdown', source: 'b', after_cell_id: a.cell_id });
-    const disk = onDisk(name);
+    const disk = (await savedOnDisk(name));
     assert.deepEqual([disk.cells[0].id, disk.cells[1].id], [a.cell_id, b.cell_id]);
     // Open the saved file as a new document, as VS Code does after a restart.
     const again = `${name.slice(0, -6)}-reopened.ipynb`;
