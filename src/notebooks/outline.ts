@@ -33,20 +33,26 @@ export function summariseOutput(o: Output): OutputSummary {
   return { output_type: o.output_type, kinds: Object.keys(data), size };
 }
 
+// Cells are immutable once read (edits replace the cell object), so the part of an outline that
+// does not depend on the cell's position is computed once per cell object.
+const outlineCache = new WeakMap<Cell, Omit<CellOutline, 'index' | 'id'>>();
+
 export function outlineCell(cell: Cell, index: number): CellOutline {
-  const src = joinSource(cell.source);
-  const entry: CellOutline = {
-    index,
-    id: cellRefId(cell, index),
-    cell_type: cell.cell_type,
-    first_line: firstLine(cell),
-    lines: src === '' ? 0 : src.split('\n').length - (src.endsWith('\n') ? 1 : 0),
-  };
-  if (cell.cell_type === 'code') {
-    entry.execution_count = cell.execution_count ?? null;
-    entry.outputs = (cell.outputs ?? []).map(summariseOutput);
+  let body = outlineCache.get(cell);
+  if (!body) {
+    const src = joinSource(cell.source);
+    body = {
+      cell_type: cell.cell_type,
+      first_line: firstLine(cell),
+      lines: src === '' ? 0 : src.split('\n').length - (src.endsWith('\n') ? 1 : 0),
+    };
+    if (cell.cell_type === 'code') {
+      body.execution_count = cell.execution_count ?? null;
+      body.outputs = (cell.outputs ?? []).map(summariseOutput);
+    }
+    outlineCache.set(cell, body);
   }
-  return entry;
+  return { index, id: cellRefId(cell, index), ...body };
 }
 
 /** One line per cell: "[3] id=ab12 code (5 lines, exec 2) import pandas as pd → stream:stdout 120ch, display_data:image/png 40k". */
