@@ -33,6 +33,8 @@ export interface StartOptions {
   maxImageBytes?: number;
   maxBodyBytes?: number;
   log?: Logger;
+  /** As the extension's untrusted-workspace check: a reason to refuse code-running tools. */
+  mayRunCode?: () => string | undefined;
 }
 
 export interface TestServer {
@@ -74,7 +76,7 @@ export async function startServer(o: StartOptions): Promise<TestServer> {
     limits: { maxOutputChars: o.maxOutputChars ?? DEFAULTS.maxOutputChars, maxImageBytes: o.maxImageBytes ?? DEFAULTS.maxImageBytes },
     execution: { timeoutMs: o.timeoutMs ?? 60_000 },
     log,
-    mayRunCode: () => undefined,
+    mayRunCode: o.mayRunCode ?? (() => undefined),
   };
   const http = await startHttpServer({
     host: '127.0.0.1',

@@ -219,4 +219,25 @@ describe('HTTP transports and security', () => {
       await s.close();
     }
   });
+
+  test('code-running tools refuse when the host says no (untrusted VS Code workspace); the rest works', async () => {
+    const reason = 'This VS Code workspace is not trusted, so Jupyter MCP will not run code in it.';
+    const s = await startServer({ root: ws.root, mayRunCode: () => reason });
+    const c = await connectClient(s.url);
+    try {
+      for (const [name, args] of [
+        ['execute_cell', { kernel_id: 'k', code: '1+1' }],
+        ['execute_notebook', { path: 'analysis.ipynb' }],
+        ['execute_notebook_cell', { path: 'analysis.ipynb', cell_index: 1 }],
+      ] as const) {
+        const r = await call(c, name, args);
+        assert.equal(r.isError, true, name);
+        assert.equal(r.text, reason);
+      }
+      assert.equal((await ok(c, 'read_notebook', { path: 'analysis.ipynb', format: 'outline' })).cell_count, 10);
+    } finally {
+      await c.close();
+      await s.close();
+    }
+  });
 });
