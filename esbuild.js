@@ -26,8 +26,8 @@ const common = {
 let child;
 function restart() {
   if (child) child.kill('SIGTERM');
-  const args = process.argv.slice(process.argv.indexOf('--') + 1);
-  const passthrough = process.argv.includes('--') ? args : [];
+  // Everything that is not one of our flags goes to the server: `npm run dev -- --port 4000`.
+  const passthrough = process.argv.slice(2).filter((a) => !['--watch', '--run', '--production', '--'].includes(a));
   child = spawn(process.execPath, ['dist/cli.js', ...passthrough], { stdio: 'inherit' });
 }
 
