@@ -173,6 +173,9 @@ export class EditorNotebookStore implements NotebookStore, OpenNotebooks, vscode
         let countsToClear: vscode.NotebookCell[] = [];
         if (doc.version === snap.docVersion) {
           const built = buildWorkspaceEdit(doc, snap.notebook, edits, next);
+          // Edits that change nothing (e.g. a re-run saving the outputs already there) build an
+          // empty WorkspaceEdit, which VS Code refuses to apply: the document is already as planned.
+          if (built.edit.size === 0) return { ...info, result, notebook: snap.notebook, version: snap.version };
           countsToClear = built.countsToClear;
           applied = await vscode.workspace.applyEdit(built.edit);
         }

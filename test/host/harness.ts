@@ -8,10 +8,11 @@
 //                      test module reports through `codeAutomationExit`, and the host's console output.
 //   startHost(...)     opens the workbench with the extension under development and keeps it open
 //                      (the page is VS Code's main thread) so node tests can drive the extension over
-//                      HTTP; `stop()` ends it.
+//                      HTTP; `stop()` ends it. With `extensionPath: null` and an `extensionsDir`
+//                      prepared by installVsix(...) it runs a packaged .vsix, installed as users do.
 // Whatever happens, every process started here is ended: code-server and chromium each run in their
 // own process group, and every process carries a tag in its environment that a final sweep looks for.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
@@ -28,8 +29,16 @@ const installer = require(path.join(ROOT, 'scripts', 'install-vscode-host.js')) 
 };
 
 export interface HostOptions {
-  /** Folder of the extension under development (its package.json). Default: the repository. */
-  extensionPath?: string;
+  /**
+   * Folder of the extension under development (its package.json). Default: the repository.
+   * `null`: no extension under development (e.g. only what `installVsix` put in `extensionsDir`).
+   */
+  extensionPath?: string | null;
+  /**
+   * code-server's extensions folder, used as it is (e.g. prepared with `installVsix`). Default: a
+   * fresh empty folder in the host's temporary folder. `extraExtensionPaths` are copied into it.
+   */
+  extensionsDir?: string;
   /** Folder opened as the workspace. Default: a fresh empty temporary folder. */
   workspace?: string;
   /** Extra environment for code-server; it reaches the extension host (e.g. JUPYTER_MCP_PORT_FILE). */
@@ -259,7 +268,7 @@ class Host {
     const paths = hostPaths();
     liveHosts.add(this);
     hookProcessExit();
-    const extensionPath = path.resolve(this.opts.extensionPath ?? ROOT);
+    const extensionPath = this.opts.extensionPath === null ? undefined : path.resolve(this.opts.extensionPath ?? ROOT);
     this.tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'jupyter-mcp-host-'));
     const dir = (name: string): string => {
       const d = path.join(this.tmp, name);
@@ -272,7 +281,8 @@ class Host {
     fs.writeFileSync(path.join(userData, 'User', 'settings.json'), JSON.stringify(USER_SETTINGS, null, 2));
     // Extra extensions (test stand-ins) are installed by copying them into the extensions folder:
     // the workbench keeps only one extensionDevelopmentPath (its payload is read into a Map).
-    const extensionsDir = dir('extensions');
+    const extensionsDir = this.opts.extensionsDir ? path.resolve(this.opts.extensionsDir) : dir('extensions');
+    fs.mkdirSync(extensionsDir, { recursive: true });
     for (const extra of this.opts.extraExtensionPaths ?? []) {
       const manifest = JSON.parse(fs.readFileSync(path.join(extra, 'package.json'), 'utf8')) as { publisher: string; name: string; version: string };
       fs.cpSync(extra, path.join(extensionsDir, `${manifest.publisher}.${manifest.name}-${manifest.version}`), { recursive: true });
@@ -302,7 +312,7 @@ class Host {
       paths.codeServerEntry,
       '--auth', 'none',
       '--bind-addr', `127.0.0.1:${this.port}`,
-      '--extensions-dir', dir('extensions'),
+      '--extensions-dir', extensionsDir,
       '--user-data-dir', userData,
       '--config', config,
       '--disable-telemetry',
@@ -354,7 +364,7 @@ class Host {
     await beforeGoto?.(page);
 
     const payload: [string, string][] = [
-      ['extensionDevelopmentPath', remoteUri(this.port, extensionPath)],
+      ...(extensionPath ? [['extensionDevelopmentPath', remoteUri(this.port, extensionPath)] as [string, string]] : []),
       ...extraPayload.map(([k, v]): [string, string] => [k, k.endsWith('Path') ? remoteUri(this.port, v) : v]),
       ['skipWelcome', 'true'],
     ];
@@ -478,6 +488,57 @@ async function sweep(tag: string): Promise<void> {
       }
     }
     await sleep(signal === 'SIGTERM' ? 1_000 : 200);
+  }
+}
+
+export interface VsixInstallResult {
+  /** code-server's exit code (0 = installed). */
+  status: number | null;
+  /** What code-server printed (stdout + stderr), e.g. "Extension '…' was successfully installed." */
+  output: string;
+  durationMs: number;
+}
+
+/**
+ * Installs a packaged `.vsix` into `extensionsDir` the way a user would: code-server's
+ * `--install-extension` (a folder cannot be installed that way, a .vsix can), run with the host's
+ * Node 24, no marketplace and throw-away user-data/XDG folders. Pass the same `extensionsDir` to
+ * `startHost` (with `extensionPath: null` to load only installed extensions).
+ */
+export function installVsix(vsix: string, extensionsDir: string, opts: { timeoutMs?: number } = {}): VsixInstallResult {
+  const paths = hostPaths();
+  const started = Date.now();
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'jupyter-mcp-vsix-install-'));
+  try {
+    fs.mkdirSync(extensionsDir, { recursive: true });
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      EXTENSIONS_GALLERY: '{}',
+      XDG_CONFIG_HOME: path.join(tmp, 'xdg-config'),
+      XDG_DATA_HOME: path.join(tmp, 'xdg-data'),
+      TMPDIR: tmp,
+      NODE_TEST_CONTEXT: undefined,
+      NODE_OPTIONS: undefined,
+      VSCODE_IPC_HOOK_CLI: undefined,
+    };
+    for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
+    const config = path.join(tmp, 'config.yaml');
+    fs.writeFileSync(config, 'auth: none\ncert: false\n');
+    const r = spawnSync(
+      paths.node,
+      [
+        paths.codeServerEntry,
+        '--config', config,
+        '--user-data-dir', path.join(tmp, 'user-data'),
+        '--extensions-dir', path.resolve(extensionsDir),
+        '--disable-telemetry',
+        '--install-extension', path.resolve(vsix),
+      ],
+      { env, cwd: tmp, encoding: 'utf8', timeout: opts.timeoutMs ?? 120_000, killSignal: 'SIGKILL' },
+    );
+    return { status: r.status, output: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? `\n${r.error.message}` : ''}`, durationMs: Date.now() - started };
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
   }
 }
 

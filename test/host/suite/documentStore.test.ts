@@ -383,6 +383,19 @@ suite('editor notebook store (open notebooks edited through WorkspaceEdit)', () 
     assert.equal(list.find((x) => x.path === name)?.open_in_editor, false);
   });
 
+  test('an edit that changes nothing (outputs saved again as they are) succeeds and leaves the document clean', async () => {
+    save = true;
+    const { name, doc } = await openCopy(false);
+    const versionBefore = doc.version;
+    const r = await router.edit(name, (nb) => {
+      const i = nb.cells.findIndex((c) => c.cell_type === 'code');
+      return { edits: [{ kind: 'outputs', index: i, outputs: nb.cells[i].outputs ?? [], executionCount: nb.cells[i].execution_count ?? null }], result: i };
+    });
+    assert.equal(r.store, 'editor');
+    assert.equal(doc.version, versionBefore);
+    assert.equal(doc.isDirty, false);
+  });
+
   test('ids of new cells survive save and reopen', async () => {
     const { name } = await openCopy(false);
     const a = await call(addCell, { path: name, cell_type: 'code', source: 'a = 1', index: 0 });
