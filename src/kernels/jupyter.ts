@@ -223,6 +223,12 @@ export class JupyterServerBackend implements KernelBackend {
   private readonly queues = new Map<string, Promise<void>>();
   /** Serializes kernelForNotebook per notebook so two calls never start two sessions. */
   private readonly notebookLocks = new Map<string, Promise<unknown>>();
+  /**
+   * Kernels this backend started (start_kernel, and notebook sessions it created), with their
+   * session id: dispose() shuts them down so an MCP server never leaves kernels running behind it.
+   * Kernels it merely found (another client's session) are not in here and are left alone.
+   */
+  private readonly owned = new Map<string, string | undefined>();
   private disposed = false;
 
   constructor(opts: JupyterBackendOptions) {
@@ -405,6 +411,7 @@ export class JupyterServerBackend implements KernelBackend {
     const { KernelAPI } = services();
     const name = await this.resolveSpec(kernelName);
     const model = await this.rest(`start a "${name}" kernel`, () => KernelAPI.startNew({ name }, this.settings));
+    this.owned.set(model.id, undefined);
     this.log.info(`kernel started ${model.id} (${name}) on ${this.url}`);
     // Wait for the kernel to answer kernel_info so that start failures surface here, not later.
     await this.ready(model.id, 60_000, true);
@@ -417,6 +424,7 @@ export class JupyterServerBackend implements KernelBackend {
     await this.model(kernelId);
     this.dropConnection(kernelId);
     await this.rest('shut down the kernel', () => KernelAPI.shutdownKernel(kernelId, this.settings), kernelId);
+    this.owned.delete(kernelId);
     this.log.info(`kernel stopped ${kernelId}`);
   }
 
@@ -474,6 +482,7 @@ export class JupyterServerBackend implements KernelBackend {
       SessionAPI.startSession({ path, name: basename(path), type: 'notebook', kernel: { name } }, this.settings),
     );
     if (!session.kernel) throw new KernelError(`Jupyter server at ${this.url} created a session for ${path} without a kernel.`, 'kernel');
+    this.owned.set(session.kernel.id, session.id);
     this.log.info(`kernel ${session.kernel.id} (${name}) started for ${path}`);
     await this.ready(session.kernel.id, 60_000, true);
     return this.toInfo({ ...session.kernel, execution_state: 'idle' }, path);
@@ -737,8 +746,26 @@ export class JupyterServerBackend implements KernelBackend {
     return stopped;
   }
 
+  /** Closes the websockets and shuts down the kernels this backend started (3 s at most). */
   async dispose(): Promise<void> {
+    if (this.disposed) return;
     this.disposed = true;
     for (const id of [...this.connections.keys()]) this.dropConnection(id);
+    const owned = [...this.owned];
+    this.owned.clear();
+    if (owned.length === 0) return;
+    const { KernelAPI, SessionAPI } = services();
+    await Promise.all(
+      owned.map(([id, sessionId]) =>
+        withTimeout(
+          sessionId ? SessionAPI.shutdownSession(sessionId, this.settings) : KernelAPI.shutdownKernel(id, this.settings),
+          3000,
+          () => new Error('no answer within 3 s'),
+        ).then(
+          () => this.log.info(`kernel ${id} shut down (the MCP server is stopping)`),
+          (e) => this.log.warn(`could not shut down kernel ${id} on ${this.url}: ${redact(e instanceof Error ? e.message : String(e))}`),
+        ),
+      ),
+    );
   }
 }

@@ -21,11 +21,15 @@ interface Cached {
 }
 
 const SKIP_DIRS = new Set(['node_modules', '.git', '.ipynb_checkpoints', '__pycache__', '.venv', 'venv', '.vscode-host', '.vscode-test']);
-const MAX_CONFLICT_RETRIES = 5;
+const MAX_CONFLICT_RETRIES = 10;
+/** A temp file older than this cannot belong to a write still in progress (writes take ms). */
+const STALE_TEMP_MS = 10 * 60_000;
 
 export class FileNotebookStore implements NotebookStore {
   private readonly cache = new Map<string, Cached>();
   private readonly locks = new Map<string, Promise<unknown>>();
+  /** Notebooks whose stale temp files were already looked for (once per notebook per process). */
+  private readonly swept = new Set<string>();
 
   constructor(readonly workspace: Workspace, private readonly opts: { durable?: boolean } = {}) {}
 
@@ -70,8 +74,10 @@ export class FileNotebookStore implements NotebookStore {
           if (attempt >= MAX_CONFLICT_RETRIES) {
             throw new ToolError(`${info.relativePath} keeps changing on disk (another program is writing it); nothing was changed. Try again in a moment.`);
           }
-          // The file changed under us: drop the cache and plan again on what is there now.
+          // The file changed under us: drop the cache and plan again on what is there now, after a
+          // short random pause so that two processes editing the same file stop colliding.
           this.cache.delete(info.path);
+          await new Promise((r) => setTimeout(r, 2 + Math.random() * 10 * (attempt + 1)));
         }
       }),
     );
@@ -173,6 +179,8 @@ export class FileNotebookStore implements NotebookStore {
       throw new ToolError(`Cannot read ${abs}: ${(e as Error).message}`);
     }
     if (st.isDirectory()) throw new ToolError(`${abs} is a folder, not a notebook file.`);
+    // A FIFO, socket or device named *.ipynb would block the read (and this file's lock) forever.
+    if (!st.isFile()) throw new ToolError(`${abs} is not a regular file (a pipe, socket or device), so it cannot be a notebook.`);
     const version = versionOf(st);
     const hit = this.cache.get(abs);
     if (hit && hit.version === version) return hit;
@@ -192,7 +200,6 @@ export class FileNotebookStore implements NotebookStore {
     const text = serializeNotebook(nb);
     const dir = path.dirname(abs);
     const tmp = path.join(dir, `.${path.basename(abs)}.${randomBytes(6).toString('hex')}.tmp`);
-    let mode: number | undefined;
     const handle = await fs.open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o644);
     try {
       await handle.writeFile(text, 'utf8');
@@ -203,25 +210,103 @@ export class FileNotebookStore implements NotebookStore {
       throw e;
     }
     await handle.close();
+    // The new file keeps the old one's permissions (set before the lock: it keeps the locked step,
+    // check then rename, as short as it can be).
+    const old = await fs.stat(abs).catch(() => undefined);
+    if (old) await fs.chmod(tmp, old.mode & 0o7777).catch(() => undefined);
+    // Check-then-rename must not interleave with another Jupyter MCP process writing this file
+    // (the VS Code extension and a standalone server on one folder): a lock file held for that
+    // short step. Programs that do not take it are still caught by the version check.
+    const unlock = await lockFile(abs).catch(async (e) => {
+      await fs.unlink(tmp).catch(() => undefined);
+      throw e;
+    });
+    let st;
     try {
       const now = await this.version(abs);
       if (now !== (expected ?? undefined)) {
         await fs.unlink(tmp).catch(() => undefined);
         return undefined;
       }
-      if (now !== undefined) {
-        mode = (await fs.stat(abs)).mode & 0o7777;
-        await fs.chmod(tmp, mode);
-      }
       await fs.rename(tmp, abs);
+      st = await fs.stat(abs, { bigint: true });
     } catch (e) {
       await fs.unlink(tmp).catch(() => undefined);
       throw e;
+    } finally {
+      await unlock();
     }
-    const st = await fs.stat(abs, { bigint: true });
     const version = versionOf(st);
     this.cache.set(abs, { version, notebook: nb });
+    if (!this.swept.has(abs)) {
+      this.swept.add(abs);
+      void this.sweepStaleTemps(abs);
+    }
     return version;
+  }
+
+  /**
+   * Removes temp files of this notebook left by a process killed between creating one and renaming
+   * it (".NAME.ipynb.<12 hex>.tmp", older than STALE_TEMP_MS, so never another live write's).
+   * They are hidden and never listed as notebooks; this only stops them piling up.
+   */
+  private async sweepStaleTemps(abs: string): Promise<void> {
+    const dir = path.dirname(abs);
+    const prefix = `.${path.basename(abs)}.`;
+    try {
+      for (const name of await fs.readdir(dir)) {
+        if (!name.startsWith(prefix) || !/^[0-9a-f]{12}\.tmp$/.test(name.slice(prefix.length))) continue;
+        const full = path.join(dir, name);
+        const st = await fs.lstat(full).catch(() => undefined);
+        if (st?.isFile() && Date.now() - st.mtimeMs > STALE_TEMP_MS) await fs.unlink(full).catch(() => undefined);
+      }
+    } catch {
+      // Best effort: a folder we cannot list keeps its leftovers.
+    }
+  }
+}
+
+/**
+ * Takes ".NAME.ipynb.lock" next to the file (O_EXCL, holding our pid) and returns its release. A
+ * lock whose process is gone, or older than 10 s (the step it guards takes milliseconds), is stale
+ * and taken over. Where no lock can be created at all (read-only folder), it proceeds without.
+ */
+async function lockFile(abs: string): Promise<() => Promise<void>> {
+  const lock = path.join(path.dirname(abs), `.${path.basename(abs)}.lock`);
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    try {
+      const h = await fs.open(lock, 'wx', 0o644);
+      await h.writeFile(String(process.pid)).finally(() => h.close());
+      return () => fs.unlink(lock).catch(() => undefined);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') return async () => undefined;
+    }
+    if (await isStaleLock(lock)) {
+      await fs.unlink(lock).catch(() => undefined);
+      continue;
+    }
+    if (Date.now() > deadline) {
+      throw new ToolError(`${path.basename(abs)} is locked by another Jupyter MCP process (${lock}); nothing was changed. Try again; if no other server runs, delete the lock file.`);
+    }
+    await new Promise((r) => setTimeout(r, 1 + Math.random() * 4));
+  }
+}
+
+async function isStaleLock(lock: string): Promise<boolean> {
+  try {
+    const [st, text] = await Promise.all([fs.stat(lock), fs.readFile(lock, 'utf8')]);
+    if (Date.now() - st.mtimeMs > 10_000) return true;
+    const pid = Number(text);
+    if (!Number.isInteger(pid) || pid <= 0) return false; // being written: wait
+    try {
+      process.kill(pid, 0);
+      return false;
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code === 'ESRCH';
+    }
+  } catch {
+    return false; // gone already, or unreadable: try again
   }
 }
 

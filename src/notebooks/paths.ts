@@ -30,7 +30,6 @@ export class Workspace {
    */
   async resolveInside(input: string, what = 'path'): Promise<string> {
     if (typeof input !== 'string' || input.trim() === '') throw new ToolError(`The ${what} is empty: give a notebook path relative to the workspace root (${this.root}).`);
-    if (input.includes('\0')) throw new ToolError(`The ${what} contains a NUL character: give a plain file path.`);
     let p = input.trim();
     if (p.startsWith('file://')) {
       try {
@@ -39,7 +38,9 @@ export class Workspace {
         throw new ToolError(`The ${what} "${input}" is not a valid file URI.`);
       }
     }
-    const abs = path.resolve(this.root, p.normalize('NFC'));
+    // Checked after decoding: "file:///x%00.ipynb" carries a NUL too.
+    if (p.includes('\0')) throw new ToolError(`The ${what} contains a NUL character: give a plain file path.`);
+    const abs = await this.existingSpelling(p);
     if (!isInside(this.root, abs)) throw outside(input, this.root);
     const realRoot = await this.rootReal();
     // Follow symlinks on the longest existing prefix: the file itself, or its nearest existing
@@ -61,11 +62,26 @@ export class Workspace {
       }
     }
   }
+
+  /**
+   * The path as given if it exists, else its NFC or NFD spelling if that exists (a name written on
+   * macOS is NFD on disk; an agent may type it NFC), else NFC for a new file. list_notebooks shows
+   * names as they are on disk, so they always resolve back to the same file.
+   */
+  private async existingSpelling(p: string): Promise<string> {
+    const nfc = path.resolve(this.root, p.normalize('NFC'));
+    if (p === p.normalize('NFC') && p === p.normalize('NFD')) return nfc;
+    for (const candidate of new Set([path.resolve(this.root, p), nfc, path.resolve(this.root, p.normalize('NFD'))])) {
+      if (await fs.lstat(candidate).then(() => true, () => false)) return candidate;
+    }
+    return nfc;
+  }
 }
 
 function isInside(root: string, p: string): boolean {
   const rel = path.relative(root, p);
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+  // A ".." segment leaves the root; a name that merely starts with dots ("..x.ipynb") does not.
+  return rel === '' || (rel !== '..' && !rel.startsWith('..' + path.sep) && !path.isAbsolute(rel));
 }
 
 function outside(input: string, root: string): ToolError {

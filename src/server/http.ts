@@ -255,12 +255,19 @@ async function readJsonBody(req: http.IncomingMessage, res: http.ServerResponse,
     chunks.push(chunk as Buffer);
   }
   const text = Buffer.concat(chunks).toString('utf8');
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (e) {
     sendJson(res, 400, jsonRpcError(-32700, `Parse error: the body is not valid JSON (${(e as Error).message}).`));
     return NO_BODY;
   }
+  // JSON-RPC 2.0: an empty batch is an Invalid Request (the SDK would answer 202 and nothing).
+  if (Array.isArray(value) && value.length === 0) {
+    sendJson(res, 400, jsonRpcError(-32600, 'Invalid Request: an empty JSON-RPC batch.'));
+    return NO_BODY;
+  }
+  return value;
 }
 
 function isInitialize(body: unknown): boolean {
