@@ -24,7 +24,7 @@ export function registerCommands(server: ServerController, channel: vscode.LogOu
       return rt?.url;
     }),
     reg(COMMANDS.showConnectionInfo, () => showConnectionInfo(server)),
-    reg(COMMANDS.copyClientConfig, () => copyClientConfig(server)),
+    reg(COMMANDS.copyClientConfig, (label?: string) => copyClientConfig(server, label)),
     reg(COMMANDS.configureRoo, () => configureRoo(server)),
     reg(COMMANDS.connectJupyter, (url?: string, token?: string) => connectJupyter(server, url, token)),
     reg(COMMANDS.disconnectJupyter, async () => {

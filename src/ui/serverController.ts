@@ -127,8 +127,8 @@ export class ServerController implements vscode.Disposable {
           this._sessions = n;
           this.emitter.fire();
         },
-        onToolCall: (name, ms, ok, target) => {
-          this.log.info(`${name}${target ? ` ${target}` : ''} ${ok ? 'ok' : 'failed'} in ${ms.toFixed(0)} ms`);
+        // The server logs each call (tool, target, duration) itself; here only views follow.
+        onToolCall: (name) => {
           if (/kernel|execute/.test(name)) this.scheduleKernelRefresh();
         },
       });

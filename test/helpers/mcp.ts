@@ -13,6 +13,19 @@ import { createKernelBackend } from '../../src/kernels/factory';
 import type { ToolContext } from '../../src/tools/tool';
 import { silentLogger, type Logger } from '../../src/util/log';
 import { DEFAULTS, type Settings } from '../../src/config';
+import { toolList } from '../../src/server/mcpServer';
+import Ajv from 'ajv';
+
+const ajv = new Ajv({ strict: false, allErrors: true });
+const outputValidators = new Map(toolList().map((t) => [t.name, ajv.compile(t.outputSchema ?? {})]));
+
+/** Fails when a tool's structured result does not match the output schema it advertises. */
+export function checkOutputSchema(name: string, structured: unknown): void {
+  const validate = outputValidators.get(name);
+  if (validate && structured !== undefined && !validate(structured)) {
+    throw new Error(`${name} returned structuredContent that does not match its outputSchema: ${ajv.errorsText(validate.errors)}`);
+  }
+}
 
 export const FIXTURES = path.join(__dirname, '..', 'fixtures');
 
@@ -116,6 +129,7 @@ export interface CallResult {
 /** Calls a tool and returns its result in an easy shape (never throws on isError). */
 export async function call(client: Client, name: string, args: Record<string, unknown> = {}, opts: Parameters<Client['callTool']>[2] = {}): Promise<CallResult> {
   const r = (await client.callTool({ name, arguments: args }, undefined, opts)) as any;
+  if (!r.isError) checkOutputSchema(name, r.structuredContent);
   const text = (r.content ?? []).filter((c: any) => c.type === 'text').map((c: any) => c.text).join('\n');
   return { isError: !!r.isError, text, structured: r.structuredContent, content: r.content ?? [] };
 }

@@ -130,6 +130,32 @@ suite('Extension: in-process MCP server', () => {
     assert.equal(health.status, 200);
   });
 
+  test('Copy Client Configuration puts a ready configuration with the token on the clipboard', async () => {
+    const text = await vscode.commands.executeCommand<string>('jupyterMcp.copyClientConfig', 'Claude Code (command line)');
+    assert.equal(text, `claude mcp add --transport http jupyter ${api.server.url} --header "Authorization: Bearer ${await api.server.authToken()}"`);
+    assert.equal(await vscode.env.clipboard.readText(), text);
+  });
+
+  test('Show Connection Info reports URL, port and sessions', async () => {
+    const shown = vscode.commands.executeCommand<{ url: string; port: number; sessions: number }>('jupyterMcp.showConnectionInfo');
+    await new Promise((r) => setTimeout(r, 500));
+    await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+    const info = await shown;
+    assert.deepEqual(info, { url: api.server.url, port: api.server.port, sessions: api.server.sessions });
+  });
+
+  test('Restart Server keeps the token, so configured clients keep working', async () => {
+    const token = await api.server.authToken();
+    const url = await vscode.commands.executeCommand<string>('jupyterMcp.restartServer');
+    assert.equal(api.server.state, 'running');
+    assert.equal(url, api.server.url);
+    const { client, transport } = await connect(token);
+    assert.ok((await client.listTools()).tools.length > 10);
+    await transport.terminateSession();
+    await client.close();
+    await vscode.commands.executeCommand('jupyterMcp.showLog');
+  });
+
   suite('with a real Jupyter server', () => {
     let jupyter: TestJupyter;
     suiteSetup(async function () {
@@ -140,6 +166,15 @@ suite('Extension: in-process MCP server', () => {
       this.timeout(30_000);
       await vscode.commands.executeCommand('jupyterMcp.disconnectJupyter');
       await jupyter?.stop();
+    });
+
+    test('before connecting, kernel tools say how to connect', async () => {
+      const { client, transport } = await connect(await api.server.authToken());
+      const r = (await client.callTool({ name: 'start_kernel', arguments: {} })) as { isError?: boolean; content: { text: string }[] };
+      assert.equal(r.isError, true);
+      assert.match(r.content[0].text, /Connect to Jupyter Server/);
+      await transport.terminateSession();
+      await client.close();
     });
 
     test('Connect to Jupyter Server checks the token before saving it', async function () {
@@ -166,11 +201,18 @@ suite('Extension: in-process MCP server', () => {
       const r = await run;
       assert.equal(r.status, 'ok');
       await waitFor('idle again', () => /idle/.test(api.statusBar.text), 10_000);
+      assert.equal(await vscode.commands.executeCommand('jupyterMcp.interruptKernel', id), true);
       assert.equal(await vscode.commands.executeCommand('jupyterMcp.restartKernel', id), true);
       assert.equal(await vscode.commands.executeCommand('jupyterMcp.stopKernel', id), true);
       await waitFor('no kernels', () => /no kernels/.test(api.statusBar.text), 20_000);
       await transport.terminateSession();
       await client.close();
+    });
+
+    test('Disconnect forgets the server and its token', async () => {
+      await vscode.commands.executeCommand('jupyterMcp.disconnectJupyter');
+      assert.equal(vscode.workspace.getConfiguration('jupyterMcp').get('jupyterServerUrl'), '');
+      assert.equal(api.server.current?.jupyterUrl, undefined);
     });
   });
 });
