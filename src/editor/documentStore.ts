@@ -175,7 +175,7 @@ export class EditorNotebookStore implements NotebookStore, OpenNotebooks, vscode
           const built = buildWorkspaceEdit(doc, snap.notebook, edits, next);
           // Edits that change nothing (e.g. a re-run saving the outputs already there) build an
           // empty WorkspaceEdit, which VS Code refuses to apply: the document is already as planned.
-          if (built.edit.size === 0) return { ...info, result, notebook: snap.notebook, version: snap.version };
+          if (built.empty) return { ...info, result, notebook: snap.notebook, version: snap.version };
           countsToClear = built.countsToClear;
           applied = await vscode.workspace.applyEdit(built.edit);
         }
@@ -357,7 +357,8 @@ export function buildWorkspaceEdit(
   before: Notebook,
   edits: readonly CellEdit[],
   after: Notebook,
-): { edit: vscode.WorkspaceEdit; countsToClear: vscode.NotebookCell[] } {
+): { edit: vscode.WorkspaceEdit; countsToClear: vscode.NotebookCell[]; empty: boolean } {
+  let textEdits = 0;
   // Which original cell each cell of `after` came from (-1: a new cell).
   const origin = before.cells.map((_, i) => i);
   for (const e of edits) {
@@ -413,6 +414,7 @@ export function buildWorkspaceEdit(
       // for any text change): edit() waits for that so the version it returns stays current.
       const text = docCell.document;
       edit.set(text.uri, [vscode.TextEdit.replace(new vscode.Range(text.positionAt(0), text.positionAt(text.getText().length)), joinSource(cell.source))]);
+      textEdits++;
       if (cell.cell_type === 'code' && typeof old.execution_count === 'number') countsToClear.push(docCell);
     } else if (JSON.stringify(layout(old)) !== JSON.stringify(layout(cell))) {
       const meta: Record<string, unknown> = { ...docCell.metadata, ...layout(cell) };
@@ -429,7 +431,8 @@ export function buildWorkspaceEdit(
     notebookEdits.push(vscode.NotebookEdit.updateNotebookMetadata(notebookMetadata(doc, after)));
   }
   if (notebookEdits.length > 0) edit.set(doc.uri, notebookEdits);
-  return { edit, countsToClear };
+  // WorkspaceEdit.size does not count notebook edits: say ourselves whether anything was built.
+  return { edit, countsToClear, empty: notebookEdits.length === 0 && textEdits === 0 };
 }
 
 function updatableInPlace(old: Cell, cell: Cell): boolean {
