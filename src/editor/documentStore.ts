@@ -32,6 +32,7 @@ import * as vscode from 'vscode';
 import { ToolError } from '../tools/tool';
 import { applyEdits } from '../notebooks/cells';
 import { FileNotebookStore } from '../notebooks/fileStore';
+import { KeyedLock } from '../util/keyedLock';
 import { joinSource, newCellId, supportsCellIds, validateNotebook, type Cell, type Notebook, type Output } from '../notebooks/nbformat';
 import type { Workspace } from '../notebooks/paths';
 import { NotebookNotOpenError, type OpenNotebooks } from '../notebooks/router';
@@ -79,7 +80,7 @@ interface Snapshot {
 export class EditorNotebookStore implements NotebookStore, OpenNotebooks, vscode.Disposable {
   readonly files: FileNotebookStore;
   private readonly cache = new Map<string, Snapshot>();
-  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly locks = new KeyedLock();
   // A nonce per document object: a notebook closed and opened again starts at a low version again.
   private readonly nonces = new WeakMap<vscode.NotebookDocument, string>();
   private readonly disposables: vscode.Disposable[] = [];
@@ -331,15 +332,7 @@ export class EditorNotebookStore implements NotebookStore, OpenNotebooks, vscode
 
   /** Runs fn with the per-document lock held (agent edits on one notebook never interleave). */
   private locked<T>(abs: string, fn: () => Promise<T>): Promise<T> {
-    const key = normalise(abs);
-    const prev = this.locks.get(key) ?? Promise.resolve();
-    const run = prev.then(fn, fn);
-    const tail = run.catch(() => undefined);
-    this.locks.set(key, tail);
-    void tail.then(() => {
-      if (this.locks.get(key) === tail) this.locks.delete(key);
-    });
-    return run;
+    return this.locks.run(normalise(abs), fn);
   }
 }
 

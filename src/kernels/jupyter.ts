@@ -7,6 +7,7 @@ import type * as JS from '@jupyterlab/services';
 import type { KernelMessage } from '@jupyterlab/services';
 import type { Output } from '../notebooks/nbformat';
 import { redact, registerSecret, silentLogger, type Logger } from '../util/log';
+import { KeyedLock } from '../util/keyedLock';
 import {
   KernelError,
   type ActiveKernelInfo,
@@ -222,7 +223,7 @@ export class JupyterServerBackend implements KernelBackend {
   /** Per kernel: settles when the last execution this backend queued on it is over. */
   private readonly queues = new Map<string, Promise<void>>();
   /** Serializes kernelForNotebook per notebook so two calls never start two sessions. */
-  private readonly notebookLocks = new Map<string, Promise<unknown>>();
+  private readonly notebookLocks = new KeyedLock();
   /**
    * Kernels this backend started (start_kernel, and notebook sessions it created), with their
    * session id: dispose() shuts them down so an MCP server never leaves kernels running behind it.
@@ -461,14 +462,7 @@ export class JupyterServerBackend implements KernelBackend {
   }
 
   async kernelForNotebook(notebookPath: string, kernelName?: string): Promise<ActiveKernelInfo> {
-    const previous = this.notebookLocks.get(notebookPath) ?? Promise.resolve();
-    const run = previous.catch(() => undefined).then(() => this.sessionKernel(notebookPath, kernelName));
-    this.notebookLocks.set(notebookPath, run);
-    try {
-      return await run;
-    } finally {
-      if (this.notebookLocks.get(notebookPath) === run) this.notebookLocks.delete(notebookPath);
-    }
+    return this.notebookLocks.run(notebookPath, () => this.sessionKernel(notebookPath, kernelName));
   }
 
   private async sessionKernel(path: string, kernelName?: string): Promise<ActiveKernelInfo> {

@@ -13,6 +13,7 @@ import { ToolError } from '../tools/tool';
 import { applyEdits } from './cells';
 import { Notebook, parseNotebook, serializeNotebook, validateNotebook } from './nbformat';
 import { Workspace } from './paths';
+import { KeyedLock } from '../util/keyedLock';
 import type { EditPlan, EditResult, NotebookInfo, NotebookStore, NotebookSummary, ReadResult } from './store';
 
 interface Cached {
@@ -27,7 +28,7 @@ const STALE_TEMP_MS = 10 * 60_000;
 
 export class FileNotebookStore implements NotebookStore {
   private readonly cache = new Map<string, Cached>();
-  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly locks = new KeyedLock();
   /** Notebooks whose stale temp files were already looked for (once per notebook per process). */
   private readonly swept = new Set<string>();
 
@@ -157,14 +158,7 @@ export class FileNotebookStore implements NotebookStore {
 
   /** Runs fn with the per-file lock held (edits on one file never interleave). */
   locked<T>(abs: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.locks.get(abs) ?? Promise.resolve();
-    const run = prev.then(fn, fn);
-    const tail = run.catch(() => undefined);
-    this.locks.set(abs, tail);
-    void tail.then(() => {
-      if (this.locks.get(abs) === tail) this.locks.delete(abs);
-    });
-    return run;
+    return this.locks.run(abs, fn);
   }
 
   private async load(abs: string): Promise<Cached> {

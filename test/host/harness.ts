@@ -615,3 +615,18 @@ export async function startHost(opts: HostOptions = {}): Promise<RunningHost> {
     if (timer) clearTimeout(timer);
   }
 }
+
+/** Why the host cannot be installed here (a reason to skip host tests), or undefined when it can. */
+export function hostUnavailable(): string | undefined {
+  if (process.env.JUPYTER_MCP_SKIP_HOST_TESTS === '1') return 'JUPYTER_MCP_SKIP_HOST_TESTS=1';
+  if (process.platform !== 'linux' || process.arch !== 'x64') {
+    return `the host recipe is for linux-x64 (Debian), this is ${process.platform}-${process.arch}`;
+  }
+  if (!fs.existsSync('/usr/bin/chromium')) {
+    if (!fs.existsSync('/usr/bin/apt-get')) return 'no /usr/bin/chromium and no apt-get to install it';
+    const root = process.getuid?.() === 0;
+    const sudo = spawnSync('sudo', ['-n', 'true']).status === 0;
+    if (!root && !sudo) return 'no /usr/bin/chromium, and installing it needs root (or passwordless sudo)';
+  }
+  return undefined;
+}

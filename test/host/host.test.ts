@@ -9,24 +9,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { runHostTests, startHost, taggedPids, type RunningHost } from './harness';
+import { hostUnavailable, runHostTests, startHost, taggedPids, type RunningHost } from './harness';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
-/** Why the host cannot be installed here, or undefined when it can. */
-function cannotInstall(): string | undefined {
-  if (process.env.JUPYTER_MCP_SKIP_HOST_TESTS === '1') return 'JUPYTER_MCP_SKIP_HOST_TESTS=1';
-  if (process.platform !== 'linux' || process.arch !== 'x64') {
-    return `the host recipe is for linux-x64 (Debian), this is ${process.platform}-${process.arch}`;
-  }
-  if (!fs.existsSync('/usr/bin/chromium')) {
-    if (!fs.existsSync('/usr/bin/apt-get')) return 'no /usr/bin/chromium and no apt-get to install it';
-    const root = process.getuid?.() === 0;
-    const sudo = spawnSync('sudo', ['-n', 'true']).status === 0;
-    if (!root && !sudo) return 'no /usr/bin/chromium, and installing it needs root (or passwordless sudo)';
-  }
-  return undefined;
-}
 
 function runNode(script: string): void {
   const r = spawnSync(process.execPath, [path.join(ROOT, script)], {
@@ -50,7 +36,7 @@ function tempWorkspace(): string {
   return ws;
 }
 
-const skip = cannotInstall();
+const skip = hostUnavailable();
 
 test('the extension passes its tests in a real VS Code extension host', { skip, timeout: 400_000 }, async () => {
   runNode('scripts/install-vscode-host.js'); // < 1 s when installed (npm test installs it first)

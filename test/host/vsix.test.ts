@@ -13,24 +13,10 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { installVsix, startHost, waitForFile, type RunningHost } from './harness';
+import { hostUnavailable, installVsix, startHost, waitForFile, type RunningHost } from './harness';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
-/** Why the host cannot be installed here, or undefined when it can (the same rule as host.test.ts). */
-function cannotInstall(): string | undefined {
-  if (process.env.JUPYTER_MCP_SKIP_HOST_TESTS === '1') return 'JUPYTER_MCP_SKIP_HOST_TESTS=1';
-  if (process.platform !== 'linux' || process.arch !== 'x64') {
-    return `the host recipe is for linux-x64 (Debian), this is ${process.platform}-${process.arch}`;
-  }
-  if (!fs.existsSync('/usr/bin/chromium')) {
-    if (!fs.existsSync('/usr/bin/apt-get')) return 'no /usr/bin/chromium and no apt-get to install it';
-    const root = process.getuid?.() === 0;
-    const sudo = spawnSync('sudo', ['-n', 'true']).status === 0;
-    if (!root && !sudo) return 'no /usr/bin/chromium, and installing it needs root (or passwordless sudo)';
-  }
-  return undefined;
-}
 
 // What of the project a packaging run needs is everything but build output, installs and git.
 const NOT_COPIED = new Set(['node_modules', '.git', '.vscode-host', '.vscode-test', '.jupyter-test', 'dist', 'out']);
@@ -86,7 +72,7 @@ export function zipEntries(file: string): { name: string; size: number }[] {
   return entries;
 }
 
-const skip = cannotInstall();
+const skip = hostUnavailable();
 
 test('the packaged .vsix installs into VS Code and its MCP server answers a real client', { skip, timeout: 300_000 }, async () => {
   const r = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'install-vscode-host.js')], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
