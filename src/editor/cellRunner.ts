@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import { KernelError, type ExecuteOptions, type ExecuteResult } from '../kernels/backend';
 import type { CellRunner } from '../tools/tool';
 import { outputsFromVscode, type EditorKernels } from './editorKernels';
+import { timeoutOrAbort } from '../util/deadline';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -82,13 +83,7 @@ export class EditorCellRunner implements CellRunner {
       (e: unknown) => e,
     );
 
-    let timer: NodeJS.Timeout | undefined;
-    let onAbort: (() => void) | undefined;
-    const stop = new Promise<'timeout' | 'abort'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), opts.timeoutMs);
-      onAbort = () => resolve('abort');
-      opts.signal?.addEventListener('abort', onAbort, { once: true });
-    });
+    const { stop, dispose: disposeStop } = timeoutOrAbort(opts.timeoutMs, opts.signal);
     // The command returned without any sign of our run: nothing ran.
     const notRun = command.then(async (err) => {
       if (err) return { err };
@@ -131,8 +126,7 @@ export class EditorCellRunner implements CellRunner {
         kernel_id: kernelId,
       };
     } finally {
-      clearTimeout(timer);
-      if (onAbort) opts.signal?.removeEventListener('abort', onAbort);
+      disposeStop();
       sub.dispose();
       closed.dispose();
     }

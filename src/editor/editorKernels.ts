@@ -23,6 +23,7 @@ import type { Output } from '../notebooks/nbformat';
 import type { Workspace } from '../notebooks/paths';
 import type { Logger } from '../util/log';
 import { McpNotebookController, notebookRelativePath, type JupyterSource } from './controller';
+import { timeoutOrAbort } from '../util/deadline';
 
 export const JUPYTER_EXTENSION_ID = 'ms-toolsai.jupyter';
 /** Prefix of the ids of kernels that run in VS Code's Jupyter extension. */
@@ -341,13 +342,7 @@ export async function executeInJupyterKernel(kernel: JupyterKernel, code: string
       failure = e;
     }
   })();
-  let timer: NodeJS.Timeout | undefined;
-  let onAbort: (() => void) | undefined;
-  const stop = new Promise<'timeout' | 'abort'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), opts.timeoutMs);
-    onAbort = () => resolve('abort');
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
-  });
+  const { stop, dispose: disposeStop } = timeoutOrAbort(opts.timeoutMs, opts.signal);
   try {
     const outcome = await Promise.race([consume.then(() => 'done' as const), stop]);
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
@@ -374,8 +369,7 @@ export async function executeInJupyterKernel(kernel: JupyterKernel, code: string
           : `Execution cancelled by the client after ${seconds} s: ${after}`,
     };
   } finally {
-    clearTimeout(timer);
-    if (onAbort) opts.signal?.removeEventListener('abort', onAbort);
+    disposeStop();
     cts.dispose();
   }
 }

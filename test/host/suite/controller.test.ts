@@ -14,6 +14,7 @@ import { CONTROLLER_ID } from '../../../src/editor/controller';
 import type { EditorKernels } from '../../../src/editor/editorKernels';
 import type { ExecuteResult } from '../../../src/kernels/backend';
 import { findJupyterPython, startLocalJupyter, type LocalJupyter } from '../../../src/kernels/localServer';
+import { outputText, writeNotebook } from './notebookFiles';
 
 const EXTENSION_ID = 'jupyter-mcp.jupyter-mcp';
 const NB = 'shared-kernel.ipynb';
@@ -24,27 +25,6 @@ async function until(what: string, check: () => boolean | Promise<boolean>, time
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-}
-
-function writeNotebook(file: string, sources: string[]): void {
-  const cells = sources.map((s, i) => ({ cell_type: 'code', id: `k${i}`, metadata: {}, execution_count: null, outputs: [], source: s }));
-  const nb = {
-    nbformat: 4,
-    nbformat_minor: 5,
-    metadata: { kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' }, language_info: { name: 'python' } },
-    cells,
-  };
-  fs.writeFileSync(file, JSON.stringify(nb, null, 1) + '\n');
-}
-
-function text(r: ExecuteResult): string {
-  return r.outputs
-    .map((o) => {
-      if (o.output_type === 'stream') return String(o.text);
-      if (o.output_type === 'error') return `${String(o.ename)}: ${String(o.evalue)}`;
-      return String(((o.data ?? {}) as Record<string, unknown>)['text/plain'] ?? '');
-    })
-    .join('');
 }
 
 suite('"Jupyter MCP" notebook controller on a real Jupyter server', function () {
@@ -128,10 +108,10 @@ suite('"Jupyter MCP" notebook controller on a real Jupyter server', function () 
     const viaJupyter = await rt.kernels.jupyterBackend.kernelForNotebook(NB, 'python3');
     assert.equal(viaJupyter.id, id, 'JupyterServerBackend.kernelForNotebook gives the kernel the cell ran in');
     const r = await rt.kernels.execute(id, 'print(x)', { timeoutMs: 10_000 });
-    assert.equal(text(r), '41\n');
+    assert.equal(outputText(r), '41\n');
     // The editor's id for the notebook reaches the same kernel.
     const viaEditorId = await rt.kernels.execute(`editor:${NB}`, 'x', { timeoutMs: 10_000 });
-    assert.equal(text(viaEditorId), '41');
+    assert.equal(outputText(viaEditorId), '41');
     const listed = (await rt.kernels.listKernels()).active.filter((k) => k.id === id);
     assert.ok(listed.some((k) => k.backend === 'editor' && k.notebook === NB), JSON.stringify(listed));
   });
@@ -152,11 +132,11 @@ suite('"Jupyter MCP" notebook controller on a real Jupyter server', function () 
     assert.equal(r.status, 'timeout', r.message);
     assert.ok(Date.now() - started < 10_000);
     assert.equal(r.outputs[0]?.text, 'start\n');
-    assert.ok(!text(r).includes('never'));
+    assert.ok(!outputText(r).includes('never'));
     assert.equal(doc.cellAt(2).executionSummary?.success, false);
     const next = await runner.runCell(NB, 3, { timeoutMs: 20_000 });
     assert.equal(next.status, 'ok');
-    assert.equal(text(next), '42');
+    assert.equal(outputText(next), '42');
   });
 
   test("the agent's interrupt_kernel stops a cell the person runs; errors are errors", async () => {

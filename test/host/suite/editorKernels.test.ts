@@ -12,6 +12,7 @@ import { EditorKernels } from '../../../src/editor/editorKernels';
 import { KernelError, type ExecuteResult } from '../../../src/kernels/backend';
 import { Workspace } from '../../../src/notebooks/paths';
 import { silentLogger } from '../../../src/util/log';
+import { outputText, writeNotebook } from './notebookFiles';
 
 const JUPYTER_ID = 'ms-toolsai.jupyter';
 // A 1×1 PNG.
@@ -29,33 +30,6 @@ async function until(what: string, check: () => boolean | Promise<boolean>, time
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-}
-
-/** Writes an nbformat 4.5 notebook of code cells (markdown cells when prefixed with "# md:"). */
-function writeNotebook(file: string, sources: string[]): void {
-  const cells = sources.map((s, i) =>
-    s.startsWith('# md:')
-      ? { cell_type: 'markdown', id: `c${i}`, metadata: {}, source: s.slice(5) }
-      : { cell_type: 'code', id: `c${i}`, metadata: {}, execution_count: null, outputs: [], source: s },
-  );
-  const nb = {
-    nbformat: 4,
-    nbformat_minor: 5,
-    metadata: { kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' }, language_info: { name: 'python' } },
-    cells,
-  };
-  fs.writeFileSync(file, JSON.stringify(nb, null, 1) + '\n');
-}
-
-function text(r: ExecuteResult): string {
-  return r.outputs
-    .map((o) => {
-      if (o.output_type === 'stream') return String(o.text);
-      if (o.output_type === 'error') return `${String(o.ename)}: ${String(o.evalue)}`;
-      const data = (o.data ?? {}) as Record<string, unknown>;
-      return String(data['text/plain'] ?? '');
-    })
-    .join('');
 }
 
 suite('editor kernels: VS Code Jupyter extension (test stand-in)', function () {
@@ -192,13 +166,13 @@ suite('editor kernels: VS Code Jupyter extension (test stand-in)', function () {
     assert.ok(took < 8000, `returned after ${took} ms`);
     assert.equal(r.outputs[0]?.output_type, 'stream');
     assert.equal(r.outputs[0]?.text, 'start\n');
-    assert.ok(!text(r).includes('never'));
+    assert.ok(!outputText(r).includes('never'));
     const cell = doc.cellAt(4);
     assert.equal(cell.executionSummary?.success, false, 'the cell ended (interrupted)');
     // The kernel is usable again, with its state.
     const again = await runner.runCell(NB, 1, { timeoutMs: 10_000 });
     assert.equal(again.status, 'ok');
-    assert.equal(text(again), '42');
+    assert.equal(outputText(again), '42');
   });
 
   test('EditorCellRunner: aborting (MCP cancellation) stops the cell', async () => {
@@ -207,7 +181,7 @@ suite('editor kernels: VS Code Jupyter extension (test stand-in)', function () {
     const r = await runner.runCell(NB, 4, { timeoutMs: 30_000, signal: ac.signal });
     assert.equal(r.status, 'aborted');
     assert.match(r.message ?? '', /cancelled by the client/);
-    assert.equal(text(r).startsWith('start\n'), true);
+    assert.equal(outputText(r).startsWith('start\n'), true);
   });
 
   test('EditorCellRunner refuses markdown cells and missing indexes', async () => {
@@ -239,7 +213,7 @@ suite('editor kernels: VS Code Jupyter extension (test stand-in)', function () {
     assert.ok(Date.now() - started < 8000);
     assert.deepEqual(r.outputs, [{ output_type: 'stream', name: 'stdout', text: 'before\n' }]);
     const after = await kernels.execute(`editor:${NB}`, 'x', { timeoutMs: 10_000 });
-    assert.equal(text(after), '42', 'the kernel answers again and kept its state');
+    assert.equal(outputText(after), '42', 'the kernel answers again and kept its state');
   });
 
   test('interrupt_kernel and restart_kernel go through the Jupyter extension commands; stop is refused', async () => {
