@@ -525,7 +525,7 @@ export class JupyterServerBackend implements KernelBackend {
       if (remaining > 0 && (await settlesWithin(conn.info, Math.min(5000, remaining)))) return conn;
       this.dropConnection(kernelId);
       if (Date.now() >= deadline) {
-        throw new KernelError(`Kernel ${kernelId} on ${this.url} did not answer kernel_info within ${Math.round(ms / 1000)} s: it may be stuck starting. Try restart_kernel.`, 'kernel');
+        throw new KernelError(`Kernel connection timeout: kernel ${kernelId} on ${this.url} did not answer kernel_info within ${Math.round(ms / 1000)} s: it may be stuck starting. Try restart_kernel.`, 'kernel');
       }
     }
   }
@@ -554,7 +554,7 @@ export class JupyterServerBackend implements KernelBackend {
     const m = await this.model(kernelId);
     if (m.execution_state === 'dead') throw this.deadError(kernelId);
     throw new KernelError(
-      `Could not open the websocket of kernel ${kernelId} on ${this.url} within ${Math.round(ms / 1000)} s. ` +
+      `Kernel connection timeout: could not open the websocket of kernel ${kernelId} on ${this.url} within ${Math.round(ms / 1000)} s. ` +
         'The REST API answers, so check that proxies allow WebSockets and that the token is accepted on /api/kernels/*/channels.',
       'connection',
     );
