@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { ExecuteOptions, ExecuteResult } from '../kernels/backend';
 import { renderOutputs, type RenderedOutputs } from '../kernels/outputs';
 import type { Cell, Notebook } from '../notebooks/nbformat';
+import type { CellEdit } from '../notebooks/store';
 import { joinSource } from '../notebooks/nbformat';
 import type { ToolCallExtra, ToolContext } from './tool';
 
@@ -127,20 +128,28 @@ export function findCell(nb: Readonly<Notebook>, ref: { id?: string; index: numb
   return c && c.cell_type === 'code' && joinSource(c.source) === ref.source ? ref.index : -1;
 }
 
+/** A finished run and the cell it ran (found again by id, or by index and unchanged source). */
+interface CellRun {
+  ref: { id?: string; index: number; source: string };
+  res: ExecuteResult;
+}
+
+/** The edits that store runs' outputs and execution counts; cells deleted meanwhile are skipped. */
+function outputEdits(nb: Readonly<Notebook>, runs: readonly CellRun[]): CellEdit[] {
+  return runs.flatMap(({ ref, res }) => {
+    const at = findCell(nb, ref);
+    return at < 0 || nb.cells[at].cell_type !== 'code' ? [] : [{ kind: 'outputs' as const, index: at, outputs: res.outputs, executionCount: res.execution_count }];
+  });
+}
+
 /**
  * Saves the outputs and execution count of a run into the notebook (through the store, so an open
  * editor document gets them too). Returns false when the cell no longer exists.
  */
-export async function saveOutputs(
-  ctx: ToolContext,
-  path: string,
-  ref: { id?: string; index: number; source: string },
-  res: ExecuteResult,
-): Promise<boolean> {
+export async function saveOutputs(ctx: ToolContext, path: string, ref: CellRun['ref'], res: ExecuteResult): Promise<boolean> {
   const edited = await ctx.notebooks.edit(path, (nb) => {
-    const at = findCell(nb, ref);
-    if (at < 0 || nb.cells[at].cell_type !== 'code') return { edits: [], result: false };
-    return { edits: [{ kind: 'outputs', index: at, outputs: res.outputs, executionCount: res.execution_count }], result: true };
+    const edits = outputEdits(nb, [{ ref, res }]);
+    return { edits, result: edits.length > 0 };
   });
   if (edited.result) ctx.session.seen.set(edited.relativePath, edited.version);
   return edited.result;
@@ -152,13 +161,13 @@ export async function saveOutputs(
  * edit. flush() waits for everything and reports the first failure.
  */
 export class OutputSaver {
-  private queue: { ref: { id?: string; index: number; source: string }; res: ExecuteResult }[] = [];
+  private queue: CellRun[] = [];
   private running: Promise<void> | undefined;
   private failure: unknown;
 
   constructor(private readonly ctx: ToolContext, private readonly path: string) {}
 
-  add(ref: { id?: string; index: number; source: string }, res: ExecuteResult): void {
+  add(ref: CellRun['ref'], res: ExecuteResult): void {
     this.queue.push({ ref, res });
     this.running ??= this.drain();
   }
@@ -167,13 +176,7 @@ export class OutputSaver {
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0);
       try {
-        const edited = await this.ctx.notebooks.edit(this.path, (nb) => ({
-          edits: batch.flatMap(({ ref, res }) => {
-            const at = findCell(nb, ref);
-            return at < 0 || nb.cells[at].cell_type !== 'code' ? [] : [{ kind: 'outputs' as const, index: at, outputs: res.outputs, executionCount: res.execution_count }];
-          }),
-          result: undefined,
-        }));
+        const edited = await this.ctx.notebooks.edit(this.path, (nb) => ({ edits: outputEdits(nb, batch), result: undefined }));
         this.ctx.session.seen.set(edited.relativePath, edited.version);
       } catch (e) {
         this.failure ??= e;

@@ -14,18 +14,10 @@ import { CONTROLLER_ID } from '../../../src/editor/controller';
 import type { EditorKernels } from '../../../src/editor/editorKernels';
 import type { ExecuteResult } from '../../../src/kernels/backend';
 import { findJupyterPython, startLocalJupyter, type LocalJupyter } from '../../../src/kernels/localServer';
-import { outputText, writeNotebook } from './notebookFiles';
+import { outputText, until, writeNotebook } from './notebookFiles';
 
 const EXTENSION_ID = 'jupyter-mcp.jupyter-mcp';
 const NB = 'shared-kernel.ipynb';
-
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 suite('"Jupyter MCP" notebook controller on a real Jupyter server', function () {
   this.timeout(60_000);

@@ -12,7 +12,7 @@ import { EditorKernels } from '../../../src/editor/editorKernels';
 import { KernelError, type ExecuteResult } from '../../../src/kernels/backend';
 import { Workspace } from '../../../src/notebooks/paths';
 import { silentLogger } from '../../../src/util/log';
-import { outputText, writeNotebook } from './notebookFiles';
+import { outputText, until, writeNotebook } from './notebookFiles';
 
 const JUPYTER_ID = 'ms-toolsai.jupyter';
 // A 1×1 PNG.
@@ -22,14 +22,6 @@ interface StandIn {
   isTestStandIn?: boolean;
   isSelectedFor(uri: vscode.Uri): boolean;
   controllerId: string;
-}
-
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 suite('editor kernels: VS Code Jupyter extension (test stand-in)', function () {

@@ -28,3 +28,12 @@ export function outputText(r: ExecuteResult): string {
     })
     .join('');
 }
+
+/** Polls `check` every 50 ms until it holds; fails with `what` after `timeoutMs`. */
+export async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
