@@ -1,6 +1,5 @@
 // The extension's heavy half, bundled separately (dist/runtime.js) and loaded only when the server
 // starts, so activation stays cheap: the MCP SDK, the HTTP server, the stores, @jupyterlab/services.
-import * as vscode from 'vscode';
 import { Workspace } from '../notebooks/paths';
 import { FileNotebookStore } from '../notebooks/fileStore';
 import { RoutingNotebookStore } from '../notebooks/router';
@@ -35,7 +34,6 @@ export interface Runtime {
   readonly url: string;
   readonly port: number;
   readonly version: string;
-  readonly toolNames: string[];
   readonly kernels: KernelRouter;
   readonly editorKernels: EditorKernels;
   readonly jupyterUrl: string | undefined;
@@ -112,7 +110,6 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     port: http.port,
     // Changes when the tool list changes, so the editor refreshes its cached tools.
     version: `${SERVER_VERSION}+${toolNames.length}.${hash(toolNames.join(','))}`,
-    toolNames,
     kernels,
     editorKernels,
     get jupyterUrl() {
@@ -142,5 +139,3 @@ function hash(s: string): string {
   for (let i = 0; i < s.length; i++) h = ((h << 5) + h + s.charCodeAt(i)) | 0;
   return (h >>> 0).toString(36);
 }
-
-export { vscode };

@@ -3,7 +3,6 @@
 // start on the Jupyter backend; a notebook's kernel comes from the editor when the notebook is
 // open there with a kernel, else from Jupyter. No vscode import: the editor backend is injected.
 import type { ActiveKernelInfo, ExecuteOptions, ExecuteResult, KernelBackend, KernelSpecInfo } from './backend';
-import { KernelError } from './backend';
 
 export interface NotebookKernelSource extends KernelBackend {
   /** Whether the editor serves this notebook (open, with a kernel selected). */
@@ -125,5 +124,3 @@ export class KernelRouter implements KernelBackend {
     await Promise.all(this.backends().map((b) => b.dispose().catch(() => undefined)));
   }
 }
-
-export { KernelError };

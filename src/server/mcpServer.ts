@@ -158,10 +158,3 @@ function registerTool(server: McpServer, tool: ToolDef, ctx: ToolContext, hooks:
     },
   );
 }
-
-/** The JSON Schema of the tool list as a client sees it (for docs and the context-cost bench). */
-export function toolNames(): string[] {
-  return TOOLS.map((t) => t.name);
-}
-
-export { z };
