@@ -77,16 +77,14 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     await s.server.close().catch(() => undefined);
   };
 
+  // Filled once the port is known (requests only arrive after listen).
+  const allowedHosts = new Set<string>();
+  const allowedOrigins = new Set<string>();
   const checkHostAndOrigin = (req: http.IncomingMessage): string | undefined => {
     const host = (req.headers.host ?? '').toLowerCase();
-    const allowedHosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
-    if (!isLoopback(opts.host)) allowedHosts.add(`${opts.host.toLowerCase()}:${port}`);
     if (!allowedHosts.has(host)) return `Host "${host}" is not allowed (DNS rebinding protection); connect to http://127.0.0.1:${port}.`;
     const origin = req.headers.origin;
-    if (origin !== undefined) {
-      const allowed = new Set([...[...allowedHosts].map((h) => `http://${h}`), ...(opts.allowedOrigins ?? [])]);
-      if (!allowed.has(origin.toLowerCase())) return `Origin "${origin}" is not allowed; web pages cannot call this server.`;
-    }
+    if (origin !== undefined && !allowedOrigins.has(origin.toLowerCase())) return `Origin "${origin}" is not allowed; web pages cannot call this server.`;
     return undefined;
   };
 
@@ -208,6 +206,11 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     server.listen(opts.port, opts.host);
   });
   port = (server.address() as AddressInfo).port;
+  for (const h of ['127.0.0.1', 'localhost', '[::1]', ...(isLoopback(opts.host) ? [] : [opts.host.toLowerCase()])]) {
+    allowedHosts.add(`${h}:${port}`);
+    allowedOrigins.add(`http://${h}:${port}`);
+  }
+  for (const o of opts.allowedOrigins ?? []) allowedOrigins.add(o.toLowerCase());
 
   const idleMs = opts.sessionIdleMs ?? 60 * 60_000;
   const reaper = setInterval(() => {
