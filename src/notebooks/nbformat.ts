@@ -192,38 +192,64 @@ export function normaliseOutput(o: Output): Output {
  * BMP keys.
  */
 export function serializeNotebook(nb: Notebook): string {
-  const parts: string[] = ['{\n'];
-  const keys = Object.keys(nb).filter((k) => nb[k] !== undefined).sort(compareKeys);
-  keys.forEach((k, i) => {
-    parts.push(' ', JSON.stringify(k), ': ');
-    if (k === 'cells' && Array.isArray(nb.cells) && nb.cells.length > 0) {
-      parts.push('[\n');
-      nb.cells.forEach((cell, j) => {
-        parts.push('  ', serializeCell(cell), j < nb.cells.length - 1 ? ',\n' : '\n');
-      });
-      parts.push(' ]');
-    } else {
-      writeValue(nb[k], ' ', parts);
-    }
-    parts.push(i < keys.length - 1 ? ',\n' : '\n');
-  });
-  parts.push('}\n');
-  return parts.join('');
+  return serializeNotebookBytes(nb).toString('utf8');
 }
 
-// Cells are treated as immutable (edits replace the cell object), so a cell's JSON can be cached:
-// after an edit only the changed cells are serialized again. Key: the cell object.
-const cellText = new WeakMap<object, string>();
+/**
+ * The file's bytes, built from per-cell cached UTF-8 buffers: after an edit only the changed cells
+ * are serialized and encoded again, and the rest is one copy into a single buffer (no multi-MB
+ * string join and re-encode per write; that was most of a large notebook's edit time).
+ */
+export function serializeNotebookBytes(nb: Notebook): Buffer {
+  return Buffer.concat(serializeNotebookPieces(nb));
+}
 
-function serializeCell(cell: Cell): string {
-  let text = cellText.get(cell);
-  if (text === undefined) {
+/** The file's bytes as a list of buffers, mostly the cached cells (for writev: no copy at all). */
+export function serializeNotebookPieces(nb: Notebook): Buffer[] {
+  const pieces: Buffer[] = [];
+  let head: string[] = ['{\n'];
+  const flush = () => {
+    pieces.push(Buffer.from(head.join(''), 'utf8'));
+    head = [];
+  };
+  const keys = Object.keys(nb).filter((k) => nb[k] !== undefined).sort(compareKeys);
+  keys.forEach((k, i) => {
+    head.push(' ', JSON.stringify(k), ': ');
+    if (k === 'cells' && Array.isArray(nb.cells) && nb.cells.length > 0) {
+      head.push('[\n');
+      flush();
+      const last = nb.cells.length - 1;
+      nb.cells.forEach((cell, j) => {
+        pieces.push(INDENT2, cellBytes(cell), j < last ? COMMA_NL : NL);
+      });
+      head.push(' ]');
+    } else {
+      writeValue(nb[k], ' ', head);
+    }
+    head.push(i < keys.length - 1 ? ',\n' : '\n');
+  });
+  head.push('}\n');
+  flush();
+  return pieces;
+}
+
+const INDENT2 = Buffer.from('  ');
+const COMMA_NL = Buffer.from(',\n');
+const NL = Buffer.from('\n');
+
+// Cells are treated as immutable (edits replace the cell object), so a cell's bytes can be cached:
+// after an edit only the changed cells are serialized again. Key: the cell object.
+const cellCache = new WeakMap<object, Buffer>();
+
+function cellBytes(cell: Cell): Buffer {
+  let bytes = cellCache.get(cell);
+  if (bytes === undefined) {
     const parts: string[] = [];
     writeValue(cell, '  ', parts);
-    text = parts.join('');
-    cellText.set(cell, text);
+    bytes = Buffer.from(parts.join(''), 'utf8');
+    cellCache.set(cell, bytes);
   }
-  return text;
+  return bytes;
 }
 
 function writeValue(v: unknown, indent: string, out: string[]): void {

@@ -3,7 +3,7 @@
 // comes back on the same port, loses a kernel or refuses the token, and clean shutdown.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, renameSync, statSync, utimesSync, writeFileSync } from 'fs';
+import { closeSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, utimesSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -177,6 +177,38 @@ describe('files changed by another program', () => {
       assert.ok(got.length >= 1, `edits present: ${got.join(', ')}`);
     } finally {
       await client.close();
+      await s.close();
+      ws.cleanup();
+    }
+  });
+});
+
+describe('the write path', () => {
+  test('a reader holding the old file reads it whole; edits leave nothing behind but the notebook', async () => {
+    const ws = tempDir('jmcp-rel-write-');
+    const file = path.join(ws.root, 'big.ipynb');
+    const before = largeNotebook(300);
+    writeFileSync(file, before);
+    const s = await startServer({ root: ws.root });
+    const c = await connectClient(s.url);
+    // A program that opened the notebook before the edits and reads it slowly afterwards (the old
+    // file is renamed over, given a second name for a moment, then unlinked: its bytes stay whole).
+    const reader = openSync(file, 'r');
+    try {
+      for (let i = 0; i < 20; i++) await ok(c, 'update_cell', { path: 'big.ipynb', cell_id: `big-${i}`, source: `edited ${i}` });
+      const buf = Buffer.alloc(Buffer.byteLength(before) + 10);
+      const n = readSync(reader, buf, 0, buf.length, 0);
+      assert.equal(buf.subarray(0, n).toString('utf8'), before, 'the reader still sees the whole old notebook');
+      await sleep(200); // the old file's second name is removed just after each answer
+      assert.deepEqual(readdirSync(ws.root), ['big.ipynb'], 'no temp file, lock file or old copy left');
+      assert.equal(statSync(file).nlink, 1);
+      const nb = readJson(file);
+      assert.equal(schemaErrors(nb), undefined);
+      for (let i = 0; i < 20; i++) assert.equal(joinSource(nb.cells[i].source), `edited ${i}`);
+      assert.equal(nb.cells.length, 300);
+    } finally {
+      closeSync(reader);
+      await c.close();
       await s.close();
       ws.cleanup();
     }
