@@ -85,6 +85,8 @@ export class EditorNotebookStore implements NotebookStore, OpenNotebooks, vscode
   private readonly nonces = new WeakMap<vscode.NotebookDocument, string>();
   private readonly disposables: vscode.Disposable[] = [];
   private api: Promise<IpynbApi | undefined> | undefined;
+  /** A cell's last export and what it was made from (VS Code keeps one NotebookCell object per cell). */
+  private readonly exported = new WeakMap<vscode.NotebookCell, { docMetadata: unknown; state: CellState; cell: Cell }>();
 
   constructor(
     readonly workspace: Workspace,
@@ -201,9 +203,21 @@ export class EditorNotebookStore implements NotebookStore, OpenNotebooks, vscode
    * a pure text edit, which undo in the cell editor then no longer reverts as one step.)
    */
   private async settle(doc: vscode.NotebookDocument, cells: vscode.NotebookCell[]): Promise<void> {
-    const pending = () => cells.some((c) => c.index >= 0 && typeof c.metadata?.execution_count === 'number');
-    const end = Date.now() + 1000;
-    while (pending() && !doc.isClosed && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    const pending = () => !doc.isClosed && cells.some((c) => c.index >= 0 && typeof c.metadata?.execution_count === 'number');
+    if (!pending()) return;
+    // Woken by the change itself (polling every 20 ms added 10 ms on average to each edit).
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        sub.dispose();
+        resolve();
+      };
+      const sub = vscode.workspace.onDidChangeNotebookDocument((e) => {
+        if (e.notebook === doc && !pending()) done();
+      });
+      const timer = setTimeout(done, 1000);
+      if (!pending()) done();
+    });
   }
 
   async create(p: string, notebook: Notebook, opts: { overwrite: boolean }): Promise<NotebookInfo> {
@@ -281,13 +295,33 @@ export class EditorNotebookStore implements NotebookStore, OpenNotebooks, vscode
 
   private async exportDocument(doc: vscode.NotebookDocument): Promise<Notebook> {
     const api = this.opts.useIpynbApi === false ? undefined : await this.ipynbApi();
-    let value: unknown;
+    let value: Notebook;
     if (api) {
-      value = JSON.parse(await api.exportNotebook(documentData(doc)));
+      // Only cells that changed since the last export go through vscode.ipynb (with the document's
+      // metadata, which decides per-cell details such as the language); the others are reused.
+      // A whole 471-cell notebook took tens of ms to export, after every edit.
+      const cells = doc.getCells();
+      const out: Cell[] = new Array(cells.length);
+      const stale: number[] = [];
+      cells.forEach((c, i) => {
+        const hit = this.exported.get(c);
+        // The notebook's metadata (nbformat_minor: ids or not; language) shapes every cell's export.
+        if (hit && hit.docMetadata === doc.metadata && sameState(hit.state, cellState(c))) out[i] = hit.cell;
+        else stale.push(i);
+      });
+      const parsed = JSON.parse(await api.exportNotebook(documentData(doc, stale.map((i) => cells[i])))) as Notebook;
+      if (!Array.isArray(parsed?.cells) || parsed.cells.length !== stale.length) {
+        throw new ToolError(`vscode.ipynb exported ${parsed?.cells?.length} cells for ${stale.length}; cannot read the open notebook.`);
+      }
+      stale.forEach((i, k) => {
+        out[i] = parsed.cells[k];
+        this.exported.set(cells[i], { docMetadata: doc.metadata, state: cellState(cells[i]), cell: parsed.cells[k] });
+      });
+      value = { ...parsed, cells: out };
     } else {
       value = documentToNotebook(doc);
     }
-    return checkedView(value as Notebook, this.workspace.relative(doc.uri.fsPath));
+    return checkedView(value, this.workspace.relative(doc.uri.fsPath));
   }
 
   private ipynbApi(): Promise<IpynbApi | undefined> {
@@ -568,8 +602,32 @@ function withCellIds(nb: Notebook): Notebook {
 // VS Code -> nbformat
 
 /** The document as NotebookData, what the ipynb serializer's exportNotebook takes. */
-function documentData(doc: vscode.NotebookDocument): vscode.NotebookData {
-  const cells = doc.getCells().map((c) => {
+/**
+ * What a cell's export depends on. VS Code replaces metadata, executionSummary and each output
+ * object when they change (and bumps the text's version), so identity says "unchanged".
+ */
+interface CellState {
+  kind: vscode.NotebookCellKind;
+  version: number;
+  languageId: string;
+  metadata: unknown;
+  summary: unknown;
+  outputs: readonly vscode.NotebookCellOutput[];
+}
+
+function cellState(c: vscode.NotebookCell): CellState {
+  return { kind: c.kind, version: c.document.version, languageId: c.document.languageId, metadata: c.metadata, summary: c.executionSummary, outputs: c.outputs };
+}
+
+function sameState(a: CellState, b: CellState): boolean {
+  if (a.kind !== b.kind || a.version !== b.version || a.languageId !== b.languageId || a.metadata !== b.metadata || a.summary !== b.summary) return false;
+  if (a.outputs.length !== b.outputs.length) return false;
+  for (let i = 0; i < a.outputs.length; i++) if (a.outputs[i] !== b.outputs[i]) return false;
+  return true;
+}
+
+function documentData(doc: vscode.NotebookDocument, only?: readonly vscode.NotebookCell[]): vscode.NotebookData {
+  const cells = (only ?? doc.getCells()).map((c) => {
     const d = new vscode.NotebookCellData(c.kind, c.document.getText(), c.document.languageId);
     d.metadata = withRunCount(c);
     d.outputs = [...c.outputs];

@@ -175,6 +175,42 @@ suite('editor notebook store (open notebooks edited through WorkspaceEdit)', () 
     }
   });
 
+  test('reads stay exact after the person changes text, metadata, cells and the notebook (cells exported once are reused)', async () => {
+    save = false;
+    const { name, doc } = await openCopy(false);
+    await router.read(name); // every cell exported and cached
+    const typed = new vscode.WorkspaceEdit();
+    typed.insert(doc.cellAt(1).document.uri, new vscode.Position(0, 0), '# typed\n');
+    assert.ok(await vscode.workspace.applyEdit(typed));
+    const nbEdits = new vscode.WorkspaceEdit();
+    nbEdits.set(doc.uri, [
+      // nbformat's cell metadata lives under cell.metadata.metadata in VS Code (see the layout test above).
+      vscode.NotebookEdit.updateCellMetadata(2, { ...doc.cellAt(2).metadata, metadata: { ...(doc.cellAt(2).metadata.metadata as object), tags: ['person'] } }),
+      vscode.NotebookEdit.insertCells(3, [new vscode.NotebookCellData(vscode.NotebookCellKind.Markup, '## inserted by the person', 'markdown')]),
+      vscode.NotebookEdit.updateNotebookMetadata({ ...doc.metadata, metadata: { ...(doc.metadata.metadata as object), person: true } }),
+    ]);
+    assert.ok(await vscode.workspace.applyEdit(nbEdits));
+    const outputs: Output[] = [{ output_type: 'stream', name: 'stdout', text: ['new output\n'] }];
+    await editor.edit(name, () => ({ edits: [{ kind: 'outputs', index: 5, outputs, executionCount: 3 }], result: null }));
+    const del = new vscode.WorkspaceEdit();
+    del.set(doc.uri, [vscode.NotebookEdit.deleteCells(new vscode.NotebookRange(0, 1))]);
+    assert.ok(await vscode.workspace.applyEdit(del));
+
+    const warm = (await router.read(name)).notebook;
+    // Oracle: a new store exports every cell of the document afresh through vscode.ipynb.
+    const fresh = new EditorNotebookStore(new Workspace(root), { files });
+    try {
+      assert.deepEqual(warm, (await fresh.read(name)).notebook);
+    } finally {
+      fresh.dispose();
+    }
+    assert.match(joinSource(warm.cells[0].source), /^# typed\n/);
+    assert.deepEqual((warm.cells[1].metadata as { tags?: string[] }).tags, ['person']);
+    assert.equal(joinSource(warm.cells[2].source), '## inserted by the person');
+    assert.equal(warm.cells[4].outputs?.[0].text !== undefined ? joinSource(warm.cells[4].outputs![0].text) : '', 'new output\n');
+    assert.equal((warm.metadata as { person?: boolean }).person, true);
+  });
+
   test('tool edits appear in the open document at once, and are saved', async () => {
     const { name, doc } = await openCopy();
     const before = texts(doc);
