@@ -78,7 +78,7 @@ async function oneSize(size: Size, withContext: boolean): Promise<{ rows: Row[];
     const full = await timeRuns(size.fullReads, () => callOk(client, 'read_notebook', { path: nb }));
     rows.push(row(S1, `${label}: read_notebook full`, full, small ? { peer: 'in-editor read (published)', peerValue: 1 } : {}));
 
-    // Edits. Each one is durably written (temp file, fsync, rename) before the call returns.
+    // Edits. Each one is durably written (temp file, fdatasync, rename) before the call returns.
     const ids: string[] = (await callOk(client, 'read_notebook', { path: nb, format: 'outline' })).structuredContent.outline.map((c: any) => c.id);
     const rand = rng(42);
     const serverMs = (tool: string) => {
