@@ -601,7 +601,6 @@ function withCellIds(nb: Notebook): Notebook {
 // ---------------------------------------------------------------------------------------------
 // VS Code -> nbformat
 
-/** The document as NotebookData, what the ipynb serializer's exportNotebook takes. */
 /**
  * What a cell's export depends on. VS Code replaces metadata, executionSummary and each output
  * object when they change (and bumps the text's version), so identity says "unchanged".
@@ -626,6 +625,7 @@ function sameState(a: CellState, b: CellState): boolean {
   return true;
 }
 
+/** The document (or only some of its cells) as NotebookData, what the ipynb serializer's exportNotebook takes. */
 function documentData(doc: vscode.NotebookDocument, only?: readonly vscode.NotebookCell[]): vscode.NotebookData {
   const cells = (only ?? doc.getCells()).map((c) => {
     const d = new vscode.NotebookCellData(c.kind, c.document.getText(), c.document.languageId);

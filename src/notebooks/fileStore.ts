@@ -192,8 +192,7 @@ export class FileNotebookStore implements NotebookStore {
    */
   private async writeAtomic(abs: string, nb: Notebook, expected: string | null): Promise<string | undefined> {
     const pieces = serializeNotebookPieces(nb);
-    const dir = path.dirname(abs);
-    const tmp = path.join(dir, `.${path.basename(abs)}.${randomBytes(6).toString('hex')}.tmp`);
+    const tmp = tempPath(abs);
     const handle = await fs.open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o644);
     try {
       await writeAll(handle, pieces);
@@ -230,7 +229,7 @@ export class FileNotebookStore implements NotebookStore {
       // it is removed once the call has its answer. Named like a temp file, so a crash leaves
       // nothing the stale-temp sweep would not remove. File systems without hard links skip this.
       if (now !== undefined) {
-        const name = path.join(dir, `.${path.basename(abs)}.${randomBytes(6).toString('hex')}.tmp`);
+        const name = tempPath(abs);
         retired = await fs.link(abs, name).then(() => name, () => undefined);
       }
       await fs.rename(tmp, abs);
@@ -273,6 +272,11 @@ export class FileNotebookStore implements NotebookStore {
       // Best effort: a folder we cannot list keeps its leftovers.
     }
   }
+}
+
+/** ".NAME.ipynb.<12 hex>.tmp" next to the notebook: the shape sweepStaleTemps() removes. */
+function tempPath(abs: string): string {
+  return path.join(path.dirname(abs), `.${path.basename(abs)}.${randomBytes(6).toString('hex')}.tmp`);
 }
 
 /**

@@ -192,19 +192,15 @@ export function normaliseOutput(o: Output): Output {
  * BMP keys.
  */
 export function serializeNotebook(nb: Notebook): string {
-  return serializeNotebookBytes(nb).toString('utf8');
+  return Buffer.concat(serializeNotebookPieces(nb)).toString('utf8');
 }
 
 /**
- * The file's bytes, built from per-cell cached UTF-8 buffers: after an edit only the changed cells
- * are serialized and encoded again, and the rest is one copy into a single buffer (no multi-MB
- * string join and re-encode per write; that was most of a large notebook's edit time).
+ * The file's bytes as a list of buffers, mostly the per-cell cached UTF-8 bytes: after an edit only
+ * the changed cells are serialized and encoded again, and the file store hands the list to writev
+ * as it is (no multi-MB string join and re-encode per write; that was most of a large notebook's
+ * edit time).
  */
-export function serializeNotebookBytes(nb: Notebook): Buffer {
-  return Buffer.concat(serializeNotebookPieces(nb));
-}
-
-/** The file's bytes as a list of buffers, mostly the cached cells (for writev: no copy at all). */
 export function serializeNotebookPieces(nb: Notebook): Buffer[] {
   const pieces: Buffer[] = [];
   let head: string[] = ['{\n'];
