@@ -565,8 +565,7 @@ export class JupyterServerBackend implements KernelBackend {
   /**
    * Runs code after the previous run this backend sent to the same kernel has finished (including
    * its interrupt after a time-out). Otherwise a queued request's time-out would interrupt someone
-   * else's code, and a request queued behind an interrupted one would be aborted by the kernel
-   * (stop_on_error aborts everything queued when an error happens).
+   * else's code, and a request queued behind a failing one could be aborted by the kernel.
    */
   async execute(kernelId: string, code: string, opts: ExecuteOptions): Promise<ExecuteResult> {
     const started = Date.now();
@@ -604,7 +603,10 @@ export class JupyterServerBackend implements KernelBackend {
     const collector = new OutputCollector();
     let future: JS.Kernel.IShellFuture<KernelMessage.IExecuteRequestMsg, KernelMessage.IExecuteReplyMsg>;
     try {
-      future = conn.requestExecute({ code, silent: false, store_history: true, allow_stdin: false, stop_on_error: true }, true);
+      // stop_on_error: false. Our requests to a kernel are already one at a time (execute()), so
+      // there is no queue of ours to abort; with true, ipykernel aborts whatever arrives just after
+      // an error reply (stop_on_error_timeout), so an agent's next call could come back "aborted".
+      future = conn.requestExecute({ code, silent: false, store_history: true, allow_stdin: false, stop_on_error: false }, true);
     } catch (e) {
       throw await this.translate(e, 'send the code to the kernel');
     }

@@ -101,6 +101,27 @@ describe('kernel tools on a real Jupyter server', () => {
     assert.ok(!r.text.includes('\u001b'), 'ANSI stripped');
   });
 
+
+  // ipykernel answers a failing request, then aborts what reaches it within stop_on_error_timeout
+  // (0 s by default: a race a loaded machine loses now and then). The kernel here waits 0.5 s, so
+  // the race is always lost unless we ask it not to abort. An agent that calls again right after
+  // an error must get its code run, not "aborted".
+  test('the call right after an error runs (the kernel does not abort it)', async () => {
+    await ok(client, 'execute_cell', { kernel_id: kernelId, code: 'get_ipython().kernel.stop_on_error_timeout = 0.5' });
+    try {
+      for (let i = 0; i < 3; i++) {
+        const bad = await ok(client, 'execute_cell', { kernel_id: kernelId, code: `raise KeyError(${i})` });
+        assert.equal(bad.status, 'error');
+        const next = await ok(client, 'execute_cell', { kernel_id: kernelId, code: `${i} + 1` });
+        assert.equal(next.status, 'ok', `round ${i}: ${JSON.stringify(next)}`);
+        assert.equal((next.outputs[0].data as any)['text/plain'], String(i + 1));
+      }
+    } finally {
+      await sleep(600);
+      await ok(client, 'execute_cell', { kernel_id: kernelId, code: 'get_ipython().kernel.stop_on_error_timeout = 0.0' });
+    }
+  });
+
   test('interrupt_kernel stops time.sleep(60) quickly and keeps the state', async () => {
     await ok(client, 'execute_cell', { kernel_id: kernelId, code: 'kept = 7' });
     const started = Date.now();
