@@ -11,7 +11,7 @@ import * as path from 'path';
 import { randomBytes } from 'crypto';
 import { ToolError } from '../tools/tool';
 import { applyEdits } from './cells';
-import { Notebook, parseNotebook, serializeNotebookPieces, validateNotebook } from './nbformat';
+import { Notebook, parseNotebookBytes, serializeNotebookPieces, validateNotebook } from './nbformat';
 import { Workspace } from './paths';
 import { KeyedLock } from '../util/keyedLock';
 import type { EditPlan, EditResult, NotebookInfo, NotebookStore, NotebookSummary, ReadResult } from './store';
@@ -178,8 +178,8 @@ export class FileNotebookStore implements NotebookStore {
     const version = versionOf(st);
     const hit = this.cache.get(abs);
     if (hit && hit.version === version) return hit;
-    const text = await fs.readFile(abs, 'utf8');
-    const notebook = parseNotebook(text, this.workspace.relative(abs));
+    // Bytes, not text: parsed cell by cell, and kept as the cells' serialized bytes (nbformat.ts).
+    const notebook = parseNotebookBytes(await fs.readFile(abs), this.workspace.relative(abs));
     const entry = { version, notebook };
     this.cache.set(abs, entry);
     return entry;

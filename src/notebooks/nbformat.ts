@@ -1,6 +1,7 @@
 // nbformat 4 types, validation and a serializer that writes byte-for-byte what Jupyter writes.
 // No vscode import: shared by the file store, the editor store, the CLI and the tests.
 import { randomBytes } from 'crypto';
+import { parseCellsFromBytes } from './cellSlices';
 
 export type MultilineString = string | string[];
 export type CellType = 'code' | 'markdown' | 'raw';
@@ -142,6 +143,28 @@ export function parseNotebook(text: string, where: string): Notebook {
   return validateNotebook(value, where);
 }
 
+/**
+ * Parses a notebook file's bytes. Cells are parsed one by one from their slices of the buffer (no
+ * whole-file string), and when the file is laid out as nbformat writes it, each cell's bytes in the
+ * file become its cached serialized bytes: the buffer read from disk is then the serializer's cache,
+ * and the first write encodes nothing again. Same result and same errors as parseNotebook().
+ */
+export function parseNotebookBytes(buf: Buffer, where: string): Notebook {
+  const parsed = parseCellsFromBytes(buf);
+  if (!parsed) return parseNotebook(buf.toString('utf8'), where);
+  const nb = validateNotebook(parsed.value, where);
+  // Offer the file's bytes only if the first cell shows the canonical layout: every offered slice
+  // keeps the whole buffer alive, which is only worth it when the cells adopt them. Each cell is
+  // still compared before its slice is used (cellBytes).
+  if (nb.cells.length > 0) {
+    fileSlices.set(nb.cells[0], parsed.slices[0]);
+    if (cellBytes(nb.cells[0]) === parsed.slices[0]) {
+      for (let i = 1; i < nb.cells.length; i++) fileSlices.set(nb.cells[i], parsed.slices[i]);
+    }
+  }
+  return nb;
+}
+
 /** Whether a notebook's format supports cell ids (nbformat >= 4.5). */
 export function supportsCellIds(nb: Notebook): boolean {
   return nb.nbformat > 4 || (nb.nbformat === 4 && nb.nbformat_minor >= 5);
@@ -236,13 +259,31 @@ const NL = Buffer.from('\n');
 // Cells are treated as immutable (edits replace the cell object), so a cell's bytes can be cached:
 // after an edit only the changed cells are serialized again. Key: the cell object.
 const cellCache = new WeakMap<object, Buffer>();
+// A cell's bytes in the file it was read from (parseNotebookBytes), until the serializer has
+// compared them with its own output for the cell.
+const fileSlices = new WeakMap<object, Buffer>();
+// Encoding target for that comparison, so an adopted cell costs no allocation of its own.
+let scratch = Buffer.allocUnsafe(64 * 1024);
 
 function cellBytes(cell: Cell): Buffer {
   let bytes = cellCache.get(cell);
   if (bytes === undefined) {
     const parts: string[] = [];
     writeValue(cell, '  ', parts);
-    bytes = Buffer.from(parts.join(''), 'utf8');
+    const text = parts.join('');
+    const inFile = fileSlices.get(cell);
+    if (inFile !== undefined) {
+      fileSlices.delete(cell);
+      const size = Buffer.byteLength(text, 'utf8');
+      if (size === inFile.length) {
+        if (size > scratch.length) scratch = Buffer.allocUnsafe(Math.max(size, scratch.length * 2));
+        scratch.write(text, 0, 'utf8');
+        if (inFile.equals(scratch.subarray(0, size))) bytes = inFile;
+      }
+      // A one-off large cell should not pin a large scratch buffer.
+      if (scratch.length > 4 * 1024 * 1024) scratch = Buffer.allocUnsafe(64 * 1024);
+    }
+    bytes ??= Buffer.from(text, 'utf8');
     cellCache.set(cell, bytes);
   }
   return bytes;
