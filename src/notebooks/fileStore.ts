@@ -6,7 +6,7 @@
 //   crash leaves either the old or the new notebook, never a truncated one.
 // - Before the rename the file is checked again; if another program changed it meanwhile the plan
 //   is re-run on the new content instead of overwriting it.
-import { promises as fs, constants as fsc } from 'fs';
+import { promises as fs, constants as fsc, linkSync, renameSync, statSync } from 'fs';
 import * as path from 'path';
 import { randomBytes } from 'crypto';
 import { ToolError } from '../tools/tool';
@@ -219,7 +219,10 @@ export class FileNotebookStore implements NotebookStore {
     let st;
     let retired: string | undefined;
     try {
-      const now = await this.version(abs);
+      // Check, then rename, back to back and synchronously (a few syscalls, microseconds): a
+      // program that does not take our lock and replaces the file can only be missed if it does so
+      // inside that gap; POSIX has no compare-and-rename to close it entirely.
+      const now = versionSync(abs);
       if (now !== (expected ?? undefined)) {
         await fs.unlink(tmp).catch(() => undefined);
         return undefined;
@@ -228,11 +231,9 @@ export class FileNotebookStore implements NotebookStore {
       // few MB on ext4). A second name for the old file first keeps that out of the edit's time:
       // it is removed once the call has its answer. Named like a temp file, so a crash leaves
       // nothing the stale-temp sweep would not remove. File systems without hard links skip this.
-      if (now !== undefined) {
-        const name = tempPath(abs);
-        retired = await fs.link(abs, name).then(() => name, () => undefined);
-      }
-      await fs.rename(tmp, abs);
+      // (Not before the check: a new link changes the file's ctime, hence its version.)
+      if (now !== undefined) retired = secondName(abs, tempPath(abs));
+      renameSync(tmp, abs);
       st = await fs.stat(abs, { bigint: true });
     } catch (e) {
       await fs.unlink(tmp).catch(() => undefined);
@@ -337,6 +338,21 @@ async function isStaleLock(lock: string): Promise<boolean> {
   } catch {
     return false; // gone already, or unreadable: try again
   }
+}
+
+/** A second name for `abs`, or undefined where the file system has no hard links. */
+function secondName(abs: string, name: string): string | undefined {
+  try {
+    linkSync(abs, name);
+    return name;
+  } catch {
+    return undefined;
+  }
+}
+
+function versionSync(abs: string): string | undefined {
+  const st = statSync(abs, { bigint: true, throwIfNoEntry: false });
+  return st ? versionOf(st) : undefined;
 }
 
 function versionOf(st: { ino: bigint; size: bigint; mtimeNs: bigint; ctimeNs: bigint }): string {
