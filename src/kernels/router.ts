@@ -16,6 +16,8 @@ export class KernelRouter implements KernelBackend {
   private listeners = new Set<() => void>();
   /** Which backend owns a kernel id, learned once: asking costs a REST call per execution. */
   private readonly owners = new Map<string, KernelBackend>();
+  /** Executions of ours in flight, per kernel id (running or queued behind another). */
+  private readonly running = new Map<string, number>();
 
   constructor(private jupyter: KernelBackend, private editor?: NotebookKernelSource) {}
 
@@ -78,7 +80,11 @@ export class KernelRouter implements KernelBackend {
     // A kernel of our own notebook controller is both an editor kernel and a Jupyter one: list it
     // once, as the editor's (listed first).
     const seen = new Set<string>();
-    return { available, active: active.filter((k) => !seen.has(k.id) && !!seen.add(k.id)), default_kernel };
+    const listed = active.filter((k) => !seen.has(k.id) && !!seen.add(k.id));
+    // A kernel running code we sent is busy, whatever the server's last word: its status can lag
+    // the request by a round trip, and views refresh when the execution starts.
+    const withOurs = listed.map((k) => (this.running.has(k.id) && k.state !== 'dead' && k.state !== 'busy' ? { ...k, state: 'busy' } : k));
+    return { available, active: withOurs, default_kernel };
   }
 
   async startKernel(kernelName?: string): Promise<ActiveKernelInfo> {
@@ -101,10 +107,14 @@ export class KernelRouter implements KernelBackend {
   async execute(id: string, code: string, opts: ExecuteOptions): Promise<ExecuteResult> {
     const owner = await this.owner(id);
     // Before and after: views (status bar) show the kernel busy while the code runs.
+    this.running.set(id, (this.running.get(id) ?? 0) + 1);
     this.changed();
     try {
       return await owner.execute(id, code, opts);
     } finally {
+      const n = (this.running.get(id) ?? 1) - 1;
+      if (n > 0) this.running.set(id, n);
+      else this.running.delete(id);
       this.changed();
     }
   }
