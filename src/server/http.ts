@@ -9,6 +9,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { JsonAnsweringTransport } from './jsonAnswers';
 import type { Logger } from '../util/log';
 import { SERVER_NAME, SERVER_VERSION } from './mcpServer';
 
@@ -39,6 +40,8 @@ export interface RunningHttpServer {
 
 interface Session {
   transport: StreamableHTTPServerTransport | SSEServerTransport;
+  /** Streamable HTTP sessions: answers plain requests as JSON (jsonAnswers.ts). */
+  json?: JsonAnsweringTransport;
   server: McpServer;
   lastSeen: number;
   kind: 'streamable-http' | 'sse';
@@ -131,6 +134,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
         return sendJson(res, 404, jsonRpcError(-32001, 'Session not found (it expired or the server restarted): reconnect to start a new session.'));
       }
       s.lastSeen = Date.now();
+      if (s.json?.tryAnswer(req, res, body)) return;
       return s.transport.handleRequest(req, res, body);
     }
     if (req.method === 'POST' && isInitialize(body)) {
@@ -138,12 +142,13 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
       const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
         onsessioninitialized: (id) => {
-          sessions.set(id, { transport, server, lastSeen: Date.now(), kind: 'streamable-http' });
+          sessions.set(id, { transport, json, server, lastSeen: Date.now(), kind: 'streamable-http' });
           log.info(`session ${id.slice(0, 8)} opened (streamable-http); ${sessions.size} open`);
           changed();
         },
       });
-      transport.onclose = () => {
+      const json = new JsonAnsweringTransport(transport);
+      json.onclose = () => {
         const id = transport.sessionId;
         if (id && sessions.has(id)) {
           sessions.delete(id);
@@ -151,7 +156,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
           changed();
         }
       };
-      await server.connect(transport);
+      await server.connect(json);
       return transport.handleRequest(req, res, body);
     }
     return sendJson(res, 400, jsonRpcError(-32000, 'Bad request: send an "initialize" request first (no valid mcp-session-id header).'));

@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, realpathSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { JupyterServerBackend } from '../../src/kernels/jupyter';
+import { KernelRouter } from '../../src/kernels/router';
 import { OfflineBackend, NotConfiguredBackend } from '../../src/kernels/offline';
 import { freePort, startLocalJupyter } from '../../src/kernels/localServer';
 import { runConnectionCheck } from '../../src/kernels/check';
@@ -164,6 +166,38 @@ describe('kernel tools on a real Jupyter server', () => {
     const next = await ok(client, 'execute_cell', { kernel_id: kernelId, code: '"free"', timeout: 10 });
     assert.equal(next.outputs[0].data['text/plain'], "'free'");
     assert.ok(Date.now() - t < 4000, `kernel was busy for ${Date.now() - t} ms after the cancellation`);
+  });
+
+  test('ending the session answers a running call at once and interrupts its code', async () => {
+    const other = await connectClient(server.url);
+    const running = call(other, 'execute_cell', { kernel_id: kernelId, code: 'import time\ntime.sleep(60)' }).then(
+      () => new Error('the call returned normally'),
+      (e: Error) => e,
+    );
+    await sleep(800);
+    const t = Date.now();
+    await (other.transport as StreamableHTTPClientTransport).terminateSession();
+    const err = await running;
+    assert.match(err.message, /Session closed before the answer: reconnect and call again/);
+    assert.ok(Date.now() - t < 4000, `the call was answered ${Date.now() - t} ms after the session ended`);
+    await other.close();
+    const next = await ok(client, 'execute_cell', { kernel_id: kernelId, code: '"free again"', timeout: 10 });
+    assert.equal(next.outputs[0].data['text/plain'], "'free again'");
+    assert.ok(Date.now() - t < 6000, `kernel was busy for ${Date.now() - t} ms after the session ended`);
+  });
+
+  test('views see a kernel busy from the moment our code is sent until it has finished', async () => {
+    const router = new KernelRouter(backend);
+    const running = router.execute(kernelId, 'import time\ntime.sleep(1.5)', { timeoutMs: 10_000 });
+    const during = (await router.listKernels()).active.find((k) => k.id === kernelId);
+    assert.equal(during?.state, 'busy');
+    assert.equal((await running).status, 'ok');
+    let after;
+    for (let i = 0; i < 20 && after?.state !== 'idle'; i++) {
+      if (i) await sleep(100);
+      after = (await router.listKernels()).active.find((k) => k.id === kernelId);
+    }
+    assert.equal(after?.state, 'idle');
   });
 
   test('a request queued behind a running one times out without interrupting it', async () => {

@@ -45,12 +45,12 @@ function stop(proc: ChildProcess): Promise<number | null> {
 }
 
 /** Raw HTTP request (to set Host / Origin headers that fetch would not let us forge). */
-function raw(port: number, opts: { method?: string; path?: string; headers?: Record<string, string>; body?: string }): Promise<{ status: number; body: string }> {
+function raw(port: number, opts: { method?: string; path?: string; headers?: Record<string, string>; body?: string }): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
     const req = http.request({ host: '127.0.0.1', port, method: opts.method ?? 'POST', path: opts.path ?? '/mcp', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...opts.headers } }, (res) => {
       let b = '';
       res.on('data', (d) => (b += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: b }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: b, headers: res.headers }));
     });
     req.on('error', reject);
     req.end(opts.body);
@@ -195,6 +195,53 @@ describe('HTTP transports and security', () => {
       const c = await connectClient(s.url);
       assert.ok((await c.listTools()).tools.length > 10);
       await c.close();
+    } finally {
+      await s.close();
+    }
+  });
+
+  // Streamable HTTP lets the server answer each request as JSON or as an SSE stream; we stream
+  // only when the client asked for progress (src/server/jsonAnswers.ts).
+  test('plain calls are answered with one JSON body; a call that asks for progress gets an SSE stream', async () => {
+    const s = await startServer({ root: ws.root });
+    try {
+      const port = s.http.port;
+      const init = await raw(port, { body: INIT });
+      assert.equal(init.status, 200);
+      const sid = init.headers['mcp-session-id'] as string;
+      const h = { 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18' };
+      assert.equal((await raw(port, { body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }), headers: h })).status, 202);
+      const call = (id: number | string, params: Record<string, unknown>, headers: Record<string, string> = h) =>
+        raw(port, { body: JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params }), headers });
+
+      const plain = await call(2, { name: 'read_notebook', arguments: { path: 'analysis.ipynb', format: 'outline' } });
+      assert.equal(plain.status, 200);
+      assert.match(String(plain.headers['content-type']), /^application\/json/);
+      assert.equal(plain.headers['mcp-session-id'], sid);
+      const answer = JSON.parse(plain.body);
+      assert.equal(answer.id, 2);
+      assert.equal(answer.result.structuredContent.cell_count, 10);
+
+      const ping = await raw(port, { body: JSON.stringify({ jsonrpc: '2.0', id: 'p-1', method: 'ping' }), headers: h });
+      assert.deepEqual(JSON.parse(ping.body), { jsonrpc: '2.0', id: 'p-1', result: {} });
+
+      // Concurrent calls on one session each get their own answer.
+      const many = await Promise.all([10, 11, 12, 13].map((id) => call(id, { name: 'read_notebook', arguments: { path: 'analysis.ipynb', format: 'outline', start_index: id - 10, limit: 1 } })));
+      many.forEach((r, k) => {
+        const a = JSON.parse(r.body);
+        assert.equal(a.id, 10 + k);
+        assert.equal(a.result.structuredContent.start_index, k);
+      });
+
+      const streamed = await call(3, { name: 'read_notebook', arguments: { path: 'analysis.ipynb', format: 'outline' }, _meta: { progressToken: 'tok' } });
+      assert.equal(streamed.status, 200);
+      assert.match(String(streamed.headers['content-type']), /^text\/event-stream/);
+      assert.match(streamed.body, /"id":3/);
+
+      // What the SDK transport refuses is still refused the same way.
+      assert.equal((await call(4, { name: 'list_notebooks', arguments: {} }, { ...h, 'mcp-protocol-version': '1999-01-01' })).status, 400);
+      assert.equal((await call(5, { name: 'list_notebooks', arguments: {} }, { ...h, accept: 'application/json' })).status, 406);
+      assert.equal((await call(6, { name: 'list_notebooks', arguments: {} }, { ...h, 'content-type': 'text/plain' })).status, 415);
     } finally {
       await s.close();
     }
