@@ -6,7 +6,7 @@
 //   crash leaves either the old or the new notebook, never a truncated one.
 // - Before the rename the file is checked again; if another program changed it meanwhile the plan
 //   is re-run on the new content instead of overwriting it.
-import { promises as fs, constants as fsc, linkSync, renameSync, statSync } from 'fs';
+import { promises as fs, constants as fsc, closeSync, linkSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'fs';
 import * as path from 'path';
 import { randomBytes } from 'crypto';
 import { ToolError } from '../tools/tool';
@@ -66,11 +66,11 @@ export class FileNotebookStore implements NotebookStore {
     return this.resolve(p).then((info) =>
       this.locked(info.path, async () => {
         for (let attempt = 0; ; attempt++) {
-          const { notebook, version } = await this.load(info.path);
+          const { notebook, version, mode } = await this.load(info.path);
           const { edits, result } = plan(notebook);
           if (edits.length === 0) return { ...info, result, notebook, version };
           const next = applyEdits(notebook, edits);
-          const written = await this.writeAtomic(info.path, next, version);
+          const written = await this.writeAtomic(info.path, next, version, mode);
           if (written !== undefined) return { ...info, result, notebook: next, version: written };
           if (attempt >= MAX_CONFLICT_RETRIES) {
             throw new ToolError(`${info.relativePath} keeps changing on disk (another program is writing it); nothing was changed. Try again in a moment.`);
@@ -161,7 +161,8 @@ export class FileNotebookStore implements NotebookStore {
     return this.locks.run(abs, fn);
   }
 
-  private async load(abs: string): Promise<Cached> {
+  /** The notebook and its version, and the file's permissions (the stat is made anyway). */
+  private async load(abs: string): Promise<Cached & { mode: number }> {
     let st;
     try {
       st = await fs.stat(abs, { bigint: true });
@@ -177,25 +178,28 @@ export class FileNotebookStore implements NotebookStore {
     if (!st.isFile()) throw new ToolError(`${abs} is not a regular file (a pipe, socket or device), so it cannot be a notebook.`);
     const version = versionOf(st);
     const hit = this.cache.get(abs);
-    if (hit && hit.version === version) return hit;
+    const mode = Number(st.mode);
+    if (hit && hit.version === version) return { ...hit, mode };
     // Bytes, not text: parsed cell by cell, and kept as the cells' serialized bytes (nbformat.ts).
     const notebook = parseNotebookBytes(await fs.readFile(abs), this.workspace.relative(abs));
-    const entry = { version, notebook };
-    this.cache.set(abs, entry);
-    return entry;
+    this.cache.set(abs, { version, notebook });
+    return { version, notebook, mode };
   }
 
   /**
    * Writes through a temp file + rename. `expected` is the version the new content was planned
    * on (null: the file must not exist). Returns the new version, or undefined when the file no
-   * longer matches `expected` (nothing written).
+   * longer matches `expected` (nothing written). `mode`: the file's permissions when it was
+   * planned on, which the new file keeps (looked up here when not given).
    */
-  private async writeAtomic(abs: string, nb: Notebook, expected: string | null): Promise<string | undefined> {
+  private async writeAtomic(abs: string, nb: Notebook, expected: string | null, mode?: number): Promise<string | undefined> {
     const pieces = serializeNotebookPieces(nb);
     const tmp = tempPath(abs);
+    if (mode === undefined && expected !== null) mode = (await fs.stat(abs).catch(() => undefined))?.mode;
     const handle = await fs.open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o644);
     try {
-      await writeAll(handle, pieces);
+      // The new file keeps the old one's permissions; the chmod runs beside the write.
+      await Promise.all([writeAll(handle, pieces), mode === undefined ? undefined : handle.chmod(mode & 0o7777).catch(() => undefined)]);
       // fdatasync: the data and what is needed to read it back (size, blocks); the temp file's
       // timestamps need not be durable. Crash-safety comes from syncing before the rename.
       if (this.opts.durable !== false) await handle.datasync();
@@ -205,10 +209,6 @@ export class FileNotebookStore implements NotebookStore {
       throw e;
     }
     await handle.close();
-    // The new file keeps the old one's permissions (set before the lock: it keeps the locked step,
-    // check then rename, as short as it can be).
-    const old = await fs.stat(abs).catch(() => undefined);
-    if (old) await fs.chmod(tmp, old.mode & 0o7777).catch(() => undefined);
     // Check-then-rename must not interleave with another Jupyter MCP process writing this file
     // (the VS Code extension and a standalone server on one folder): a lock file held for that
     // short step. Programs that do not take it are still caught by the version check.
@@ -234,12 +234,12 @@ export class FileNotebookStore implements NotebookStore {
       // (Not before the check: a new link changes the file's ctime, hence its version.)
       if (now !== undefined) retired = secondName(abs, tempPath(abs));
       renameSync(tmp, abs);
-      st = await fs.stat(abs, { bigint: true });
+      st = statSync(abs, { bigint: true });
     } catch (e) {
       await fs.unlink(tmp).catch(() => undefined);
       throw e;
     } finally {
-      await unlock();
+      unlock();
       if (retired) {
         const name = retired;
         setImmediate(() => void fs.unlink(name).catch(() => undefined));
@@ -298,19 +298,32 @@ async function writeAll(handle: fs.FileHandle, pieces: Buffer[]): Promise<void> 
 
 /**
  * Takes ".NAME.ipynb.lock" next to the file (O_EXCL, holding our pid) and returns its release. A
- * lock whose process is gone, or older than 10 s (the step it guards takes milliseconds), is stale
+ * lock whose process is gone, or older than 10 s (the step it guards takes microseconds), is stale
  * and taken over. Where no lock can be created at all (read-only folder), it proceeds without.
+ * Taking and releasing it are synchronous, like the step it guards: three syscalls each way, and
+ * no turn of the event loop while the lock is held.
  */
-async function lockFile(abs: string): Promise<() => Promise<void>> {
+async function lockFile(abs: string): Promise<() => void> {
   const lock = path.join(path.dirname(abs), `.${path.basename(abs)}.lock`);
   const deadline = Date.now() + 15_000;
   for (;;) {
+    let fd: number | undefined;
     try {
-      const h = await fs.open(lock, 'wx', 0o644);
-      await h.writeFile(String(process.pid)).finally(() => h.close());
-      return () => fs.unlink(lock).catch(() => undefined);
+      fd = openSync(lock, 'wx', 0o644);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') return async () => undefined;
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') return () => undefined;
+    }
+    if (fd !== undefined) {
+      try {
+        writeSync(fd, String(process.pid));
+      } catch {
+        // A lock without a pid looks like one being written, which others would wait 10 s for.
+        closeSync(fd);
+        rmQuiet(lock);
+        return () => undefined;
+      }
+      closeSync(fd);
+      return () => rmQuiet(lock);
     }
     if (await isStaleLock(lock)) {
       await fs.unlink(lock).catch(() => undefined);
@@ -320,6 +333,14 @@ async function lockFile(abs: string): Promise<() => Promise<void>> {
       throw new ToolError(`${path.basename(abs)} is locked by another Jupyter MCP process (${lock}); nothing was changed. Try again; if no other server runs, delete the lock file.`);
     }
     await new Promise((r) => setTimeout(r, 1 + Math.random() * 4));
+  }
+}
+
+function rmQuiet(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    // Already gone.
   }
 }
 

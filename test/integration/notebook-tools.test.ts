@@ -1,7 +1,7 @@
 // The notebook tools through a real MCP client over real Streamable HTTP, on real notebooks.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync, symlinkSync, mkdirSync, existsSync, readdirSync } from 'fs';
+import { chmodSync, readFileSync, statSync, writeFileSync, symlinkSync, mkdirSync, existsSync, readdirSync } from 'fs';
 import { createHash } from 'crypto';
 import * as path from 'path';
 import { execFileSync } from 'child_process';
@@ -204,6 +204,20 @@ describe('notebook tools over Streamable HTTP', () => {
     await ok(client, 'add_cell', { path: 'ext.ipynb', cell_type: 'code', source: 'second' });
     const after = readJson(file);
     assert.deepEqual(after.cells.map((c: any) => c.source.join('')), ['first', 'added by an editor', 'second']);
+  });
+
+  test("edits and writes keep the notebook's permissions (a private notebook stays private)", async () => {
+    for (const mode of [0o600, 0o664]) {
+      const name = `perm-${mode.toString(8)}.ipynb`;
+      const file = path.join(ws.root, name);
+      writeFileSync(file, readFileSync(path.join(ws.root, 'analysis.ipynb')));
+      chmodSync(file, mode);
+      await ok(client, 'add_cell', { path: name, cell_type: 'markdown', source: 'kept private?' });
+      assert.equal(statSync(file).mode & 0o777, mode, `${name} after add_cell`);
+      const read = await ok(client, 'read_notebook', { path: name });
+      await ok(client, 'write_notebook', { path: name, content: read.notebook });
+      assert.equal(statSync(file).mode & 0o777, mode, `${name} after write_notebook`);
+    }
   });
 
   test('concurrent sessions adding cells to one notebook lose no update', async () => {
