@@ -6,7 +6,7 @@
 //   crash leaves either the old or the new notebook, never a truncated one.
 // - Before the rename the file is checked again; if another program changed it meanwhile the plan
 //   is re-run on the new content instead of overwriting it.
-import { promises as fs, constants as fsc, closeSync, linkSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'fs';
+import { promises as fs, constants as fsc, closeSync, linkSync, openSync, realpathSync, renameSync, statSync, unlinkSync, writeSync } from 'fs';
 import * as path from 'path';
 import { randomBytes } from 'crypto';
 import { ToolError } from '../tools/tool';
@@ -194,8 +194,12 @@ export class FileNotebookStore implements NotebookStore {
    */
   private async writeAtomic(abs: string, nb: Notebook, expected: string | null, mode?: number): Promise<string | undefined> {
     const pieces = serializeNotebookPieces(nb);
-    const tmp = tempPath(abs);
-    if (mode === undefined && expected !== null) mode = (await fs.stat(abs).catch(() => undefined))?.mode;
+    // A notebook reached through a symlink is replaced where the link points: renaming onto the
+    // link itself would turn it into a regular file and leave its target stale. (The workspace
+    // check already refused links that lead outside the root.)
+    const file = linkTarget(abs);
+    const tmp = tempPath(file);
+    if (mode === undefined && expected !== null) mode = (await fs.stat(file).catch(() => undefined))?.mode;
     const handle = await fs.open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o644);
     try {
       // The new file keeps the old one's permissions; the chmod runs beside the write.
@@ -212,7 +216,7 @@ export class FileNotebookStore implements NotebookStore {
     // Check-then-rename must not interleave with another Jupyter MCP process writing this file
     // (the VS Code extension and a standalone server on one folder): a lock file held for that
     // short step. Programs that do not take it are still caught by the version check.
-    const unlock = await lockFile(abs).catch(async (e) => {
+    const unlock = await lockFile(file).catch(async (e) => {
       await fs.unlink(tmp).catch(() => undefined);
       throw e;
     });
@@ -222,7 +226,7 @@ export class FileNotebookStore implements NotebookStore {
       // Check, then rename, back to back and synchronously (a few syscalls, microseconds): a
       // program that does not take our lock and replaces the file can only be missed if it does so
       // inside that gap; POSIX has no compare-and-rename to close it entirely.
-      const now = versionSync(abs);
+      const now = versionSync(file);
       if (now !== (expected ?? undefined)) {
         await fs.unlink(tmp).catch(() => undefined);
         return undefined;
@@ -232,9 +236,9 @@ export class FileNotebookStore implements NotebookStore {
       // it is removed once the call has its answer. Named like a temp file, so a crash leaves
       // nothing the stale-temp sweep would not remove. File systems without hard links skip this.
       // (Not before the check: a new link changes the file's ctime, hence its version.)
-      if (now !== undefined) retired = secondName(abs, tempPath(abs));
-      renameSync(tmp, abs);
-      st = statSync(abs, { bigint: true });
+      if (now !== undefined) retired = secondName(file, tempPath(file));
+      renameSync(tmp, file);
+      st = statSync(file, { bigint: true });
     } catch (e) {
       await fs.unlink(tmp).catch(() => undefined);
       throw e;
@@ -247,9 +251,9 @@ export class FileNotebookStore implements NotebookStore {
     }
     const version = versionOf(st);
     this.cache.set(abs, { version, notebook: nb });
-    if (!this.swept.has(abs)) {
-      this.swept.add(abs);
-      void this.sweepStaleTemps(abs);
+    if (!this.swept.has(file)) {
+      this.swept.add(file);
+      void this.sweepStaleTemps(file);
     }
     return version;
   }
@@ -358,6 +362,15 @@ async function isStaleLock(lock: string): Promise<boolean> {
     }
   } catch {
     return false; // gone already, or unreadable: try again
+  }
+}
+
+/** Where a symlinked path leads (one realpath call); the path itself when it is not a link or does not exist yet. */
+function linkTarget(abs: string): string {
+  try {
+    return realpathSync.native(abs);
+  } catch {
+    return abs;
   }
 }
 

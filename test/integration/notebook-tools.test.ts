@@ -1,7 +1,7 @@
 // The notebook tools through a real MCP client over real Streamable HTTP, on real notebooks.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, readFileSync, statSync, writeFileSync, symlinkSync, mkdirSync, existsSync, readdirSync } from 'fs';
+import { chmodSync, lstatSync, readFileSync, statSync, writeFileSync, symlinkSync, mkdirSync, existsSync, readdirSync } from 'fs';
 import { createHash } from 'crypto';
 import * as path from 'path';
 import { execFileSync } from 'child_process';
@@ -218,6 +218,23 @@ describe('notebook tools over Streamable HTTP', () => {
       await ok(client, 'write_notebook', { path: name, content: read.notebook });
       assert.equal(statSync(file).mode & 0o777, mode, `${name} after write_notebook`);
     }
+  });
+
+  test('a notebook reached through a symlink is edited where the link points; the link stays a link', async () => {
+    mkdirSync(path.join(ws.root, 'shared'), { recursive: true });
+    const target = path.join(ws.root, 'shared', 'real.ipynb');
+    writeFileSync(target, readFileSync(path.join(ws.root, 'analysis.ipynb')));
+    const link = path.join(ws.root, 'linked.ipynb');
+    symlinkSync(path.join('shared', 'real.ipynb'), link);
+    await ok(client, 'add_cell', { path: 'linked.ipynb', cell_type: 'markdown', source: 'through the link' });
+    const read = await ok(client, 'read_notebook', { path: 'linked.ipynb' });
+    await ok(client, 'write_notebook', { path: 'linked.ipynb', content: { ...read.notebook, metadata: { ...read.notebook.metadata, via: 'link' } } });
+    assert.ok(lstatSync(link).isSymbolicLink(), 'still a symlink');
+    const real = readJson(target);
+    assert.equal(real.cells.at(-1).source.join(''), 'through the link');
+    assert.equal(real.metadata.via, 'link');
+    await new Promise((r) => setTimeout(r, 200)); // the old file's second name goes just after each answer
+    assert.deepEqual(readdirSync(path.join(ws.root, 'shared')), ['real.ipynb'], 'no temp, lock or old copy left beside the target');
   });
 
   test('concurrent sessions adding cells to one notebook lose no update', async () => {
