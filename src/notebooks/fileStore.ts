@@ -1,5 +1,6 @@
 // NotebookStore for .ipynb files on disk.
-// - Reads are cached by file identity (inode, size, mtime), so repeated calls do not re-parse.
+// - Reads are cached by file identity (inode, size, mtime), so repeated calls do not re-parse;
+//   the least recently used notebooks leave the cache beyond a total file size (NotebookCache).
 // - Edits on one file are serialized (a promise chain per path): concurrent sessions never lose
 //   each other's updates.
 // - Writes go to a temp file in the same folder, are fsynced, then renamed over the target: a
@@ -19,6 +20,57 @@ import type { EditPlan, EditResult, NotebookInfo, NotebookStore, NotebookSummary
 interface Cached {
   version: string;
   notebook: Notebook;
+  /** Size of the file it was read from or written to, in bytes. */
+  size: number;
+}
+
+/** Default bound of the parse cache, in bytes of the files it holds (≈ 3× that in memory). */
+export const DEFAULT_CACHE_BYTES = 128 * 1024 * 1024;
+
+/**
+ * Parsed notebooks by path, least recently used first. Bounded by the files' total size, so a
+ * long session over many notebooks does not keep them all: a parsed notebook with its cached bytes
+ * costs ≈ 3× its file (docs/BENCHMARKS.md). The entry just stored is never evicted, so a notebook
+ * larger than the bound still edits without re-parsing.
+ */
+class NotebookCache {
+  private readonly entries = new Map<string, Cached>();
+  private bytes = 0;
+
+  constructor(private readonly maxBytes: number) {}
+
+  get(abs: string): Cached | undefined {
+    const e = this.entries.get(abs);
+    if (e) {
+      this.entries.delete(abs);
+      this.entries.set(abs, e);
+    }
+    return e;
+  }
+
+  set(abs: string, e: Cached): void {
+    this.delete(abs);
+    this.entries.set(abs, e);
+    this.bytes += e.size;
+    for (const [k, old] of this.entries) {
+      if (this.bytes <= this.maxBytes || k === abs) break;
+      this.entries.delete(k);
+      this.bytes -= old.size;
+    }
+  }
+
+  delete(abs: string): void {
+    const e = this.entries.get(abs);
+    if (e) {
+      this.entries.delete(abs);
+      this.bytes -= e.size;
+    }
+  }
+
+  /** Paths held, least recently used first. */
+  paths(): string[] {
+    return [...this.entries.keys()];
+  }
 }
 
 const SKIP_DIRS = new Set(['node_modules', '.git', '.ipynb_checkpoints', '__pycache__', '.venv', 'venv', '.vscode-host', '.vscode-test']);
@@ -27,12 +79,22 @@ const MAX_CONFLICT_RETRIES = 10;
 const STALE_TEMP_MS = 10 * 60_000;
 
 export class FileNotebookStore implements NotebookStore {
-  private readonly cache = new Map<string, Cached>();
+  private readonly cache: NotebookCache;
   private readonly locks = new KeyedLock();
   /** Notebooks whose stale temp files were already looked for (once per notebook per process). */
   private readonly swept = new Set<string>();
 
-  constructor(readonly workspace: Workspace, private readonly opts: { durable?: boolean } = {}) {}
+  constructor(
+    readonly workspace: Workspace,
+    private readonly opts: { durable?: boolean; cacheBytes?: number } = {},
+  ) {
+    this.cache = new NotebookCache(opts.cacheBytes ?? DEFAULT_CACHE_BYTES);
+  }
+
+  /** Absolute paths of the notebooks held parsed, least recently used first. */
+  cachedPaths(): string[] {
+    return this.cache.paths();
+  }
 
   async resolve(p: string): Promise<NotebookInfo> {
     const abs = await this.workspace.resolveInside(p);
@@ -182,8 +244,9 @@ export class FileNotebookStore implements NotebookStore {
     if (hit && hit.version === version) return { ...hit, mode };
     // Bytes, not text: parsed cell by cell, and kept as the cells' serialized bytes (nbformat.ts).
     const notebook = parseNotebookBytes(await fs.readFile(abs), this.workspace.relative(abs));
-    this.cache.set(abs, { version, notebook });
-    return { version, notebook, mode };
+    const entry = { version, notebook, size: Number(st.size) };
+    this.cache.set(abs, entry);
+    return { ...entry, mode };
   }
 
   /**
@@ -250,7 +313,7 @@ export class FileNotebookStore implements NotebookStore {
       }
     }
     const version = versionOf(st);
-    this.cache.set(abs, { version, notebook: nb });
+    this.cache.set(abs, { version, notebook: nb, size: Number(st.size) });
     if (!this.swept.has(file)) {
       this.swept.add(file);
       void this.sweepStaleTemps(file);

@@ -154,6 +154,19 @@ export function hashTree(root: string): Record<string, string> {
   return out;
 }
 
+/**
+ * tempFiles() once the last write has settled: the replaced file's second name (same pattern) is
+ * removed just after each answer, so it may still be there for a few ms after the last call.
+ */
+export async function settledTempFiles(root: string, withinMs = 2000): Promise<string[]> {
+  const until = Date.now() + withinMs;
+  for (;;) {
+    const left = tempFiles(root);
+    if (left.length === 0 || Date.now() > until) return left;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 /** Files whose name looks like one of the store's temp files (".NAME.ipynb.HEX.tmp"). */
 export function tempFiles(root: string): string[] {
   const out: string[] = [];

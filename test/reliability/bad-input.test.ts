@@ -9,7 +9,7 @@ import { cpSync, mkdirSync, symlinkSync, writeFileSync, readdirSync } from 'fs';
 import * as path from 'path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { call, connectClient, FIXTURES, ok, startServer, type TestServer } from '../helpers/mcp';
-import { hashTree, raw, rawSession, rpcMessages, tempDir, tempFiles } from '../helpers/reliability';
+import { hashTree, raw, rawSession, rpcMessages, tempDir, settledTempFiles } from '../helpers/reliability';
 
 const NB = (cells: unknown[] = [], extra: Record<string, unknown> = {}) =>
   JSON.stringify({ cells, metadata: {}, nbformat: 4, nbformat_minor: 5, ...extra }, null, 1) + '\n';
@@ -298,7 +298,7 @@ describe('bad input: clear error, server up, nothing changed', () => {
       // A NUL smuggled in through a file:// URI.
       const nulUri = await call(client, 'read_notebook', { path: `file://${ws.root}/analysis%00.ipynb` });
       assert.match(nulUri.text, /NUL character/);
-      assert.equal(tempFiles(ws.root).length, 0);
+      assert.equal((await settledTempFiles(ws.root)).length, 0);
       assertUnchangedExcept(['ünïcödé 📓.ipynb', 'e\u0301.ipynb'.normalize('NFC'), 'RTL-\u05D0\u05D1.ipynb']);
       await assertUp();
     });

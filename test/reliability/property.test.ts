@@ -12,7 +12,7 @@ import { createHash } from 'crypto';
 import * as path from 'path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { call, connectClient, FIXTURES, ok, startServer, type TestServer } from '../helpers/mcp';
-import { rng, schemaErrors, tempDir, tempFiles } from '../helpers/reliability';
+import { rng, schemaErrors, tempDir, settledTempFiles } from '../helpers/reliability';
 import { PYTHON } from '../helpers/jupyter';
 import { joinSource } from '../../src/notebooks/nbformat';
 
@@ -163,7 +163,7 @@ describe(`property: random valid edits keep notebooks valid and as modelled (see
     }
     assert.ok(applied > NOTEBOOKS * STEPS * 0.7, `${applied} edits applied, ${refused} refused`);
     assert.ok(refused > 0, 'some invalid edits were tried');
-    assert.deepEqual(tempFiles(ws.root), []);
+    assert.deepEqual(await settledTempFiles(ws.root), []);
     // The same files through Jupyter's own validator.
     const py = spawnSync(PYTHON, ['-c', 'import sys, nbformat\nfor f in sys.argv[1:]:\n    nbformat.validate(nbformat.read(f, as_version=nbformat.NO_CONVERT))\nprint("ok", len(sys.argv) - 1)', ...files], { encoding: 'utf8' });
     assert.equal(py.status, 0, py.stderr);

@@ -9,7 +9,7 @@ import * as path from 'path';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { call } from '../helpers/mcp';
-import { newToken, raw, rng, rssKb, schemaErrors, sleep, startCli, startJupyterAt, tempDir, tempFiles, type Cli, type FixedJupyter } from '../helpers/reliability';
+import { newToken, raw, rng, rssKb, schemaErrors, sleep, startCli, startJupyterAt, tempDir, settledTempFiles, type Cli, type FixedJupyter } from '../helpers/reliability';
 import { freePort } from '../../src/kernels/localServer';
 import { emptyNotebook, makeCell, serializeNotebook } from '../../src/notebooks/nbformat';
 
@@ -139,7 +139,7 @@ describe(`soak: ${SESSIONS} sessions for ${SECONDS} s`, () => {
     assert.equal(health.sessions, 0);
     const left = (await (await fetch(`${jupyter.url}api/kernels`, { headers: { Authorization: `token ${token}` } })).json()) as unknown[];
     assert.deepEqual(left, []);
-    assert.deepEqual(tempFiles(ws.root), []);
+    assert.deepEqual(await settledTempFiles(ws.root), []);
     for (let i = 0; i < 4; i++) assert.equal(schemaErrors(JSON.parse(readFileSync(path.join(ws.root, `shared${i}.ipynb`), 'utf8'))), undefined);
     const stopped = await cli.stop();
     assert.equal(stopped.code, 0);
