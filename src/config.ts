@@ -65,7 +65,7 @@ Jupyter
 
 Output
   --max-output-chars N   Text returned to the model per output (default 20000; notebooks keep all)
-  --max-image-kb N       Largest image returned as image content (default 512)
+  --max-image-kb N       Largest image returned to the model; larger ones are downscaled (default 512)
   --max-body-mb N        Largest request accepted (default 100)
   --log-level L          debug | info | warn | error (default info); logs go to stderr
 

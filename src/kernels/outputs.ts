@@ -3,6 +3,7 @@
 // text, full images); the model gets a capped, ANSI-free rendering plus images as image content.
 import type { Output } from '../notebooks/nbformat';
 import type { Content, ImageContent, OutputLimits } from '../tools/tool';
+import { fitImage } from './imageFit';
 
 /** The parts of a Jupyter iopub message this module reads (structurally typed: no library import). */
 export interface IopubMessage {
@@ -168,7 +169,8 @@ export function capText(text: string, max: number, hint?: string): string {
 /**
  * Converts nbformat outputs into what the model reads: text (stream, text/plain, errors) stripped
  * of ANSI codes and capped per output at limits.maxOutputChars; image/png and image/jpeg as MCP
- * image content (over limits.maxImageBytes a text note with the size instead); other rich outputs
+ * image content (over limits.maxImageBytes downscaled to fit, or, when that fails, a text note
+ * with the size instead); other rich outputs
  * fall back to their text/plain representation.
  */
 export function renderOutputs(outputs: readonly Output[], limits: OutputLimits, opts: RenderOptions = {}): RenderedOutputs {
@@ -202,8 +204,15 @@ export function renderOutputs(outputs: readonly Output[], limits: OutputLimits, 
           if (typeof data[mime] !== 'string' || shownImage) continue;
           const b64 = (data[mime] as string).replace(/\s+/g, '');
           const bytes = base64Bytes(b64);
-          if (bytes > limits.maxImageBytes) {
-            const note = `[${mime} image of ${formatBytes(bytes)} not shown: larger than the ${formatBytes(limits.maxImageBytes)} limit. ` +
+          const fitted = bytes > limits.maxImageBytes ? fitImage(b64, mime, limits.maxImageBytes) : undefined;
+          if (fitted) {
+            images.push({ type: 'image', data: fitted.data, mimeType: mime });
+            outData[mime] =
+              `[${mime} image, ${formatBytes(bytes)} at ${fitted.fromWidth}×${fitted.fromHeight}, downscaled to ${fitted.width}×${fitted.height} ` +
+              `(${formatBytes(fitted.bytes)}) to fit the ${formatBytes(limits.maxImageBytes)} limit, returned as image content #${images.length}; the notebook keeps the original]`;
+            parts.push(String(outData[mime]));
+          } else if (bytes > limits.maxImageBytes) {
+            const note = `[${mime} image of ${formatBytes(bytes)} not shown: larger than the ${formatBytes(limits.maxImageBytes)} limit and could not be downscaled. ` +
               'Make it smaller (e.g. plt.figure(figsize=(6, 4)), savefig with a lower dpi) or save it to a file.]';
             outData[mime] = note;
             parts.push(note);

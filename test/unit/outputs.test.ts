@@ -100,7 +100,7 @@ test('an image over maxImageBytes becomes a text note with its size', () => {
   assert.equal(base64Bytes(big), 3000);
   const r = renderOutputs([{ output_type: 'display_data', data: { 'image/png': big, 'text/plain': '<Figure>' }, metadata: {} }], limits);
   assert.equal(r.images.length, 0);
-  assert.match(r.text, /image\/png image of 2\.9 KB not shown: larger than the 1000 B limit/);
+  assert.match(r.text, /image\/png image of 2\.9 KB not shown: larger than the 1000 B limit and could not be downscaled/);
 });
 
 test('rich outputs fall back to text/plain; without it, text mimes are shown and others named', () => {
