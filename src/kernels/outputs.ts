@@ -13,7 +13,8 @@ export interface IopubMessage {
 
 /**
  * Accumulates the outputs of one execution the way JupyterLab's output area does before saving:
- * consecutive stream chunks of the same name are merged, clear_output (also with wait=true) is
+ * consecutive stream chunks of the same name are merged (carriage returns and backspaces applied,
+ * see collapseOverwrites), clear_output (also with wait=true) is
  * applied, update_display_data rewrites every output with that display id, and `transient` (the
  * display id) is never stored because it is not part of nbformat.
  */
@@ -82,10 +83,13 @@ export class OutputCollector {
     if (this.clearPending) this.clear();
     const last = this.outputs[this.outputs.length - 1];
     if (last && last.output_type === 'stream' && last.name === name) {
-      last.text = String(last.text) + text;
+      // A carriage return or backspace only reaches back within its line: redo the last line only.
+      const prev = String(last.text);
+      const lineStart = prev.lastIndexOf('\n') + 1;
+      last.text = prev.slice(0, lineStart) + collapseOverwrites(prev.slice(lineStart) + text);
       return last;
     }
-    const out: Output = { output_type: 'stream', name, text };
+    const out: Output = { output_type: 'stream', name, text: collapseOverwrites(text) };
     this.outputs.push(out);
     return out;
   }
@@ -100,6 +104,33 @@ export class OutputCollector {
     }
     return out;
   }
+}
+
+/**
+ * Stream text as a terminal shows it, and as JupyterLab's output area stores it before saving:
+ * "\r\n" is a newline; a carriage return goes back to the start of the line, and what follows
+ * overwrites it character by character; a backspace removes the character before it. A trailing
+ * "\r" is kept so that the next chunk overwrites the line. Without this, progress bars (tqdm, pip,
+ * Keras) fill the notebook and the model's context with every state they went through.
+ */
+export function collapseOverwrites(text: string): string {
+  if (!text.includes('\r') && !text.includes('\x08')) return text;
+  let t = text.replace(/\r+\n/g, '\n');
+  for (let before = ''; t.includes('\x08') && before !== t; ) {
+    before = t;
+    t = t.replace(/[^\n\x08]\x08/g, '');
+  }
+  if (!t.includes('\r')) return t;
+  return t
+    .split('\n')
+    .map((line) => {
+      if (!line.includes('\r')) return line;
+      const parts = line.split('\r');
+      let shown = '';
+      for (const p of parts) shown = p + shown.slice(p.length);
+      return parts[parts.length - 1] === '' ? `${shown}\r` : shown;
+    })
+    .join('\n');
 }
 
 function displayId(c: Record<string, unknown>): string | undefined {

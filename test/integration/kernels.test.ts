@@ -80,6 +80,14 @@ describe('kernel tools on a real Jupyter server', () => {
     assert.match(r.text, /sum 10\nOut: 45/);
   });
 
+  test('a progress bar drawn with carriage returns arrives as its final state', async () => {
+    const code = 'import sys, time\nfor i in range(5):\n    sys.stderr.write(f"\\rprogress {i * 25:3d}%")\n    sys.stderr.flush()\n    time.sleep(0.02)\nsys.stderr.write("\\n")\nprint("done")';
+    const r = await ok(client, 'execute_cell', { kernel_id: kernelId, code });
+    assert.equal(r.status, 'ok');
+    // stdout and stderr are separate streams: their chunks may interleave in any order.
+    assert.equal(r.outputs.filter((o: any) => o.name === 'stderr').map((o: any) => o.text).join(''), 'progress 100%\n');
+  });
+
   test('a matplotlib plot arrives as MCP image content', async () => {
     const code = 'import matplotlib\nmatplotlib.use("module://matplotlib_inline.backend_inline")\nimport matplotlib.pyplot as plt\nplt.plot([1, 3, 2])\nplt.show()';
     const r = await call(client, 'execute_cell', { kernel_id: kernelId, code });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { OutputCollector, renderOutputs, stripAnsi, base64Bytes, capText, type IopubMessage } from '../../src/kernels/outputs';
+import { OutputCollector, renderOutputs, stripAnsi, base64Bytes, capText, collapseOverwrites, type IopubMessage } from '../../src/kernels/outputs';
 
 const msg = (msg_type: string, content: Record<string, unknown>): IopubMessage => ({ header: { msg_type }, content });
 const limits = { maxOutputChars: 100, maxImageBytes: 1000 };
@@ -16,6 +16,21 @@ test('consecutive stream chunks of the same name merge; a different name starts 
     { output_type: 'stream', name: 'stderr', text: 'warn\n' },
     { output_type: 'stream', name: 'stdout', text: 'c' },
   ]);
+});
+
+test('progress bars collapse as a terminal (and JupyterLab) shows them: carriage returns and backspaces', () => {
+  const c = new OutputCollector();
+  for (const chunk of ['  0%|   | 0/3\r', ' 33%|#  | 1/3\r', ' 67%|## | 2/3\r', '100%|###| 3/3\n', 'done\n']) c.handle(msg('stream', { name: 'stderr', text: chunk }));
+  assert.deepEqual(c.outputs, [{ output_type: 'stream', name: 'stderr', text: '100%|###| 3/3\ndone\n' }]);
+  const d = new OutputCollector();
+  // Earlier lines stay; a "\r\n" split across two chunks is still a newline.
+  for (const chunk of ['line 1\nstep 1\r', 'step 2\r', '\nafter']) d.handle(msg('stream', { name: 'stdout', text: chunk }));
+  assert.equal(d.outputs[0].text, 'line 1\nstep 2\nafter');
+  assert.equal(collapseOverwrites('hello world\rHELLO'), 'HELLO world', 'shorter text overwrites only its own width');
+  assert.equal(collapseOverwrites('abc\x08\x08X\n\x08y'), 'aX\n\x08y', 'a backspace does not reach into the previous line');
+  assert.equal(collapseOverwrites('a\r\nb\r\n'), 'a\nb\n');
+  assert.equal(collapseOverwrites('50%\r'), '50%\r', 'a trailing carriage return is kept for the next chunk');
+  assert.equal(collapseOverwrites('plain\ntext'), 'plain\ntext');
 });
 
 test('execute_input and execute_result give the execution count; transient is never stored', () => {
