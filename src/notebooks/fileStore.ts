@@ -116,8 +116,14 @@ export class FileNotebookStore implements NotebookStore {
 
   /** The current version token of a file (undefined when it does not exist). */
   async version(abs: string): Promise<string | undefined> {
+    return (await this.current(abs))?.version;
+  }
+
+  /** Version and permissions from one stat (undefined when the file does not exist). */
+  private async current(abs: string): Promise<{ version: string; mode: number } | undefined> {
     try {
-      return versionOf(await fs.stat(abs, { bigint: true }));
+      const st = await fs.stat(abs, { bigint: true });
+      return { version: versionOf(st), mode: Number(st.mode) };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw e;
@@ -150,12 +156,12 @@ export class FileNotebookStore implements NotebookStore {
     const info = await this.resolve(p);
     validateNotebook(notebook, 'content');
     return this.locked(info.path, async () => {
-      const existing = await this.version(info.path);
+      const existing = await this.current(info.path);
       if (existing !== undefined && !opts.overwrite) {
         throw new ToolError(`${info.relativePath} already exists; nothing was changed. Pick another path, or pass overwrite: true to replace it.`);
       }
       await fs.mkdir(path.dirname(info.path), { recursive: true });
-      const v = await this.writeAtomic(info.path, notebook, existing ?? null);
+      const v = await this.writeAtomic(info.path, notebook, existing?.version ?? null, existing?.mode);
       if (v === undefined) throw new ToolError(`${info.relativePath} changed on disk while it was being created; nothing was overwritten. Try again.`);
       return info;
     });
@@ -170,7 +176,8 @@ export class FileNotebookStore implements NotebookStore {
     const info = await this.resolve(p);
     validateNotebook(notebook, 'content');
     return this.locked(info.path, async () => {
-      const current = await this.version(info.path);
+      const now = await this.current(info.path);
+      const current = now?.version;
       if (expectedVersion !== undefined && current !== (expectedVersion ?? undefined)) {
         throw new ToolError(
           current === undefined
@@ -179,7 +186,7 @@ export class FileNotebookStore implements NotebookStore {
         );
       }
       if (current === undefined) await fs.mkdir(path.dirname(info.path), { recursive: true });
-      const v = await this.writeAtomic(info.path, notebook, current ?? null);
+      const v = await this.writeAtomic(info.path, notebook, current ?? null, now?.mode);
       if (v === undefined) throw new ToolError(`${info.relativePath} changed on disk while it was being written; nothing was overwritten. Read it again and retry.`);
       return { ...info, created: current === undefined, version: v };
     });
@@ -252,17 +259,16 @@ export class FileNotebookStore implements NotebookStore {
   /**
    * Writes through a temp file + rename. `expected` is the version the new content was planned
    * on (null: the file must not exist). Returns the new version, or undefined when the file no
-   * longer matches `expected` (nothing written). `mode`: the file's permissions when it was
-   * planned on, which the new file keeps (looked up here when not given).
+   * longer matches `expected` (nothing written). `mode`: the permissions of the file it was
+   * planned on, from the same stat as `expected` (undefined for a new file), which the new file keeps.
    */
-  private async writeAtomic(abs: string, nb: Notebook, expected: string | null, mode?: number): Promise<string | undefined> {
+  private async writeAtomic(abs: string, nb: Notebook, expected: string | null, mode: number | undefined): Promise<string | undefined> {
     const pieces = serializeNotebookPieces(nb);
     // A notebook reached through a symlink is replaced where the link points: renaming onto the
     // link itself would turn it into a regular file and leave its target stale. (The workspace
     // check already refused links that lead outside the root.)
     const file = linkTarget(abs);
     const tmp = tempPath(file);
-    if (mode === undefined && expected !== null) mode = (await fs.stat(file).catch(() => undefined))?.mode;
     const handle = await fs.open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o644);
     try {
       // The new file keeps the old one's permissions; the chmod runs beside the write.
