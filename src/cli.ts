@@ -1,5 +1,5 @@
 // Standalone server: `jupyter-mcp` / `npm start`. Same core and tools as the extension, no vscode.
-import { resolveSettings, HELP, UsageError } from './config';
+import { resolveSettings, describeSources, HELP, UsageError } from './config';
 import { createCore } from './core';
 import { createMcpServer, SERVER_VERSION } from './server/mcpServer';
 import { startHttpServer, HttpStartError } from './server/http';
@@ -33,6 +33,10 @@ async function main(argv: string[]): Promise<number> {
   // Library chatter (e.g. @jupyterlab/services' websocket debug lines) goes through the logger,
   // redacted, and shows at --log-level debug.
   routeConsoleToStderr(log);
+  for (const w of settings.warnings ?? []) log.warn(w);
+  // Where each guarding setting came from, so a surprise (a config file in the start folder, an
+  // environment variable left set) shows before any client connects.
+  log.info(describeSources(settings));
 
   if (settings.check) {
     const { runConnectionCheck } = await import('./kernels/check');
@@ -65,6 +69,7 @@ async function main(argv: string[]): Promise<number> {
       port: settings.port,
       authToken: settings.authToken,
       allowedOrigins: settings.allowedOrigins,
+      allowedHosts: settings.allowedHosts,
       maxBodyBytes: settings.limits.maxBodyBytes,
       createServer: () => createMcpServer(core.context),
       log,

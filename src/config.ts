@@ -1,7 +1,13 @@
 // Settings for the standalone server: command line > environment > config file > defaults.
 // The config file accepts the seed's shape ({"jupyterServer": {"baseUrl", "token"}}) plus the
 // flat keys documented in README ("Configuration file").
-import { readFileSync, existsSync } from 'fs';
+//
+// Trust: a ./config.json found in the folder the server starts in may come from a cloned
+// repository, so it cannot change what guards the user (root, host, auth, origins, hosts) and its
+// Jupyter URL is used only with a token from the same file: the user's own token is only ever
+// sent to the URL it was given with. A file named with --config is the user's choice and may set
+// everything. Every setting records where it came from (Settings.sources), printed at start.
+import { readFileSync, existsSync, statSync } from 'fs';
 import * as path from 'path';
 
 export interface Settings {
@@ -11,6 +17,8 @@ export interface Settings {
   stdio: boolean;
   authToken?: string;
   allowedOrigins: string[];
+  /** Extra Host header values accepted (proxies, port forwards): "name" (any port) or "name:port". */
+  allowedHosts?: string[];
   jupyter: {
     url?: string;
     token?: string;
@@ -23,6 +31,10 @@ export interface Settings {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   configFile?: string;
   check: boolean;
+  /** Where each security-relevant setting came from ("--port", "JUPYTER_TOKEN", "config file …", "default"). */
+  sources?: Record<string, string>;
+  /** Things the person starting the server should know (a secret on the command line, an ignored key). */
+  warnings?: string[];
 }
 
 export const DEFAULTS = {
@@ -50,14 +62,20 @@ Server
                          HTTP, also at /), /sse + /messages (legacy SSE), /healthz
   --host ADDR            Address to bind (default 127.0.0.1). A non-loopback address needs --auth-token
   --stdio                Speak MCP over stdin/stdout instead of HTTP (for clients that spawn the server)
-  --auth-token T         Require "Authorization: Bearer T" on every request (env JUPYTER_MCP_AUTH_TOKEN)
-  --allow-origin O       Also accept requests with this browser Origin (repeatable)
+  --auth-token-file F    Require "Authorization: Bearer <first line of F>" on every request
+                         (or env JUPYTER_MCP_AUTH_TOKEN; --auth-token T works but shows T in ps)
+  --allow-origin O       Also accept requests from this browser Origin, with CORS headers (repeatable)
+  --allow-host H         Also accept this Host header: "name" (any port) or "name:port", for a proxy
+                         or a port forward such as ssh -L 9000:127.0.0.1:3000 (repeatable)
   --root DIR             Workspace root: notebook paths are relative to it and cannot leave it (default: cwd)
-  --config FILE          JSON config file (default: ./config.json when it holds Jupyter MCP settings)
+  --config FILE          JSON config file. Without it, ./config.json is read when it holds Jupyter MCP
+                         settings, but it cannot set root, host, auth, origins or hosts, and its
+                         Jupyter URL is used only with the token from the same file
 
 Jupyter
   --url URL              Jupyter server URL, e.g. http://localhost:8888 (env JUPYTER_SERVER_URL)
-  --token T              Jupyter server token (env JUPYTER_TOKEN)
+  --token-file F         Jupyter server token, first line of F (or env JUPYTER_TOKEN; --token T works
+                         but shows T in ps). The token is only sent to the URL given with it
   --offline [true|false] Notebook tools only; kernel tools answer "offline" (no connection attempt)
   --no-local-jupyter     Without --url, do not start a local Jupyter server
   --timeout S            Default execution time-out in seconds (default 300); tools accept "timeout"
@@ -77,7 +95,10 @@ const BOOLEAN_FLAGS = new Set(['stdio', 'offline', 'check', 'no-local-jupyter', 
 const VALUE_FLAGS = new Set([
   'port', 'host', 'root', 'config', 'url', 'token', 'auth-token', 'allow-origin', 'timeout',
   'max-output-chars', 'max-image-kb', 'max-body-mb', 'log-level',
+  'token-file', 'auth-token-file', 'allow-host',
 ]);
+/** Options that may be given more than once; their values accumulate. */
+const REPEATABLE = new Set(['allow-origin', 'allow-host']);
 const ALIASES: Record<string, string> = { h: 'help', v: 'version', p: 'port' };
 
 export type ParsedArgs = Record<string, string | boolean | string[]>;
@@ -98,7 +119,7 @@ export function parseArgs(argv: string[]): ParsedArgs {
     } else if (VALUE_FLAGS.has(name)) {
       const v = m[2] ?? argv[++i];
       if (v === undefined || (m[2] === undefined && v.startsWith('--'))) throw new UsageError(`--${name} needs a value. Run with --help to see the options.`);
-      if (name === 'allow-origin') out[name] = [...((out[name] as string[]) ?? []), v];
+      if (REPEATABLE.has(name)) out[name] = [...((out[name] as string[]) ?? []), v];
       else out[name] = v;
     } else {
       throw new UsageError(`Unknown option "--${m[1]}". Run with --help to see the options.`);
@@ -123,6 +144,7 @@ interface FileConfig {
   offline?: boolean;
   authToken?: string;
   allowedOrigins?: string[];
+  allowedHosts?: string[];
   timeout?: number;
   maxOutputChars?: number;
   maxImageKb?: number;
@@ -131,7 +153,9 @@ interface FileConfig {
   startLocalJupyter?: boolean;
 }
 
-const FILE_KEYS = ['jupyterServer', 'port', 'host', 'root', 'offline', 'authToken', 'allowedOrigins', 'timeout', 'maxOutputChars', 'maxImageKb', 'maxBodyMb', 'logLevel', 'startLocalJupyter'];
+const FILE_KEYS = ['jupyterServer', 'port', 'host', 'root', 'offline', 'authToken', 'allowedOrigins', 'allowedHosts', 'timeout', 'maxOutputChars', 'maxImageKb', 'maxBodyMb', 'logLevel', 'startLocalJupyter'];
+/** Keys a config file that was not named with --config cannot set: they guard the user. */
+const GUARD_KEYS = ['root', 'host', 'authToken', 'allowedOrigins', 'allowedHosts'] as const;
 
 function loadConfigFile(file: string, explicit: boolean): FileConfig | undefined {
   let text: string;
@@ -160,33 +184,95 @@ export function resolveSettings(argv: string[], env: NodeJS.ProcessEnv = process
   const configFile = explicitConfig ? path.resolve(cwd, a.config as string) : path.join(cwd, 'config.json');
   const fc = (existsSync(configFile) || explicitConfig ? loadConfigFile(configFile, explicitConfig) : undefined) ?? {};
   const configDir = path.dirname(configFile);
+  const fileSource = explicitConfig ? `config file ${configFile}` : `${configFile} (found in the start folder)`;
+  const sources: Record<string, string> = {};
+  const warnings: string[] = [];
+  if (!explicitConfig) {
+    for (const key of GUARD_KEYS) {
+      if (fc[key] === undefined) continue;
+      warnings.push(`${configFile} sets "${key}": ignored. A config file found in the start folder (it may come from a cloned repository) cannot change root, host, auth, origins or hosts; pass --config ${configFile} to use it.`);
+      delete fc[key];
+    }
+  }
+  /** The first defined, non-empty candidate; records its source under `key`. */
+  const pick = <T>(key: string, candidates: Array<[T | undefined, string]>): T | undefined => {
+    for (const [value, source] of candidates) {
+      if (value === undefined || value === '') continue;
+      sources[key] = source;
+      return value;
+    }
+    sources[key] = 'default';
+    return undefined;
+  };
 
-  const port = num('--port', a.port ?? env.JUPYTER_MCP_PORT ?? fc.port ?? DEFAULTS.port, 0, 65535);
-  const host = String(a.host ?? env.JUPYTER_MCP_HOST ?? fc.host ?? DEFAULTS.host);
-  const root = path.resolve(cwd, String(a.root ?? env.JUPYTER_MCP_ROOT ?? (fc.root ? path.resolve(configDir, fc.root) : cwd)));
+  const port = num('--port', pick<unknown>('port', [[a.port, '--port'], [env.JUPYTER_MCP_PORT, 'JUPYTER_MCP_PORT'], [fc.port, fileSource]]) ?? DEFAULTS.port, 0, 65535);
+  const host = String(pick('host', [[a.host, '--host'], [env.JUPYTER_MCP_HOST, 'JUPYTER_MCP_HOST'], [fc.host, fileSource]]) ?? DEFAULTS.host);
+  const rootGiven = pick('root', [[a.root as string | undefined, '--root'], [env.JUPYTER_MCP_ROOT, 'JUPYTER_MCP_ROOT'], [fc.root ? path.resolve(configDir, fc.root) : undefined, fileSource]]);
+  if (!rootGiven) sources.root = 'default (the start folder)';
+  const root = path.resolve(cwd, rootGiven ?? cwd);
   if (!existsSync(root)) throw new UsageError(`Workspace root ${root} does not exist: pass an existing folder with --root.`);
   const offlineRaw = a.offline ?? envBool(env.JUPYTER_MCP_OFFLINE) ?? fc.offline ?? fc.jupyterServer?.offline ?? false;
   const logLevel = String(a['log-level'] ?? env.JUPYTER_MCP_LOG_LEVEL ?? fc.logLevel ?? 'info');
   if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) throw new UsageError(`--log-level must be debug, info, warn or error, not "${logLevel}".`);
-  const url = (a.url as string | undefined) ?? env.JUPYTER_SERVER_URL ?? fc.jupyterServer?.baseUrl ?? fc.jupyterServer?.url;
+
+  const authToken = pickSecret('auth token', 'authToken', {
+    flag: 'auth-token', env: 'JUPYTER_MCP_AUTH_TOKEN', fromFile: fc.authToken, fileSource,
+  }, a, env, cwd, sources, warnings, pick);
+  const jupyterToken = pickSecret('Jupyter token', 'jupyterToken', {
+    flag: 'token', env: 'JUPYTER_TOKEN', fromFile: fc.jupyterServer?.token, fileSource,
+  }, a, env, cwd, sources, warnings, pick);
+
+  let url = pick('jupyterUrl', [[a.url as string | undefined, '--url'], [env.JUPYTER_SERVER_URL, 'JUPYTER_SERVER_URL'], [fc.jupyterServer?.baseUrl ?? fc.jupyterServer?.url, fileSource]]);
   if (url !== undefined) {
+    let u: URL;
     try {
-      const u = new URL(url);
+      u = new URL(url);
       if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('not http');
     } catch {
-      throw new UsageError(`--url must be an http(s) URL like http://localhost:8888, not "${url}".`);
+      throw new UsageError(`--url must be an http(s) URL like http://localhost:8888, not "${redactUrl(url)}".`);
+    }
+    if (u.username || u.password) {
+      throw new UsageError(
+        `The Jupyter URL ${redactUrl(url)} (from ${sources.jupyterUrl}) holds a user name and password: they are not sent (Jupyter authenticates with its token) and would show in logs. ` +
+          'Remove them from the URL and give the Jupyter token with JUPYTER_TOKEN or --token-file.',
+      );
+    }
+    if (sources.jupyterUrl === '--url' && /[?&]token=/i.test(u.search)) {
+      warnings.push('--url holds "?token=": every local user can read the command line (ps). Give the token with JUPYTER_TOKEN or --token-file instead.');
+    }
+    // A token is only ever sent to the URL it was given with: a URL from a config file goes with
+    // that file's token, never with the user's own token from the command line or environment.
+    if (sources.jupyterUrl === fileSource && jupyterToken !== undefined && sources.jupyterToken !== fileSource) {
+      const why = `${configFile} sets the Jupyter URL ${redactUrl(url)} but the Jupyter token comes from ${sources.jupyterToken}: a token is only sent to the URL it was given with.`;
+      if (explicitConfig) throw new UsageError(`${why} Put the token in the same file ("jupyterServer": {"token": …}), or give the URL with --url / JUPYTER_SERVER_URL.`);
+      warnings.push(`${why} The file's URL is ignored; give it with --url, or pass --config ${configFile} with the token in it.`);
+      url = undefined;
+      sources.jupyterUrl = 'default';
     }
   }
+
+  const allowedHosts = [
+    ...((a['allow-host'] as string[] | undefined) ?? []),
+    ...(env.JUPYTER_MCP_ALLOW_HOSTS ? env.JUPYTER_MCP_ALLOW_HOSTS.split(',').map((h) => h.trim()).filter(Boolean) : []),
+    ...(fc.allowedHosts ?? []),
+  ].map((h) => h.toLowerCase());
+  for (const h of allowedHosts) {
+    if (!/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:\d{1,5})?$/.test(h)) throw new UsageError(`--allow-host takes a host name or address, optionally with :port (e.g. localhost:9000 or mcp.example.internal), not "${h}".`);
+  }
+  sources.allowedHosts = a['allow-host'] ? '--allow-host' : env.JUPYTER_MCP_ALLOW_HOSTS ? 'JUPYTER_MCP_ALLOW_HOSTS' : fc.allowedHosts ? fileSource : 'default';
+  sources.allowedOrigins = a['allow-origin'] ? '--allow-origin' : fc.allowedOrigins ? fileSource : 'default';
+
   const settings: Settings & { help: boolean; version: boolean } = {
     host,
     port,
     root,
     stdio: a.stdio === true,
-    authToken: (a['auth-token'] as string | undefined) ?? env.JUPYTER_MCP_AUTH_TOKEN ?? fc.authToken,
+    authToken,
     allowedOrigins: [...((a['allow-origin'] as string[] | undefined) ?? []), ...(fc.allowedOrigins ?? [])].map((o) => o.toLowerCase()),
+    allowedHosts,
     jupyter: {
       url,
-      token: (a.token as string | undefined) ?? env.JUPYTER_TOKEN ?? fc.jupyterServer?.token,
+      token: jupyterToken,
       offline: offlineRaw === true,
       startLocal: a['no-local-jupyter'] !== true && fc.startLocalJupyter !== false,
     },
@@ -201,8 +287,84 @@ export function resolveSettings(argv: string[], env: NodeJS.ProcessEnv = process
     check: a.check === true,
     help: a.help === true,
     version: a.version === true,
+    sources,
+    warnings,
   };
   return settings;
+}
+
+/**
+ * A secret from, in order: --NAME (warned: visible in ps), --NAME-file, the environment variable,
+ * ENV_FILE (a file named in the environment), the config file.
+ */
+function pickSecret(
+  label: string,
+  key: string,
+  spec: { flag: string; env: string; fromFile: string | undefined; fileSource: string },
+  a: ParsedArgs,
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+  sources: Record<string, string>,
+  warnings: string[],
+  pick: <T>(key: string, candidates: Array<[T | undefined, string]>) => T | undefined,
+): string | undefined {
+  const inline = a[spec.flag] as string | undefined;
+  const fileArg = a[`${spec.flag}-file`] as string | undefined;
+  if (inline !== undefined && fileArg !== undefined) throw new UsageError(`Give the ${label} once: --${spec.flag} or --${spec.flag}-file, not both.`);
+  if (inline !== undefined) {
+    warnings.push(`The ${label} was given with --${spec.flag}: every local user can read it in the process list (ps) and npm prints the command line. Use ${spec.env}=… in the environment or --${spec.flag}-file FILE instead.`);
+  }
+  const envFile = env[`${spec.env}_FILE`];
+  return pick(key, [
+    [inline, `--${spec.flag}`],
+    [fileArg === undefined ? undefined : readSecretFile(fileArg, `--${spec.flag}-file`, cwd, warnings), `--${spec.flag}-file ${path.resolve(cwd, fileArg ?? '')}`],
+    [env[spec.env], spec.env],
+    [envFile ? readSecretFile(envFile, `${spec.env}_FILE`, cwd, warnings) : undefined, `${spec.env}_FILE ${path.resolve(cwd, envFile ?? '')}`],
+    [spec.fromFile, spec.fileSource],
+  ]);
+}
+
+/** The first line of a secret file, trimmed; refuses an unreadable or empty file. */
+function readSecretFile(file: string, option: string, cwd: string, warnings: string[]): string {
+  const abs = path.resolve(cwd, file);
+  let text: string;
+  try {
+    text = readFileSync(abs, 'utf8');
+  } catch (e) {
+    throw new UsageError(`Cannot read ${option} ${abs}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}. Give a file holding the token on its first line.`);
+  }
+  const value = text.split(/\r?\n/)[0].trim();
+  if (!value) throw new UsageError(`${option} ${abs} is empty: write the token on its first line.`);
+  try {
+    const mode = statSync(abs).mode;
+    if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
+      warnings.push(`${option} ${abs} can be read by other users (mode ${(mode & 0o777).toString(8)}): run chmod 600 ${abs}.`);
+    }
+  } catch {
+    // The file was just read; a failing stat only loses the warning.
+  }
+  return value;
+}
+
+/** A URL for messages: user:password@ and ?token= hidden. */
+function redactUrl(url: string): string {
+  return url.replace(/(\/\/)[^\s/?#@]*@/, '$1***@').replace(/([?&]token=)[^&#\s]*/gi, '$1***');
+}
+
+/** One line per setting that guards the user, with where it came from (printed at start). */
+export function describeSources(s: Settings): string {
+  const src = (k: string) => s.sources?.[k] ?? 'default';
+  const parts = [
+    `root ${s.root} (${src('root')})`,
+    `host ${s.host} (${src('host')})`,
+    `port ${s.port} (${src('port')})`,
+    `auth token ${s.authToken ? `set (${src('authToken')})` : 'none'}`,
+    `Jupyter URL ${s.jupyter.offline ? 'none (offline)' : s.jupyter.url ? `${redactUrl(s.jupyter.url)} (${src('jupyterUrl')})` : s.jupyter.startLocal ? 'a local server started on first use' : 'none'}`,
+    `Jupyter token ${s.jupyter.token && s.jupyter.url ? `set (${src('jupyterToken')})` : 'none'}`,
+  ];
+  if (s.allowedOrigins.length) parts.push(`allowed origins ${s.allowedOrigins.join(', ')} (${src('allowedOrigins')})`);
+  if (s.allowedHosts?.length) parts.push(`allowed hosts ${s.allowedHosts.join(', ')} (${src('allowedHosts')})`);
+  return `settings: ${parts.join('; ')}`;
 }
 
 function envBool(v: string | undefined): boolean | undefined {

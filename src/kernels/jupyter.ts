@@ -112,6 +112,25 @@ export function displayUrl(url: string): string {
   }
 }
 
+/**
+ * The URL without user:password@: they are secrets (registered for redaction) and never sent —
+ * fetch refuses such URLs with an error that would quote them, and the Jupyter token is the
+ * credential Jupyter MCP sends.
+ */
+export function withoutCredentials(url: string): string {
+  try {
+    const u = new URL(url);
+    if (!u.username && !u.password) return url;
+    registerSecret(decodeURIComponent(u.password));
+    registerSecret(u.password);
+    u.username = '';
+    u.password = '';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
 const START_HINT =
   'Start one with `python3 -m jupyter_server --ServerApp.token=TOKEN` (or `jupyter lab`), or pass --url URL --token TOKEN';
 
@@ -233,7 +252,8 @@ export class JupyterServerBackend implements KernelBackend {
   private disposed = false;
 
   constructor(opts: JupyterBackendOptions) {
-    this.baseUrl = opts.url.endsWith('/') ? opts.url : opts.url + '/';
+    const base = withoutCredentials(opts.url);
+    this.baseUrl = base.endsWith('/') ? base : base + '/';
     this.url = displayUrl(this.baseUrl);
     this.token = opts.token ?? '';
     registerSecret(this.token);

@@ -1,15 +1,29 @@
 // HTTP front door of the MCP server: Streamable HTTP at /mcp and / (the seed tells clients to use
 // http://localhost:3000), legacy SSE at /sse + /messages, and /healthz. Every request passes the
-// Host / Origin checks (DNS rebinding) and, when a token is set, the bearer check. One McpServer
-// per session; idle sessions are closed so a forgotten client does not hold memory forever.
+// Host / Origin / Sec-Fetch-Site checks (DNS rebinding, cross-site pages) and, when a token is set,
+// the bearer check. One McpServer per session.
+//
+// Abuse limits, each sized so that legitimate use never meets it:
+// - bodies are checked as they arrive (jsonBody.ts): a malformed one is refused at its first bad byte;
+// - a request must arrive within requestTimeoutMs (headers within headersTimeoutMs); the answer
+//   may take as long as the call needs (long executions, SSE streams are not cut);
+// - connections are capped below the process's file-descriptor limit; at the cap, the connection
+//   that has been sending a request (or nothing) the longest is dropped for the new one, so slow
+//   senders cannot lock a well-behaved client out;
+// - sessions are capped; sessions with nothing in flight expire when idle, quickly for the ones
+//   that never went past the handshake (clients such as `claude mcp list` never send DELETE), and
+//   legacy SSE sessions too; at the cap, the least recently used idle session makes room.
 import * as http from 'http';
-import type { AddressInfo } from 'net';
+import type { AddressInfo, Socket } from 'net';
+import { readFileSync } from 'fs';
+import { networkInterfaces } from 'os';
 import { randomUUID, timingSafeEqual, createHash } from 'crypto';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { JsonAnsweringTransport } from './jsonAnswers';
+import { readJson } from './jsonBody';
 import type { Logger } from '../util/log';
 import { SERVER_NAME, SERVER_VERSION } from './mcpServer';
 
@@ -18,12 +32,26 @@ export interface HttpServerOptions {
   port: number;
   /** Bearer token clients must send; required when host is not loopback. */
   authToken?: string;
-  /** Extra Origin values allowed besides the server's own (browser-based clients). */
+  /** Extra Origin values allowed besides the server's own (browser-based clients); they get CORS headers. */
   allowedOrigins?: string[];
+  /** Extra Host header values allowed (proxies, port forwards): "name" (any port) or "name:port". */
+  allowedHosts?: string[];
   /** Largest request body accepted, in bytes. */
   maxBodyBytes: number;
-  /** Sessions with no request for this long are closed (ms). */
+  /** Sessions with nothing in flight and no request for this long are closed (ms). Default 30 min. */
   sessionIdleMs?: number;
+  /** Same, for Streamable HTTP sessions that never went past the handshake (ms). Default 2 min. */
+  handshakeIdleMs?: number;
+  /** Open sessions at most (both transports). Default 100. */
+  maxSessions?: number;
+  /** Open connections at most. Default: half the file-descriptor limit, at most 256. */
+  maxConnections?: number;
+  /** Time to receive a request's headers (ms). Default 20 s. */
+  headersTimeoutMs?: number;
+  /** Time to receive a whole request, body included (ms); the answer is not limited. Default 120 s. */
+  requestTimeoutMs?: number;
+  /** Interval of the comment line written on legacy SSE streams, so dead peers are noticed (ms). Default 25 s. */
+  sseHeartbeatMs?: number;
   createServer: () => McpServer;
   log: Logger;
   /** Called whenever the number of sessions changes (status bar). */
@@ -34,17 +62,41 @@ export interface RunningHttpServer {
   readonly url: string;
   readonly port: number;
   readonly host: string;
+  /** The address the socket is bound to, as the OS reports it (e.g. "::1", "127.0.0.2", "0.0.0.0"). */
+  readonly boundAddress: string;
   sessionCount(): number;
+  connectionCount(): number;
   close(): Promise<void>;
 }
 
 interface Session {
+  id: string;
   transport: StreamableHTTPServerTransport | SSEServerTransport;
   /** Streamable HTTP sessions: answers plain requests as JSON (jsonAnswers.ts). */
   json?: JsonAnsweringTransport;
   server: McpServer;
   lastSeen: number;
   kind: 'streamable-http' | 'sse';
+  /** HTTP requests of this session whose answer is still open (calls, GET streams). */
+  inFlight: number;
+  /** Whether the client sent anything beyond the handshake (a tool call, a read). */
+  used: boolean;
+}
+
+/** Methods a client sends just to connect and look: a session with only these was never used. */
+const HANDSHAKE_METHODS = new Set([
+  'initialize', 'notifications/initialized', 'ping', 'tools/list', 'prompts/list', 'resources/list',
+  'resources/templates/list', 'logging/setLevel', 'notifications/cancelled', 'notifications/roots/list_changed',
+]);
+
+/** Per connection: the request it is on, to tell a slow sender from a long answer. */
+interface Conn {
+  socket: Socket;
+  req?: http.IncomingMessage;
+  /** When it connected, or started its current request, or went idle. */
+  since: number;
+  /** Whether a request was ever completed on it (an idle keep-alive connection of a real client). */
+  served: boolean;
 }
 
 export class HttpStartError extends Error {
@@ -59,6 +111,32 @@ export function isLoopback(host: string): boolean {
   return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
 }
 
+/** "name:port" / "[v6]:port" / "name" -> [name, port | undefined], name lower-cased, IPv6 in brackets. */
+function splitHost(value: string): [string, string | undefined] {
+  const v = value.trim().toLowerCase();
+  const m = /^(\[[^\]]*\]|[^:]*)(?::(\d*))?$/.exec(v);
+  return m ? [m[1], m[2]] : [v, undefined];
+}
+
+/** An address as it appears in a URL or a Host header: IPv6 in brackets. */
+function urlHost(address: string): string {
+  return address.includes(':') && !address.startsWith('[') ? `[${address}]` : address;
+}
+
+/** Half the soft limit on open files (Linux /proc), at most 256: what is left is for notebooks and Jupyter. */
+function defaultMaxConnections(): number {
+  try {
+    const m = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    if (m) return Math.max(8, Math.min(256, Math.floor(Number(m[1]) / 2)));
+  } catch {
+    // Not Linux: no limit to read.
+  }
+  return 256;
+}
+
+const CORS_ALLOW_HEADERS = 'authorization, content-type, accept, mcp-session-id, mcp-protocol-version, last-event-id';
+const CORS_EXPOSE_HEADERS = 'mcp-session-id, mcp-protocol-version, www-authenticate';
+
 export async function startHttpServer(opts: HttpServerOptions): Promise<RunningHttpServer> {
   if (!isLoopback(opts.host) && !opts.authToken) {
     throw new HttpStartError(
@@ -69,7 +147,12 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
   const log = opts.log;
   const tokenHash = opts.authToken ? createHash('sha256').update(opts.authToken).digest() : undefined;
   let port = opts.port;
+  let baseUrl = '';
   const changed = () => opts.onSessionsChanged?.(sessions.size);
+  const idleMs = opts.sessionIdleMs ?? 30 * 60_000;
+  const handshakeIdleMs = Math.min(opts.handshakeIdleMs ?? 2 * 60_000, idleMs);
+  const maxSessions = opts.maxSessions ?? 100;
+  const maxConnections = opts.maxConnections ?? defaultMaxConnections();
 
   const closeSession = async (id: string) => {
     const s = sessions.get(id);
@@ -80,21 +163,47 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     await s.server.close().catch(() => undefined);
   };
 
+  /**
+   * Makes room for one more session: at the cap, closes the session that was idle longest (one
+   * never used first); false when every session has a call or stream open.
+   */
+  const roomForSession = (): boolean => {
+    if (sessions.size < maxSessions) return true;
+    let victim: Session | undefined;
+    for (const s of sessions.values()) {
+      if (s.kind === 'streamable-http' && s.inFlight > 0) continue;
+      if (!victim || (victim.used && !s.used) || (victim.used === s.used && s.lastSeen < victim.lastSeen)) victim = s;
+    }
+    if (!victim) return false;
+    log.info(`session ${victim.id.slice(0, 8)} closed to make room (${maxSessions} sessions open, the limit); it was idle ${Math.round((Date.now() - victim.lastSeen) / 1000)} s`);
+    void closeSession(victim.id);
+    return true;
+  };
+
   // Filled once the port is known (requests only arrive after listen).
   const allowedHosts = new Set<string>();
+  /** Hosts allowed on any port (--allow-host without a port). */
+  const anyPortHosts = new Set<string>();
   const allowedOrigins = new Set<string>();
-  const checkHostAndOrigin = (req: http.IncomingMessage): string | undefined => {
+  /** Origins named by the user: they get CORS headers and may be cross-site. */
+  const corsOrigins = new Set((opts.allowedOrigins ?? []).map((o) => o.toLowerCase().replace(/\/+$/, '')));
+  const checkRequest = (req: http.IncomingMessage): string | undefined => {
     const host = (req.headers.host ?? '').toLowerCase();
-    if (!allowedHosts.has(host)) return `Host "${host}" is not allowed (DNS rebinding protection); connect to http://127.0.0.1:${port}.`;
-    const origin = req.headers.origin;
-    if (origin !== undefined && !allowedOrigins.has(origin.toLowerCase())) return `Origin "${origin}" is not allowed; web pages cannot call this server.`;
+    if (!allowedHosts.has(host) && !anyPortHosts.has(splitHost(host)[0])) {
+      return `Host "${host}" is not allowed (DNS rebinding protection); connect to ${baseUrl}, or start the server with --allow-host ${host || 'NAME'} (a proxy or port forward).`;
+    }
+    const origin = req.headers.origin?.toLowerCase();
+    if (origin !== undefined && !allowedOrigins.has(origin) && !corsOrigins.has(origin)) return `Origin "${origin}" is not allowed; web pages cannot call this server (start it with --allow-origin ${origin} to allow that page).`;
+    // A browser says where a request comes from even when it sends no Origin (e.g. a GET opened
+    // by a page on another site): such a request is refused unless its Origin was allowed.
+    if (header(req, 'sec-fetch-site') === 'cross-site' && !(origin && corsOrigins.has(origin))) return 'Cross-site browser requests are refused: web pages cannot call this server.';
     return undefined;
   };
 
   const checkAuth = (req: http.IncomingMessage): boolean => {
     if (!tokenHash) return true;
-    const header = req.headers.authorization ?? '';
-    const m = /^Bearer\s+(.+)$/i.exec(header);
+    const value = req.headers.authorization ?? '';
+    const m = /^Bearer\s+(.+)$/i.exec(value);
     if (!m) return false;
     const given = createHash('sha256').update(m[1].trim()).digest();
     return timingSafeEqual(given, tokenHash);
@@ -103,8 +212,26 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
   const handler = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const route = url.pathname.replace(/\/+$/, '') || '/';
-    const refused = checkHostAndOrigin(req);
+    const refused = checkRequest(req);
     if (refused) return sendJson(res, 403, { error: refused });
+    const origin = req.headers.origin?.toLowerCase();
+    if (origin && corsOrigins.has(origin)) {
+      // A page the user allowed (--allow-origin): the browser needs these to let it read answers.
+      res.setHeader('Access-Control-Allow-Origin', req.headers.origin!);
+      res.setHeader('Vary', 'Origin');
+      res.setHeader('Access-Control-Expose-Headers', CORS_EXPOSE_HEADERS);
+    }
+    if (req.method === 'OPTIONS') {
+      // Preflights carry no credentials: answered before the token check.
+      res.setHeader('Allow', 'GET, POST, DELETE, OPTIONS');
+      if (origin && corsOrigins.has(origin)) {
+        res.setHeader('Access-Control-Allow-Methods', 'GET, POST, DELETE, OPTIONS');
+        res.setHeader('Access-Control-Allow-Headers', CORS_ALLOW_HEADERS);
+        res.setHeader('Access-Control-Max-Age', '600');
+      }
+      res.writeHead(204).end();
+      return;
+    }
     if (route === '/healthz') return sendJson(res, 200, { ok: true, name: SERVER_NAME, version: SERVER_VERSION, sessions: sessions.size });
     if (!checkAuth(req)) {
       res.setHeader('WWW-Authenticate', 'Bearer realm="jupyter-mcp"');
@@ -120,7 +247,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     const sessionId = header(req, 'mcp-session-id');
     if (req.method === 'GET' && !sessionId && route === '/' && !(req.headers.accept ?? '').includes('text/event-stream')) {
       // A person opening the URL in a browser or curl: say what this is.
-      return sendJson(res, 200, { name: SERVER_NAME, version: SERVER_VERSION, mcp: `http://127.0.0.1:${port}/mcp`, sse: `http://127.0.0.1:${port}/sse` });
+      return sendJson(res, 200, { name: SERVER_NAME, version: SERVER_VERSION, mcp: baseUrl + '/mcp', sse: baseUrl + '/sse' });
     }
     let body: unknown;
     if (req.method === 'POST') {
@@ -133,16 +260,17 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
       if (!s || !(s.transport instanceof StreamableHTTPServerTransport)) {
         return sendJson(res, 404, jsonRpcError(-32001, 'Session not found (it expired or the server restarted): reconnect to start a new session.'));
       }
-      s.lastSeen = Date.now();
+      track(s, res, body);
       if (s.json?.tryAnswer(req, res, body)) return;
       return s.transport.handleRequest(req, res, body);
     }
     if (req.method === 'POST' && isInitialize(body)) {
+      if (!roomForSession()) return tooManySessions(res);
       const server = opts.createServer();
       const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
         onsessioninitialized: (id) => {
-          sessions.set(id, { transport, json, server, lastSeen: Date.now(), kind: 'streamable-http' });
+          sessions.set(id, { id, transport, json, server, lastSeen: Date.now(), kind: 'streamable-http', inFlight: 0, used: false });
           log.info(`session ${id.slice(0, 8)} opened (streamable-http); ${sessions.size} open`);
           changed();
         },
@@ -162,13 +290,42 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     return sendJson(res, 400, jsonRpcError(-32000, 'Bad request: send an "initialize" request first (no valid mcp-session-id header).'));
   };
 
+  /** Counts a request of a session while its answer is open, and notes a use beyond the handshake. */
+  const track = (s: Session, res: http.ServerResponse, body: unknown) => {
+    s.lastSeen = Date.now();
+    const messages = Array.isArray(body) ? body : body === undefined ? [] : [body];
+    if (messages.some((m) => typeof (m as { method?: unknown })?.method === 'string' && !HANDSHAKE_METHODS.has((m as { method: string }).method))) s.used = true;
+    if (s.kind === 'sse') return;
+    s.inFlight++;
+    res.once('close', () => {
+      s.inFlight--;
+      s.lastSeen = Date.now();
+    });
+  };
+
+  const tooManySessions = (res: http.ServerResponse) => {
+    res.setHeader('Retry-After', '30');
+    sendJson(res, 503, jsonRpcError(-32000, `Too many open sessions (${maxSessions}), all busy: close clients you no longer use, or retry later.`));
+  };
+
   const handleSseOpen = async (res: http.ServerResponse) => {
+    if (!roomForSession()) return tooManySessions(res);
     const transport = new SSEServerTransport('/messages', res);
     const server = opts.createServer();
-    sessions.set(transport.sessionId, { transport, server, lastSeen: Date.now(), kind: 'sse' });
+    const id = transport.sessionId;
+    sessions.set(id, { id, transport, server, lastSeen: Date.now(), kind: 'sse', inFlight: 0, used: false });
     changed();
-    log.info(`session ${transport.sessionId.slice(0, 8)} opened (sse); ${sessions.size} open`);
-    res.on('close', () => void closeSession(transport.sessionId));
+    log.info(`session ${id.slice(0, 8)} opened (sse); ${sessions.size} open`);
+    // A comment line now and then: writing to a peer that vanished without closing fails, and
+    // the session goes with it instead of waiting for the idle expiry.
+    const heartbeat = setInterval(() => {
+      if (!res.writableEnded && !res.destroyed) res.write(': keepalive\n\n');
+    }, opts.sseHeartbeatMs ?? 25_000);
+    heartbeat.unref();
+    res.on('close', () => {
+      clearInterval(heartbeat);
+      void closeSession(id);
+    });
     await server.connect(transport);
   };
 
@@ -178,20 +335,61 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     if (!s || !(s.transport instanceof SSEServerTransport)) return sendJson(res, 404, { error: 'Unknown SSE session: open /sse again.' });
     const body = await readJsonBody(req, res, opts.maxBodyBytes);
     if (body === NO_BODY) return;
-    s.lastSeen = Date.now();
+    track(s, res, body);
     return s.transport.handlePostMessage(req, res, body);
   };
 
-  const server = http.createServer((req, res) => {
+  const headersTimeout = opts.headersTimeoutMs ?? 20_000;
+  const server = http.createServer({ connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(headersTimeout / 2))) }, (req, res) => {
+    const conn = conns.get(req.socket);
+    if (conn) {
+      conn.req = req;
+      conn.since = Date.now();
+      res.once('close', () => {
+        if (conn.req !== req) return;
+        conn.req = undefined;
+        conn.served = true;
+        conn.since = Date.now();
+      });
+    }
     handler(req, res).catch((e) => {
       log.error(`HTTP ${req.method} ${req.url?.split('?')[0]} failed: ${(e as Error).message}`);
       if (!res.headersSent) sendJson(res, 500, jsonRpcError(-32603, 'Internal server error'));
       else res.end();
     });
   });
-  // Long executions keep a request open for minutes; Node's default request timeout would cut them.
-  server.requestTimeout = 0;
-  server.headersTimeout = 60_000;
+  // Receiving a request has a deadline; answering it does not: Node's requestTimeout stops
+  // counting once the request is complete, so a 10-minute execution or an SSE stream goes on.
+  server.headersTimeout = headersTimeout;
+  server.requestTimeout = Math.max(opts.requestTimeoutMs ?? 120_000, headersTimeout);
+
+  const conns = new Map<Socket, Conn>();
+  let dropped = 0;
+  server.on('connection', (socket: Socket) => {
+    // Lets the OS notice a peer that vanished while a stream was open.
+    socket.setKeepAlive(true, 30_000);
+    const conn: Conn = { socket, since: Date.now(), served: false };
+    conns.set(socket, conn);
+    socket.once('close', () => conns.delete(socket));
+    if (conns.size <= maxConnections) return;
+    // Full: drop whoever has been sending a request (or nothing) the longest, then an idle
+    // keep-alive connection; a connection whose request is complete (a call running, a stream)
+    // is never dropped. With none to drop, the newcomer is.
+    let victim: Conn | undefined;
+    let victimRank = 0;
+    for (const c of conns.values()) {
+      if (c === conn) continue;
+      const receiving = c.req ? !c.req.complete : !c.served;
+      const rank = receiving ? 2 : c.req ? 0 : 1;
+      if (rank === 0) continue;
+      if (rank > victimRank || (rank === victimRank && victim && c.since < victim.since)) {
+        victim = c;
+        victimRank = rank;
+      }
+    }
+    if (++dropped === 1 || dropped % 100 === 0) log.warn(`${maxConnections} connections open (the limit): dropping ${victim ? 'the slowest sender' : 'new connections'} (${dropped} so far)`);
+    (victim?.socket ?? socket).destroy();
+  });
 
   await new Promise<void>((resolve, reject) => {
     const onError = (e: NodeJS.ErrnoException) => {
@@ -200,6 +398,8 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
         reject(new HttpStartError(`Port ${opts.port} on ${opts.host} is already in use (another Jupyter MCP or program). Pick another with --port (or the jupyterMcp.port setting), or stop the other program.`, e.code));
       } else if (e.code === 'EACCES') {
         reject(new HttpStartError(`Not allowed to listen on ${opts.host}:${opts.port}; use a port above 1024.`, e.code));
+      } else if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') {
+        reject(new HttpStartError(`Cannot listen on ${opts.host}: no network interface of this machine has that address (${e.code}). Use 127.0.0.1, ::1, or an address this machine has.`, e.code));
       } else reject(new HttpStartError(`Cannot listen on ${opts.host}:${opts.port}: ${e.message}`, e.code));
     };
     const onListening = () => {
@@ -210,26 +410,47 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     server.once('listening', onListening);
     server.listen(opts.port, opts.host);
   });
-  port = (server.address() as AddressInfo).port;
-  for (const h of ['127.0.0.1', 'localhost', '[::1]', ...(isLoopback(opts.host) ? [] : [opts.host.toLowerCase()])]) {
+  const bound = server.address() as AddressInfo;
+  port = bound.port;
+  const wildcard = bound.address === '0.0.0.0' || bound.address === '::';
+  // The URL printed is one a client on this machine can use: the bound address itself, or
+  // loopback when bound to every interface.
+  baseUrl = `http://${wildcard ? '127.0.0.1' : urlHost(bound.address)}:${port}`;
+  const names = new Set(['127.0.0.1', 'localhost', '[::1]', urlHost(bound.address)]);
+  if (!wildcard) names.add(urlHost(opts.host.toLowerCase()));
+  else {
+    for (const list of Object.values(networkInterfaces())) for (const i of list ?? []) names.add(urlHost(i.address.toLowerCase()));
+  }
+  for (const h of names) {
     allowedHosts.add(`${h}:${port}`);
     allowedOrigins.add(`http://${h}:${port}`);
   }
-  for (const o of opts.allowedOrigins ?? []) allowedOrigins.add(o.toLowerCase());
+  for (const h of opts.allowedHosts ?? []) {
+    const [name, p] = splitHost(h);
+    if (p) allowedHosts.add(`${name}:${p}`);
+    else anyPortHosts.add(name);
+  }
 
-  const idleMs = opts.sessionIdleMs ?? 60 * 60_000;
   const reaper = setInterval(() => {
-    const cutoff = Date.now() - idleMs;
-    for (const [id, s] of sessions) if (s.lastSeen < cutoff && s.kind === 'streamable-http') void closeSession(id);
-  }, Math.min(idleMs, 60_000));
+    const now = Date.now();
+    for (const s of sessions.values()) {
+      // A call running or a GET stream open: the client is there.
+      if (s.kind === 'streamable-http' && s.inFlight > 0) continue;
+      const limit = s.kind === 'streamable-http' && !s.used ? handshakeIdleMs : idleMs;
+      if (now - s.lastSeen <= limit) continue;
+      log.info(`session ${s.id.slice(0, 8)} (${s.kind}) closed after ${Math.round((now - s.lastSeen) / 1000)} s idle${s.used ? '' : ' (never used past the handshake)'}`);
+      void closeSession(s.id);
+    }
+  }, Math.max(50, Math.min(handshakeIdleMs, 60_000) / 2));
   reaper.unref();
 
-  const displayHost = isLoopback(opts.host) ? '127.0.0.1' : opts.host;
   return {
-    url: `http://${displayHost.includes(':') ? `[${displayHost}]` : displayHost}:${port}/mcp`,
+    url: `${baseUrl}/mcp`,
     port,
     host: opts.host,
+    boundAddress: bound.address,
     sessionCount: () => sessions.size,
+    connectionCount: () => conns.size,
     close: async () => {
       clearInterval(reaper);
       await Promise.all([...sessions.keys()].map(closeSession));
@@ -243,39 +464,32 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
 
 const NO_BODY = Symbol('no-body');
 
-/** Reads and parses a JSON body, answering 413 / 400 itself; returns NO_BODY when it did. */
+/**
+ * Reads and parses a JSON body, answering 413 / 400 itself (and closing the connection, so the
+ * rest of a refused body is not read); returns NO_BODY when it did.
+ */
 async function readJsonBody(req: http.IncomingMessage, res: http.ServerResponse, max: number): Promise<unknown> {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > max) {
-    sendJson(res, 413, jsonRpcError(-32600, `Request too large (${declared} bytes; the limit is ${max}).`));
-    req.resume();
+    refuseBody(res, 413, `Request too large (${declared} bytes; the limit is ${max}).`);
     return NO_BODY;
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > max) {
-      sendJson(res, 413, jsonRpcError(-32600, `Request too large (over ${max} bytes).`));
-      req.destroy();
-      return NO_BODY;
-    }
-    chunks.push(chunk as Buffer);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (e) {
-    sendJson(res, 400, jsonRpcError(-32700, `Parse error: the body is not valid JSON (${(e as Error).message}).`));
+  const r = await readJson(req.iterator({ destroyOnReturn: false }), max);
+  if (!r.ok) {
+    refuseBody(res, r.status, r.message);
     return NO_BODY;
   }
   // JSON-RPC 2.0: an empty batch is an Invalid Request (the SDK would answer 202 and nothing).
-  if (Array.isArray(value) && value.length === 0) {
+  if (Array.isArray(r.value) && r.value.length === 0) {
     sendJson(res, 400, jsonRpcError(-32600, 'Invalid Request: an empty JSON-RPC batch.'));
     return NO_BODY;
   }
-  return value;
+  return r.value;
+}
+
+function refuseBody(res: http.ServerResponse, status: 400 | 413, message: string): void {
+  res.setHeader('Connection', 'close');
+  sendJson(res, status, jsonRpcError(status === 413 ? -32600 : -32700, message));
 }
 
 function isInitialize(body: unknown): boolean {

@@ -16,11 +16,16 @@ export function registerSecret(value: string | undefined): void {
   if (value && value.length >= 4) secrets.add(value);
 }
 
-/** Replaces registered secrets, and anything that looks like a token in a URL or header, by "***". */
+/**
+ * Replaces registered secrets, and anything that looks like a secret in a URL or header, by "***":
+ * `?token=…`, `Authorization: token|bearer …`, and the user:password part of a URL (a password
+ * nobody registered, e.g. in a URL a library echoes back in an error).
+ */
 export function redact(text: string): string {
   let out = text;
   for (const s of secrets) out = out.split(s).join('***');
   out = out.replace(/([?&]token=)[^&\s"']+/gi, '$1***');
+  out = out.replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^\s/?#@"'<>]*@/gi, '$1***@');
   out = out.replace(/(authorization["']?\s*[:=]\s*["']?(?:token|bearer)\s+)[^\s"',}]+/gi, '$1***');
   return out;
 }
