@@ -36,7 +36,9 @@ async function recorder(): Promise<Recorder> {
 /** The CLI started in `cwd` (where a config.json may wait); resolves once it listens. */
 function startCliIn(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Cli> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, JUPYTER_TOKEN: '', JUPYTER_MCP_AUTH_TOKEN: '', JUPYTER_SERVER_URL: '', ...env } });
+    // None of the runner's own Jupyter / MCP variables leak into the attack.
+    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^JUPYTER_(TOKEN|SERVER_URL|MCP_)/.test(k)));
+    const proc = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'ignore', 'pipe'], env: { ...clean, ...env } });
     let err = '';
     const timer = setTimeout(() => reject(new Error(`CLI did not start: ${err}`)), 20_000);
     proc.once('exit', (code) => reject(new Error(`CLI exited with ${code}: ${err}`)));

@@ -294,7 +294,8 @@ describe('item 8: sessions are capped and reaped', () => {
 });
 
 describe('items 10, 12, 15: cross-site requests, --host, --allow-host, --allow-origin', () => {
-  test('Sec-Fetch-Site: cross-site without Origin is refused on every route (GET /sse opened a session before)', async () => {
+  // Bounded: before the fix, the cross-site GET /sse got a stream that never ends.
+  test('Sec-Fetch-Site: cross-site without Origin is refused on every route (GET /sse opened a session before)', { timeout: 20_000 }, async () => {
     const srv = await start();
     try {
       for (const [method, p] of [['GET', '/sse'], ['POST', '/mcp'], ['POST', '/'], ['GET', '/healthz'], ['POST', '/messages?sessionId=x'], ['OPTIONS', '/mcp']]) {
