@@ -75,7 +75,8 @@ async function main(argv: string[]): Promise<number> {
       log,
     });
     // One line on stderr a person (or a test) can read: where to connect.
-    log.info(`Jupyter MCP ${SERVER_VERSION} listening on ${http.url} (also ${http.url.replace(/\/mcp$/, '/')} and legacy SSE at /sse); workspace root ${settings.root}${settings.authToken ? '; bearer token required' : ''}`);
+    const everywhere = http.boundAddress === '0.0.0.0' || http.boundAddress === '::';
+    log.info(`Jupyter MCP ${SERVER_VERSION} listening on ${http.url} (also ${http.url.replace(/\/mcp$/, '/')} and legacy SSE at /sse)${everywhere ? `; bound to ${http.boundAddress}: every interface of this machine, port ${http.port}` : ''}; workspace root ${settings.root}${settings.authToken ? '; bearer token required' : ''}`);
     process.on('SIGINT', () => void http.close());
     process.on('SIGTERM', () => void http.close());
   } catch (e) {
