@@ -141,6 +141,27 @@ describe('item 1: a config.json in the start folder (a cloned repository)', () =
   });
 });
 
+test('item 1 (guard): a Jupyter URL that redirects elsewhere does not take the token along', async () => {
+  const other = await recorder();
+  const redirecting = http.createServer((req, res) => res.writeHead(307, { location: other.url + (req.url ?? '/') }).end());
+  await new Promise<void>((r) => redirecting.listen(0, '127.0.0.1', r));
+  const ws = tempDir('jmcp-att-redirect-');
+  writeFileSync(path.join(ws.root, 'tok'), 'redirected-token-0123456789\n');
+  const cli = await startCliIn(ws.root, ['--port', '0', '--no-local-jupyter', '--url', `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}`, '--token-file', path.join(ws.root, 'tok')]);
+  try {
+    const c = await connectClient(cli.url);
+    for (const tool of ['list_kernels', 'start_kernel']) await call(c, tool, {});
+    await c.close();
+    assert.ok(other.seen.length > 0, 'the redirect was followed');
+    assert.deepEqual(other.seen.filter((s) => s.includes('redirected-token')), [], 'the token went to the other server');
+  } finally {
+    await cli.stop();
+    await new Promise<void>((r) => redirecting.close(() => r()));
+    await other.close();
+    ws.cleanup();
+  }
+});
+
 describe('item 4: a password in the Jupyter URL', () => {
   const password = 'Pa55-w0rd-in-the-url';
 
