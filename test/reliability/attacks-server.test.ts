@@ -195,7 +195,14 @@ describe('item 7: time-outs and the connection cap', () => {
       assert.match(body.data(), /^HTTP\/1.1 408/);
     });
 
-    test('a call that takes longer than the request time-out is not cut, as JSON and as an SSE stream with progress', async () => {
+    test('a call that takes longer than the request time-out is not cut, as JSON and as an SSE stream with progress; nor is an SSE session', async () => {
+      // A legacy SSE stream, open through the whole test (several request time-outs).
+      let sseClosed = false;
+      let sseEvents = '';
+      const sse = http.get({ host: '127.0.0.1', port: srv.port, path: '/sse', agent: false, headers: { accept: 'text/event-stream' } }, (res) => {
+        res.on('data', (d) => (sseEvents += d));
+        res.on('close', () => (sseClosed = true));
+      });
       const client = new Client({ name: 'long', version: '1' });
       await client.connect(new StreamableHTTPClientTransport(new URL(srv.url)));
       const plain = await client.callTool({ name: 'wait', arguments: { ms: 2500 } });
@@ -205,6 +212,9 @@ describe('item 7: time-outs and the connection cap', () => {
       assert.deepEqual(streamed.content, [{ type: 'text', text: 'waited 2500 ms' }]);
       assert.ok(progress.length >= 3, `progress arrived over the stream (${progress.length})`);
       await client.close();
+      assert.match(sseEvents, /event: endpoint/);
+      assert.equal(sseClosed, false, 'the SSE stream is still open');
+      sse.destroy();
     });
   });
 });
