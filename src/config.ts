@@ -356,8 +356,7 @@ export function describeSources(s: Settings): string {
   const src = (k: string) => s.sources?.[k] ?? 'default';
   const parts = [
     `root ${s.root} (${src('root')})`,
-    `host ${s.host} (${src('host')})`,
-    `port ${s.port} (${src('port')})`,
+    ...(s.stdio ? ['stdio'] : [`host ${s.host} (${src('host')})`, `port ${s.port} (${src('port')})`]),
     `auth token ${s.authToken ? `set (${src('authToken')})` : 'none'}`,
     `Jupyter URL ${s.jupyter.offline ? 'none (offline)' : s.jupyter.url ? `${redactUrl(s.jupyter.url)} (${src('jupyterUrl')})` : s.jupyter.startLocal ? 'a local server started on first use' : 'none'}`,
     `Jupyter token ${s.jupyter.token && s.jupyter.url ? `set (${src('jupyterToken')})` : 'none'}`,
