@@ -121,8 +121,12 @@ export function withoutCredentials(url: string): string {
   try {
     const u = new URL(url);
     if (!u.username && !u.password) return url;
-    registerSecret(decodeURIComponent(u.password));
     registerSecret(u.password);
+    try {
+      registerSecret(decodeURIComponent(u.password));
+    } catch {
+      // A stray "%": the encoded form is registered, which is the one URLs show.
+    }
     u.username = '';
     u.password = '';
     return u.toString();
