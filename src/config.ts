@@ -60,7 +60,8 @@ Usage: jupyter-mcp [options]        (or: npm start -- [options])
 Server
   --port N               HTTP port (default 3000; 0 picks a free one). Endpoints: /mcp (Streamable
                          HTTP, also at /), /sse + /messages (legacy SSE), /healthz
-  --host ADDR            Address to bind (default 127.0.0.1). A non-loopback address needs --auth-token
+  --host ADDR            Address to bind (default 127.0.0.1; IPv6 such as ::1 too). A non-loopback
+                         address needs an auth token (--auth-token-file, JUPYTER_MCP_AUTH_TOKEN)
   --stdio                Speak MCP over stdin/stdout instead of HTTP (for clients that spawn the server)
   --auth-token-file F    Require "Authorization: Bearer <first line of F>" on every request
                          (or env JUPYTER_MCP_AUTH_TOKEN; --auth-token T works but shows T in ps)

@@ -140,7 +140,7 @@ const CORS_EXPOSE_HEADERS = 'mcp-session-id, mcp-protocol-version, www-authentic
 export async function startHttpServer(opts: HttpServerOptions): Promise<RunningHttpServer> {
   if (!isLoopback(opts.host) && !opts.authToken) {
     throw new HttpStartError(
-      `Refusing to listen on ${opts.host} without an auth token: anyone who can reach it could run code. Set --auth-token (or JUPYTER_MCP_AUTH_TOKEN), or bind to 127.0.0.1.`,
+      `Refusing to listen on ${opts.host} without an auth token: anyone who can reach it could run code. Give one with --auth-token-file FILE or JUPYTER_MCP_AUTH_TOKEN, or bind to 127.0.0.1.`,
     );
   }
   const sessions = new Map<string, Session>();
