@@ -28,7 +28,7 @@ export function createMcpServer(ctx: Omit<ToolContext, 'session'>, hooks: Server
     { capabilities: { tools: { listChanged: true }, logging: {} }, instructions: INSTRUCTIONS },
   );
   // Each session gets its own state; the stores and kernels behind it are shared.
-  const sessionCtx: ToolContext = { ...ctx, session: { seen: new Map() } };
+  const sessionCtx: ToolContext = { ...ctx, session: { seen: new Map(), clientName: () => server.server.getClientVersion()?.name } };
   for (const tool of tools) registerTool(server, tool, sessionCtx, hooks);
   // tools/list is answered from a list built once per process (the SDK would convert every zod
   // schema on every request) and kept small: it is sent into the model's context.
