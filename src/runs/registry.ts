@@ -49,6 +49,8 @@ export interface Unseen {
   outputs: Output[];
   /** Outputs (of this cell) returned by earlier looks and left out now. */
   earlier: number;
+  /** The first output is the rest of a stream an earlier look returned the beginning of. */
+  continued: boolean;
 }
 
 /** Where the model's last look stopped in one cell's outputs. */
@@ -61,6 +63,7 @@ class LookCursor {
   take(outputs: readonly Output[]): Unseen {
     const out: Output[] = [];
     let earlier = 0;
+    let continued = false;
     if (outputs.length >= this.count) {
       earlier = this.count;
       const grown = this.count > 0 && this.lastStream !== undefined ? outputs[this.count - 1] : undefined;
@@ -69,7 +72,8 @@ class LookCursor {
         // it when a carriage return rewrote the line that was seen).
         const text = String(grown.text ?? '');
         const seen = this.lastStream ?? '';
-        out.push({ ...grown, text: text.startsWith(seen) ? text.slice(seen.length) : text });
+        continued = text.startsWith(seen);
+        out.push({ ...grown, text: continued ? text.slice(seen.length) : text });
         earlier--;
       }
       for (const o of outputs.slice(this.count)) out.push({ ...o });
@@ -80,11 +84,17 @@ class LookCursor {
     this.count = outputs.length;
     const last = outputs[outputs.length - 1];
     this.lastStream = last?.output_type === 'stream' ? String(last.text ?? '') : undefined;
-    return { outputs: out, earlier };
+    return { outputs: out, earlier, continued };
   }
 }
 
 /** Handed to the code a run executes: progress and cancellation as a tool call has, plus the live view. */
+/** A note for a final answer that leaves out what earlier "running" answers returned. */
+export function unseenNote(u: Unseen, savedIn?: string): string {
+  if (!u.earlier && !u.continued) return '';
+  return ` (only what came after the last "running" answer is shown here${savedIn ? `; all outputs are saved in ${savedIn}` : ''})`;
+}
+
 export interface RunControl extends ToolCallExtra {
   readonly run: Run;
 }
@@ -167,7 +177,7 @@ export class Run {
    */
   unseenOfLastCell(outputs: readonly Output[]): Unseen {
     const v = this.views[this.views.length - 1];
-    const unseen = v ? v.cursor.take(outputs) : { outputs: [...outputs], earlier: 0 };
+    const unseen = v ? v.cursor.take(outputs) : { outputs: [...outputs], earlier: 0, continued: false };
     this.views = [];
     return unseen;
   }

@@ -13,6 +13,7 @@ import {
   timeoutParam,
   waitParam,
 } from './execution';
+import { unseenNote } from '../runs/registry';
 
 export const executeCell = defineTool({
   name: 'execute_cell',
@@ -47,7 +48,7 @@ export const executeCell = defineTool({
       // Outputs a "running" answer already returned are not repeated.
       const unseen = ctl.run.unseenOfLastCell(res.outputs);
       const r = renderForModel(ctx, { ...res, outputs: unseen.outputs });
-      const earlier = unseen.earlier ? ` (${unseen.earlier} earlier output${unseen.earlier === 1 ? ' was' : 's were'} returned while it ran)` : '';
+      const earlier = unseenNote(unseen);
       return {
         structured: {
           kernel_id: args.kernel_id,

@@ -19,6 +19,7 @@ import {
   timeoutParam,
   waitParam,
 } from './execution';
+import { unseenNote } from '../runs/registry';
 
 export const executeNotebookCell = defineTool({
   name: 'execute_notebook_cell',
@@ -92,7 +93,7 @@ export const executeNotebookCell = defineTool({
         res.status === 'ok'
           ? `Cell executed: ${where}`
           : `Cell ${where} did not complete: ${describeResult(res)}`;
-      const earlier = unseen.earlier ? ` (${unseen.earlier} earlier output${unseen.earlier === 1 ? ' was' : 's were'} returned while it ran)` : '';
+      const earlier = unseenNote(unseen, relativePath);
       return {
         structured: {
           success: res.status === 'ok',
