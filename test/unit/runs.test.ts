@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MAX_FINISHED, RunRegistry, type Run } from '../../src/runs/registry';
-import { clientWaitSeconds, DEFAULT_WAIT_SECONDS, waitMs } from '../../src/runs/waits';
+import { clientWaitSeconds, DEFAULT_MAX_WAIT_SECONDS, DEFAULT_WAIT_SECONDS, waitMs } from '../../src/runs/waits';
+import { clientSnippets, rooEntry } from '../../src/util/clientConfig';
 import type { Output } from '../../src/notebooks/nbformat';
 
 const stream = (text: string): Output => ({ output_type: 'stream', name: 'stdout', text });
@@ -105,4 +106,15 @@ test('each client waits below the limit after which it gives up', () => {
   assert.equal(waitMs(500, 'Roo Code', 30_000), 30_000);
   assert.equal(waitMs(2, 'Roo Code'), 2000);
   assert.equal(waitMs(undefined, 'Roo Code'), 50_000);
+});
+
+test('the Roo and Cline configurations we write give up later than any call of ours answers', () => {
+  const e = { url: 'http://127.0.0.1:3000/mcp' };
+  const longest = DEFAULT_MAX_WAIT_SECONDS;
+  const roo = rooEntry(e, longest);
+  assert.ok((roo.timeout as number) > longest, `Roo timeout ${roo.timeout} s`);
+  const cline = JSON.parse(clientSnippets(e, longest).find((s) => s.label.startsWith('Cline'))!.text).mcpServers.jupyter;
+  assert.ok(cline.timeout > longest, `Cline timeout ${cline.timeout} s`);
+  // Roo's own default (60 s, when the user keeps it) is still above Roo's default wait.
+  assert.ok(clientWaitSeconds('Roo Code') < 60);
 });
