@@ -3,7 +3,7 @@ import { KernelError } from '../kernels/backend';
 import { joinSource } from '../notebooks/nbformat';
 import { defineTool, ToolError } from './tool';
 import { pathParam } from './schemas';
-import { describeResult, executorFor, LiveSave, OutputSaver, renderForModel, runningShape, runOrAnswer, runWithProgress, timeoutMs, timeoutParam, waitParam } from './execution';
+import { describeResult, executorFor, LiveSave, OutputSaver, renderForModel, runningShape, runOrAnswer, runWithProgress, SequenceReader, timeoutMs, timeoutParam, waitParam } from './execution';
 
 export const executeNotebook = defineTool({
   name: 'execute_notebook',
@@ -58,61 +58,71 @@ export const executeNotebook = defineTool({
       let failed: { index: number; id?: string; ename: string; evalue: string } | undefined;
       let failureText = '';
       let stoppedEarly = false;
-
-      for (const [k, t] of targets.entries()) {
-        if (ctl.signal.aborted) {
-          stoppedEarly = true;
-          break;
-        }
-        const label = `Cell ${k + 1}/${targets.length} (index ${t.index})`;
-        void ctl.progress(k, `${label}: running`, targets.length).catch(() => undefined);
-        const ref = { id: t.cell.id, index: t.index, source: t.source };
-        const live = ctl.run.cellStarted({ index: t.index, id: t.cell.id });
-        const liveSave = executor.writesOutputs ? undefined : new LiveSave(saver, ref, live);
-        let res;
-        try {
-          res = await runWithProgress(ctl, (opts) => executor.run(t, opts), ms, {
-            base: k,
-            total: targets.length,
-            label,
-            watch: (o, n) => {
-              live.update(o, n);
-              liveSave?.changed();
-            },
-          });
-        } catch (e) {
-          liveSave?.stop();
-          const why = e instanceof KernelError || e instanceof Error ? e.message : String(e);
-          await saver.flush().catch(() => undefined);
-          throw new ToolError(
-            `execute_notebook stopped at cell index ${t.index} of ${relativePath}: ${why}` +
-              (executed ? ` The ${executed} cell${executed === 1 ? '' : 's'} before it ran and their outputs are saved.` : ''),
-          );
-        }
-        liveSave?.stop();
-        info.kernelId = executor.kernelId;
-        if (!executor.writesOutputs) saver.add(ref, res);
-        ctl.run.cellEnded(res.outputs);
-        executed++;
-        if (res.status !== 'ok') {
-          errors++;
-          if (!failed) {
-            const err = res.outputs.find((o) => o.output_type === 'error');
-            failed = {
-              index: t.index,
-              ...(t.cell.id ? { id: t.cell.id } : {}),
-              ename: err ? String(err.ename) : res.status === 'timeout' ? 'Timeout' : res.status,
-              evalue: err ? String(err.evalue) : (res.message ?? ''),
-            };
-            const r = renderForModel(ctx, res, `${relativePath} (cell ${t.index})`);
-            failureText = `Cell ${t.index}: ${describeResult(res)}${r.text ? `\n${r.text}` : ''}`;
-          }
-          // An aborted run (client cancelled) always stops; errors stop unless asked to go on.
-          if (res.status === 'aborted' || !args.continue_on_error) {
-            stoppedEarly = k < targets.length - 1 || res.status === 'aborted';
+      // Stopping at the first error, the cells' requests can all go to the kernel at once: it
+      // queues them and aborts the rest after an error, so no cell waits for a round trip. With
+      // continue_on_error the cells go one by one (the kernel must not skip any of them).
+      const seq =
+        !args.continue_on_error && executor.runSequence && targets.length > 1
+          ? new SequenceReader(executor.runSequence(targets, { timeoutMs: ms, signal: ctl.signal, onOutput: (i, o, n) => seq?.onOutput(i, o, n) }))
+          : undefined;
+      try {
+        for (const [k, t] of targets.entries()) {
+          if (ctl.signal.aborted) {
+            stoppedEarly = true;
             break;
           }
+          const label = `Cell ${k + 1}/${targets.length} (index ${t.index})`;
+          void ctl.progress(k, `${label}: running`, targets.length).catch(() => undefined);
+          const ref = { id: t.cell.id, index: t.index, source: t.source };
+          const live = ctl.run.cellStarted({ index: t.index, id: t.cell.id });
+          const liveSave = executor.writesOutputs ? undefined : new LiveSave(saver, ref, live);
+          let res;
+          try {
+            res = await runWithProgress(ctl, (opts) => (seq ? seq.next(k, opts.onOutput) : executor.run(t, opts)), ms, {
+              base: k,
+              total: targets.length,
+              label,
+              watch: (o, n) => {
+                live.update(o, n);
+                liveSave?.changed();
+              },
+            });
+          } catch (e) {
+            liveSave?.stop();
+            const why = e instanceof KernelError || e instanceof Error ? e.message : String(e);
+            await saver.flush().catch(() => undefined);
+            throw new ToolError(
+              `execute_notebook stopped at cell index ${t.index} of ${relativePath}: ${why}` +
+                (executed ? ` The ${executed} cell${executed === 1 ? '' : 's'} before it ran and their outputs are saved.` : ''),
+            );
+          }
+          liveSave?.stop();
+          info.kernelId = executor.kernelId;
+          if (!executor.writesOutputs) saver.add(ref, res);
+          ctl.run.cellEnded(res.outputs);
+          executed++;
+          if (res.status !== 'ok') {
+            errors++;
+            if (!failed) {
+              const err = res.outputs.find((o) => o.output_type === 'error');
+              failed = {
+                index: t.index,
+                ...(t.cell.id ? { id: t.cell.id } : {}),
+                ename: err ? String(err.ename) : res.status === 'timeout' ? 'Timeout' : res.status,
+                evalue: err ? String(err.evalue) : (res.message ?? ''),
+              };
+              const r = renderForModel(ctx, res, `${relativePath} (cell ${t.index})`);
+              failureText = `Cell ${t.index}: ${describeResult(res)}${r.text ? `\n${r.text}` : ''}`;
+            }
+            // An aborted run (client cancelled) always stops; errors stop unless asked to go on.
+            if (res.status === 'aborted' || !args.continue_on_error) {
+              stoppedEarly = k < targets.length - 1 || res.status === 'aborted';
+              break;
+            }
+          }
         }
+      } finally {
+        await seq?.close();
       }
       await saver.flush();
       void ctl.progress(targets.length, 'done', targets.length).catch(() => undefined);

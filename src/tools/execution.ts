@@ -1,7 +1,7 @@
 // Shared by the execution tools: the timeout parameter, the output schema, keep-alive progress while
 // code runs, choosing the notebook's kernel, and saving a cell's outputs back into the notebook.
 import { z } from 'zod';
-import type { ExecuteOptions, ExecuteResult } from '../kernels/backend';
+import type { ExecuteOptions, ExecuteResult, SequenceOptions } from '../kernels/backend';
 import { renderOutputs, type RenderedOutputs } from '../kernels/outputs';
 import type { Cell, Notebook } from '../notebooks/nbformat';
 import type { CellEdit } from '../notebooks/store';
@@ -66,6 +66,8 @@ export interface CellExecutor {
   /** True when the editor writes outputs into the document itself (no saveOutputs needed). */
   writesOutputs: boolean;
   run(cell: { index: number; source: string }, opts: ExecuteOptions): Promise<ExecuteResult>;
+  /** Present when the kernel can take the cells' requests all at once (execute_notebook pipelines them). */
+  runSequence?(cells: ReadonlyArray<{ source: string }>, opts: SequenceOptions): AsyncGenerator<ExecuteResult, void, undefined>;
 }
 
 /**
@@ -90,7 +92,13 @@ export async function executorFor(ctx: ToolContext, relativePath: string, nb: Re
     };
   }
   const id = await kernelFor(ctx, relativePath, nb, kernelId);
-  return { kernelId: id, writesOutputs: false, run: (cell, opts) => ctx.kernels.execute(id, cell.source, opts) };
+  const kernels = ctx.kernels;
+  return {
+    kernelId: id,
+    writesOutputs: false,
+    run: (cell, opts) => kernels.execute(id, cell.source, opts),
+    ...(kernels.executeSequence ? { runSequence: (cells, opts) => kernels.executeSequence!(id, cells.map((c) => c.source), opts) } : {}),
+  };
 }
 
 export interface ProgressSpan {
@@ -356,4 +364,40 @@ export function answerOf(ctx: ToolContext, run: Run): ToolOutput<Record<string, 
     extra: r.images,
     omitJsonText: true,
   };
+}
+
+/**
+ * Hands the results of a pipelined sequence to a loop that runs "one cell at a time": `next(k,
+ * onOutput)` gives cell k's result, and the outputs of cell k go to the onOutput given for k (kept
+ * until then: the kernel may already be printing cell k+1 while cell k's result is handled).
+ */
+export class SequenceReader {
+  private readonly handlers = new Map<number, NonNullable<ExecuteOptions['onOutput']>>();
+  private readonly early = new Map<number, Array<[Output, number]>>();
+
+  constructor(private readonly seq: AsyncGenerator<ExecuteResult, void, undefined>) {}
+
+  /** For SequenceOptions.onOutput. */
+  readonly onOutput = (cell: number, o: Output, n: number): void => {
+    const h = this.handlers.get(cell);
+    if (h) h(o, n);
+    else this.early.set(cell, [...(this.early.get(cell) ?? []), [o, n]]);
+  };
+
+  async next(cell: number, onOutput?: ExecuteOptions['onOutput']): Promise<ExecuteResult> {
+    if (onOutput) {
+      this.handlers.set(cell, onOutput);
+      for (const [o, n] of this.early.get(cell) ?? []) onOutput(o, n);
+    }
+    this.early.delete(cell);
+    const r = await this.seq.next();
+    this.handlers.delete(cell);
+    if (r.done) throw new Error(`the kernel sequence ended before cell ${cell + 1}`);
+    return r.value;
+  }
+
+  /** Ends the sequence (the kernel skips the cells not run; the kernel is free for the next call). */
+  async close(): Promise<void> {
+    await this.seq.return(undefined);
+  }
 }

@@ -126,7 +126,7 @@ describe('long runs on a real Jupyter server', () => {
       'print("one")',
       'import time\ntime.sleep(1.5)\nprint("two")',
       'time.sleep(60)',
-      'print("never")',
+      'never = True',
     ]);
     const progress: Array<{ progress: number; total?: number }> = [];
     const first = await call(client, 'execute_notebook', { path: name, kernel_id: kernelId, wait_seconds: 0.5 }, { ...CLIENT_LIMIT, onprogress: (p: any) => progress.push(p) });
@@ -157,7 +157,26 @@ describe('long runs on a real Jupyter server', () => {
     assert.match(cancelled.structured.message, /Notebook execution cancelled.*3 of 4 code cells ran/);
     const nb = readNb(ws.root, name);
     assert.equal(streamText((nb.cells[1] as any).outputs), 'two\n');
-    assert.deepEqual((nb.cells[3] as any).outputs, [], 'the cell after the cancelled one never ran');
+    assert.deepEqual((nb.cells[3] as any).outputs, []);
+    // The cells' requests were all sent ahead; the kernel must not have run the last one.
+    const check = await ok(client, 'execute_cell', { kernel_id: kernelId, code: '"never" in globals()' });
+    assert.equal(check.outputs[0].data['text/plain'], 'False', 'the cell after the cancelled one never ran');
+  });
+
+  test('execute_notebook sends the cells ahead, yet nothing after a failing cell runs, and the next call right after is not aborted', async () => {
+    const name = writeNotebook(ws.root, 'fails.ipynb', ['after_error = 0', 'print("before")', '1 / 0', 'after_error = 1', 'print("not me")']);
+    const r = await call(client, 'execute_notebook', { path: name, kernel_id: kernelId });
+    assert.equal(r.structured.success, false);
+    assert.equal(r.structured.failed_cell.index, 2);
+    assert.equal(r.structured.failed_cell.ename, 'ZeroDivisionError');
+    assert.equal(r.structured.executed, 3);
+    const nb = readNb(ws.root, name);
+    assert.equal(streamText((nb.cells[1] as any).outputs), 'before\n');
+    assert.deepEqual((nb.cells[3] as any).outputs, []);
+    assert.equal((nb.cells[3] as any).execution_count, null);
+    const next = await ok(client, 'execute_cell', { kernel_id: kernelId, code: 'after_error' });
+    assert.equal(next.status, 'ok', next.message);
+    assert.equal(next.outputs[0].data['text/plain'], '0', 'the cell after the error did not run');
   });
 
   test('a short cell still answers in one call, and an unknown run_id says where to look', async () => {
