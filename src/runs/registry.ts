@@ -7,6 +7,7 @@
 import { randomBytes } from 'crypto';
 import type { Output } from '../notebooks/nbformat';
 import type { ToolCallExtra, ToolContext, ToolOutput } from '../tools/tool';
+import { RunTaskStore } from './tasks';
 
 /** How long a finished run stays reachable (wait_for_run, list_runs) after it ended. */
 export const FORGET_AFTER_MS = 30 * 60_000;
@@ -231,7 +232,8 @@ export class Run {
       return await Promise.race([
         this.done.then(() => true),
         new Promise<boolean>((r) => {
-          timer = setTimeout(() => r(false), ms);
+          // Infinity: until the run ends (a task); setTimeout would take it as 1 ms.
+          if (Number.isFinite(ms)) timer = setTimeout(() => r(false), ms);
           onAbort = () => r(false);
           signal?.addEventListener('abort', onAbort, { once: true });
         }),
@@ -245,6 +247,8 @@ export class Run {
 
 export class RunRegistry {
   private readonly runs = new Map<string, Run>();
+  /** MCP Tasks of every session of this server, each backed by a run. */
+  readonly tasks = new RunTaskStore();
 
   constructor(private readonly forgetAfterMs = FORGET_AFTER_MS) {}
 

@@ -2,7 +2,8 @@
 // never throw across the wire: a failure becomes an isError result whose text tells the model what
 // to do next.
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { ListToolsRequestSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import { FORGET_AFTER_MS, runRegistry } from '../runs/registry';
 import { z } from 'zod';
 import { TOOLS } from '../tools';
 import type { Content, ToolContext, ToolDef } from '../tools/tool';
@@ -23,13 +24,20 @@ export interface ServerHooks {
 }
 
 export function createMcpServer(ctx: Omit<ToolContext, 'session'>, hooks: ServerHooks = {}, tools: readonly ToolDef[] = TOOLS): McpServer {
+  const runs = runRegistry(ctx);
   const server = new McpServer(
     { name: SERVER_NAME, version: SERVER_VERSION, title: 'Jupyter MCP' },
-    { capabilities: { tools: { listChanged: true }, logging: {} }, instructions: INSTRUCTIONS },
+    {
+      // tasks: execution tools can be called as MCP Tasks (2025-11-25), backed by runs.
+      capabilities: { tools: { listChanged: true }, logging: {}, tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } } },
+      taskStore: runs.tasks,
+      instructions: INSTRUCTIONS,
+    },
   );
   // Each session gets its own state; the stores and kernels behind it are shared.
   const sessionCtx: ToolContext = { ...ctx, session: { seen: new Map(), clientName: () => server.server.getClientVersion()?.name } };
   for (const tool of tools) registerTool(server, tool, sessionCtx, hooks);
+  acceptTasks(server, tools, sessionCtx, hooks);
   // tools/list is answered from a list built once per process (the SDK would convert every zod
   // schema on every request) and kept small: it is sent into the model's context.
   server.server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: toolList(tools) }));
@@ -53,6 +61,7 @@ export function toolList(tools: readonly ToolDef[] = TOOLS): Tool[] {
       inputSchema: jsonSchema(t.inputSchema, true) as Tool['inputSchema'],
       outputSchema: jsonSchema(t.outputSchema, false) as Tool['outputSchema'],
       annotations: compactAnnotations(t.annotations),
+      ...(taskCapable(t) ? { execution: { taskSupport: 'optional' as const } } : {}),
     }));
     listCache.set(tools, list);
   }
@@ -109,6 +118,87 @@ function simplify(v: unknown, keepDescriptions: boolean): any {
   return out;
 }
 
+/** The tools that run code in a run, which a client may call as an MCP Task. */
+function taskCapable(t: ToolDef): boolean {
+  return !!t.runsCode && 'wait_seconds' in t.inputSchema;
+}
+
+/**
+ * Task-augmented tools/call (a client that declares task support, e.g. VS Code): the call is
+ * answered at once with a task; the tool runs until its run ends (no "running" answer) and its
+ * result is kept for tasks/result; tasks/cancel interrupts the run. Calls without `task` go to
+ * the SDK's own handler, untouched. The SDK 1.32 offers only registerToolTask for this, which
+ * would also route plain calls through task polling; so the tools/call handler it installed is
+ * wrapped instead (its private handler map: the SDK is pinned to 1.32.x).
+ */
+function acceptTasks(server: McpServer, tools: readonly ToolDef[], ctx: ToolContext, hooks: ServerHooks): void {
+  const handlers = (server.server as unknown as { _requestHandlers: Map<string, (req: unknown, extra: unknown) => Promise<unknown>> })._requestHandlers;
+  const plain = handlers?.get('tools/call');
+  if (!plain) return;
+  const byName = new Map(tools.filter(taskCapable).map((t) => [t.name, t]));
+  const tasks = runRegistry(ctx).tasks;
+  server.server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+    const tool = byName.get(request.params.name);
+    if (!request.params.task || !tool || !extra.taskStore) return (await plain(request, extra)) as CallToolResult;
+    const parsed = z.object(tool.inputSchema).safeParse(request.params.arguments ?? {});
+    if (!parsed.success) throw new McpError(ErrorCode.InvalidParams, `Invalid arguments for ${tool.name}: ${z.prettifyError(parsed.error)}`);
+    const task = await extra.taskStore.createTask({ ttl: extra.taskRequestedTtl ?? FORGET_AFTER_MS, pollInterval: 1000 });
+    const abort = new AbortController();
+    tasks.link(task.taskId, () => abort.abort());
+    const store = extra.taskStore;
+    void callTool(tool, ctx, hooks, parsed.data, { signal: abort.signal, sendNotification: async () => undefined }, true)
+      .then((result) => store.storeTaskResult(task.taskId, result.isError ? 'failed' : 'completed', result))
+      // Cancelled meanwhile (the task is terminal), or the session is gone: nothing to deliver.
+      .catch(() => undefined);
+    return { task } as never;
+  });
+}
+
+/** What a tool call needs from the SDK's request context. */
+interface CallExtra {
+  signal: AbortSignal;
+  _meta?: { progressToken?: string | number };
+  sendNotification(n: { method: 'notifications/progress'; params: Record<string, unknown> }): Promise<void>;
+}
+
+/** Runs a tool: the untrusted-workspace check, progress, the result's text and structured parts. */
+async function callTool(tool: ToolDef, ctx: ToolContext, hooks: ServerHooks, args: Record<string, unknown>, extra: CallExtra, untilDone = false): Promise<CallToolResult> {
+  const started = performance.now();
+  const target = typeof args.path === 'string' ? args.path : typeof args.kernel_id === 'string' ? args.kernel_id : undefined;
+  try {
+    if (tool.runsCode) {
+      const refusal = ctx.mayRunCode();
+      if (refusal) throw new Error(refusal);
+    }
+    const progressToken = extra._meta?.progressToken;
+    const out = await tool.handler(args as never, ctx, {
+      signal: extra.signal,
+      untilDone,
+      progress: async (progress, message, total) => {
+        if (progressToken === undefined) return;
+        await extra
+          .sendNotification({
+            method: 'notifications/progress',
+            params: { progressToken, progress, ...(total !== undefined ? { total } : {}), ...(message ? { message } : {}) },
+          })
+          .catch(() => undefined);
+      },
+    });
+    const text = out.omitJsonText ? out.summary : `${out.summary}\n${JSON.stringify(out.structured)}`;
+    const content: Content[] = [{ type: 'text', text }, ...(out.extra ?? [])];
+    const ms = performance.now() - started;
+    ctx.log.info(`tool ${tool.name}${target ? ` ${target}` : ''} ok ${ms.toFixed(1)} ms`);
+    hooks.onToolCall?.(tool.name, ms, true, target);
+    return { content, structuredContent: out.structured as Record<string, unknown> };
+  } catch (e) {
+    const ms = performance.now() - started;
+    const message = redact(e instanceof Error ? e.message : String(e));
+    ctx.log.warn(`tool ${tool.name}${target ? ` ${target}` : ''} failed ${ms.toFixed(1)} ms: ${message}`);
+    hooks.onToolCall?.(tool.name, ms, false, target);
+    return { content: [{ type: 'text' as const, text: message }], isError: true };
+  }
+}
+
 function registerTool(server: McpServer, tool: ToolDef, ctx: ToolContext, hooks: ServerHooks): void {
   server.registerTool(
     tool.name,
@@ -121,40 +211,6 @@ function registerTool(server: McpServer, tool: ToolDef, ctx: ToolContext, hooks:
       // tests validate every result against the advertised schema instead (test/helpers/mcp.ts).
       annotations: tool.annotations,
     },
-    async (args: Record<string, unknown>, extra) => {
-      const started = performance.now();
-      const target = typeof args.path === 'string' ? args.path : typeof args.kernel_id === 'string' ? args.kernel_id : undefined;
-      try {
-        if (tool.runsCode) {
-          const refusal = ctx.mayRunCode();
-          if (refusal) throw new Error(refusal);
-        }
-        const progressToken = extra._meta?.progressToken;
-        const out = await tool.handler(args as never, ctx, {
-          signal: extra.signal,
-          progress: async (progress, message, total) => {
-            if (progressToken === undefined) return;
-            await extra
-              .sendNotification({
-                method: 'notifications/progress',
-                params: { progressToken, progress, ...(total !== undefined ? { total } : {}), ...(message ? { message } : {}) },
-              })
-              .catch(() => undefined);
-          },
-        });
-        const text = out.omitJsonText ? out.summary : `${out.summary}\n${JSON.stringify(out.structured)}`;
-        const content: Content[] = [{ type: 'text', text }, ...(out.extra ?? [])];
-        const ms = performance.now() - started;
-        ctx.log.info(`tool ${tool.name}${target ? ` ${target}` : ''} ok ${ms.toFixed(1)} ms`);
-        hooks.onToolCall?.(tool.name, ms, true, target);
-        return { content, structuredContent: out.structured as Record<string, unknown> };
-      } catch (e) {
-        const ms = performance.now() - started;
-        const message = redact(e instanceof Error ? e.message : String(e));
-        ctx.log.warn(`tool ${tool.name}${target ? ` ${target}` : ''} failed ${ms.toFixed(1)} ms: ${message}`);
-        hooks.onToolCall?.(tool.name, ms, false, target);
-        return { content: [{ type: 'text' as const, text: message }], isError: true };
-      }
-    },
+    (args: Record<string, unknown>, extra) => callTool(tool, ctx, hooks, args, extra as CallExtra),
   );
 }

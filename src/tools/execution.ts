@@ -288,7 +288,7 @@ export async function runOrAnswer<S>(
 ): Promise<ToolOutput<S>> {
   const registry = runRegistry(ctx);
   const run = registry.start(info, body as (ctl: RunControl) => Promise<ToolOutput<Record<string, unknown>>>);
-  const ms = waitMs(waitSeconds, ctx.session.clientName?.(), ctx.execution.maxWaitMs);
+  const ms = extra.untilDone ? Infinity : waitMs(waitSeconds, ctx.session.clientName?.(), ctx.execution.maxWaitMs);
   const ended = await follow(run, extra, ms);
   if (!ended && extra.signal.aborted) {
     run.cancel();

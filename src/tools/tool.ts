@@ -69,6 +69,8 @@ export interface ToolCallExtra {
   signal: AbortSignal;
   /** Sends a progress notification when the client asked for them; a no-op otherwise. */
   progress(progress: number, message?: string, total?: number): Promise<void>;
+  /** Set for an MCP Task: an execution tool waits for the end of its run (no "running" answer). */
+  untilDone?: boolean;
 }
 
 export interface TextContent {

@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import { CreateTaskResultSchema } from '@modelcontextprotocol/sdk/experimental/tasks/types.js';
 import { JupyterServerBackend } from '../../src/kernels/jupyter';
 import { emptyNotebook, makeCell, serializeNotebook, type Notebook } from '../../src/notebooks/nbformat';
 import { startJupyterServer, type TestJupyter } from '../helpers/jupyter';
@@ -177,6 +179,42 @@ describe('long runs on a real Jupyter server', () => {
     const next = await ok(client, 'execute_cell', { kernel_id: kernelId, code: 'after_error' });
     assert.equal(next.status, 'ok', next.message);
     assert.equal(next.outputs[0].data['text/plain'], '0', 'the cell after the error did not run');
+  });
+
+  test('MCP Tasks: a task-augmented execute_cell completes through tasks/result; tasks/cancel interrupts the kernel', async () => {
+    const tc = await connectClient(server.url);
+    try {
+      const listed = await tc.listTools();
+      assert.deepEqual(listed.tools.find((t) => t.name === 'execute_notebook')?.execution, { taskSupport: 'optional' });
+      assert.equal(listed.tools.find((t) => t.name === 'read_notebook')?.execution, undefined);
+
+      const messages: any[] = [];
+      const stream = tc.experimental.tasks.callToolStream(
+        { name: 'execute_cell', arguments: { kernel_id: kernelId, code: 'import time\ntime.sleep(1.5)\nprint("from a task")' } },
+        CallToolResultSchema,
+        { task: { ttl: 60_000 }, timeout: 10_000 },
+      );
+      for await (const m of stream) messages.push(m);
+      assert.equal(messages[0].type, 'taskCreated', JSON.stringify(messages[0]));
+      const result = messages[messages.length - 1];
+      assert.equal(result.type, 'result', JSON.stringify(result));
+      assert.equal(result.result.structuredContent.status, 'ok');
+      assert.match(result.result.content[0].text, /from a task/);
+
+      const created = await tc.request(
+        { method: 'tools/call', params: { name: 'execute_cell', arguments: { kernel_id: kernelId, code: 'import time\ntask_state = 7\ntime.sleep(60)' }, task: { ttl: 60_000 } } },
+        CreateTaskResultSchema,
+      );
+      await sleep(800);
+      const t = Date.now();
+      const cancelled = await tc.experimental.tasks.cancelTask(created.task.taskId);
+      assert.equal(cancelled.status, 'cancelled');
+      const next = await ok(tc, 'execute_cell', { kernel_id: kernelId, code: 'task_state', wait_seconds: 5 });
+      assert.equal(next.outputs[0].data['text/plain'], '7');
+      assert.ok(Date.now() - t < 5000, `the kernel was busy ${Date.now() - t} ms after tasks/cancel`);
+    } finally {
+      await tc.close();
+    }
   });
 
   test('a short cell still answers in one call, and an unknown run_id says where to look', async () => {
