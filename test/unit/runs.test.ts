@@ -5,6 +5,9 @@ import assert from 'node:assert/strict';
 import { MAX_FINISHED, RunRegistry, type Run } from '../../src/runs/registry';
 import { clientWaitSeconds, DEFAULT_MAX_WAIT_SECONDS, DEFAULT_WAIT_SECONDS, waitMs } from '../../src/runs/waits';
 import { clientSnippets, rooEntry } from '../../src/util/clientConfig';
+import { resolveSettings } from '../../src/config';
+import { answerOf } from '../../src/tools/execution';
+import type { ToolContext } from '../../src/tools/tool';
 import type { Output } from '../../src/notebooks/nbformat';
 
 const stream = (text: string): Output => ({ output_type: 'stream', name: 'stdout', text });
@@ -117,4 +120,30 @@ test('the Roo and Cline configurations we write give up later than any call of o
   assert.ok(cline.timeout > longest, `Cline timeout ${cline.timeout} s`);
   // Roo's own default (60 s, when the user keeps it) is still above Roo's default wait.
   assert.ok(clientWaitSeconds('Roo Code') < 60);
+});
+
+test('--max-wait and --max-result-chars are read from the command line and the config file, and checked', () => {
+  const cwd = process.cwd();
+  const s = resolveSettings(['--max-wait', '20', '--max-result-chars', '5000'], {}, cwd);
+  assert.equal(s.execution.maxWaitMs, 20_000);
+  assert.equal(s.limits.maxResultChars, 5000);
+  const d = resolveSettings([], {}, cwd);
+  assert.equal(d.execution.maxWaitMs, DEFAULT_MAX_WAIT_SECONDS * 1000);
+  assert.equal(d.limits.maxResultChars, 40_000);
+  assert.throws(() => resolveSettings(['--max-wait', 'soon'], {}, cwd), /--max-wait must be a number between 0 and 86400/);
+});
+
+test('a "running" answer keeps the newest outputs within the result budget and says what it left out', () => {
+  const ctx = { limits: { maxOutputChars: 20_000, maxImageBytes: 1000, maxResultChars: 30_000 }, kernels: {} } as unknown as ToolContext;
+  const { run } = openRun();
+  const live = run.cellStarted();
+  for (let i = 0; i < 6; i++) live.update({ output_type: 'stream', name: i % 2 ? 'stderr' : 'stdout', text: String(i).repeat(10_000) }, i + 1);
+  const a = answerOf(ctx, run);
+  const outputs = a.structured.outputs as Output[];
+  assert.equal(a.structured.status, 'running');
+  assert.ok(outputs.length >= 1 && outputs.length < 6, `${outputs.length} outputs`);
+  assert.equal(String(outputs[outputs.length - 1].text)[0], '5', 'the newest output is kept');
+  assert.ok(JSON.stringify(outputs).length + a.summary.length < 2 * 30_000);
+  assert.match(a.summary, /earlier outputs? left out to fit the result size/);
+  assert.match(a.summary, new RegExp(`wait_for_run \\{"run_id": "${run.id}"\\}`));
 });
