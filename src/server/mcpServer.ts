@@ -1,7 +1,7 @@
 // Builds one McpServer (one per MCP session) with every tool from tools/index.ts. Tool results
 // never throw across the wire: a failure becomes an isError result whose text tells the model what
 // to do next.
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { McpServer, type RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { FORGET_AFTER_MS, runRegistry } from '../runs/registry';
 import { z } from 'zod';
@@ -36,8 +36,8 @@ export function createMcpServer(ctx: Omit<ToolContext, 'session'>, hooks: Server
   );
   // Each session gets its own state; the stores and kernels behind it are shared.
   const sessionCtx: ToolContext = { ...ctx, session: { seen: new Map(), clientName: () => server.server.getClientVersion()?.name } };
-  for (const tool of tools) registerTool(server, tool, sessionCtx, hooks);
-  acceptTasks(server, tools, sessionCtx, hooks);
+  const registered = new Map(tools.map((tool) => [tool.name, registerTool(server, tool, sessionCtx, hooks)]));
+  acceptTasks(server, tools, registered, sessionCtx);
   // tools/list is answered from a list built once per process (the SDK would convert every zod
   // schema on every request) and kept small: it is sent into the model's context.
   server.server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: toolList(tools) }));
@@ -131,7 +131,7 @@ function taskCapable(t: ToolDef): boolean {
  * would also route plain calls through task polling; so the tools/call handler it installed is
  * wrapped instead (its private handler map: the SDK is pinned to 1.32.x).
  */
-function acceptTasks(server: McpServer, tools: readonly ToolDef[], ctx: ToolContext, hooks: ServerHooks): void {
+function acceptTasks(server: McpServer, tools: readonly ToolDef[], registered: Map<string, RegisteredTool>, ctx: ToolContext): void {
   const handlers = (server.server as unknown as { _requestHandlers: Map<string, (req: unknown, extra: unknown) => Promise<unknown>> })._requestHandlers;
   const plain = handlers?.get('tools/call');
   if (!plain) return;
@@ -146,7 +146,10 @@ function acceptTasks(server: McpServer, tools: readonly ToolDef[], ctx: ToolCont
     const abort = new AbortController();
     tasks.link(task.taskId, () => abort.abort());
     const store = extra.taskStore;
-    void callTool(tool, ctx, hooks, parsed.data, { signal: abort.signal, sendNotification: async () => undefined }, true)
+    // The tool's own registered callback (checks, logs, result assembly), told to wait for the end.
+    const call = registered.get(tool.name)!.handler as (args: unknown, extra: unknown) => Promise<CallToolResult>;
+    void Promise.resolve()
+      .then(() => call(parsed.data, { signal: abort.signal, sendNotification: async () => undefined, untilDone: true }))
       .then((result) => store.storeTaskResult(task.taskId, result.isError ? 'failed' : 'completed', result))
       // Cancelled meanwhile (the task is terminal), or the session is gone: nothing to deliver.
       .catch(() => undefined);
@@ -154,53 +157,8 @@ function acceptTasks(server: McpServer, tools: readonly ToolDef[], ctx: ToolCont
   });
 }
 
-/** What a tool call needs from the SDK's request context. */
-interface CallExtra {
-  signal: AbortSignal;
-  _meta?: { progressToken?: string | number };
-  sendNotification(n: { method: 'notifications/progress'; params: Record<string, unknown> }): Promise<void>;
-}
-
-/** Runs a tool: the untrusted-workspace check, progress, the result's text and structured parts. */
-async function callTool(tool: ToolDef, ctx: ToolContext, hooks: ServerHooks, args: Record<string, unknown>, extra: CallExtra, untilDone = false): Promise<CallToolResult> {
-  const started = performance.now();
-  const target = typeof args.path === 'string' ? args.path : typeof args.kernel_id === 'string' ? args.kernel_id : undefined;
-  try {
-    if (tool.runsCode) {
-      const refusal = ctx.mayRunCode();
-      if (refusal) throw new Error(refusal);
-    }
-    const progressToken = extra._meta?.progressToken;
-    const out = await tool.handler(args as never, ctx, {
-      signal: extra.signal,
-      untilDone,
-      progress: async (progress, message, total) => {
-        if (progressToken === undefined) return;
-        await extra
-          .sendNotification({
-            method: 'notifications/progress',
-            params: { progressToken, progress, ...(total !== undefined ? { total } : {}), ...(message ? { message } : {}) },
-          })
-          .catch(() => undefined);
-      },
-    });
-    const text = out.omitJsonText ? out.summary : `${out.summary}\n${JSON.stringify(out.structured)}`;
-    const content: Content[] = [{ type: 'text', text }, ...(out.extra ?? [])];
-    const ms = performance.now() - started;
-    ctx.log.info(`tool ${tool.name}${target ? ` ${target}` : ''} ok ${ms.toFixed(1)} ms`);
-    hooks.onToolCall?.(tool.name, ms, true, target);
-    return { content, structuredContent: out.structured as Record<string, unknown> };
-  } catch (e) {
-    const ms = performance.now() - started;
-    const message = redact(e instanceof Error ? e.message : String(e));
-    ctx.log.warn(`tool ${tool.name}${target ? ` ${target}` : ''} failed ${ms.toFixed(1)} ms: ${message}`);
-    hooks.onToolCall?.(tool.name, ms, false, target);
-    return { content: [{ type: 'text' as const, text: message }], isError: true };
-  }
-}
-
-function registerTool(server: McpServer, tool: ToolDef, ctx: ToolContext, hooks: ServerHooks): void {
-  server.registerTool(
+function registerTool(server: McpServer, tool: ToolDef, ctx: ToolContext, hooks: ServerHooks): RegisteredTool {
+  return server.registerTool(
     tool.name,
     {
       title: tool.title,
@@ -211,6 +169,41 @@ function registerTool(server: McpServer, tool: ToolDef, ctx: ToolContext, hooks:
       // tests validate every result against the advertised schema instead (test/helpers/mcp.ts).
       annotations: tool.annotations,
     },
-    (args: Record<string, unknown>, extra) => callTool(tool, ctx, hooks, args, extra as CallExtra),
+    async (args: Record<string, unknown>, extra) => {
+      const started = performance.now();
+      const target = typeof args.path === 'string' ? args.path : typeof args.kernel_id === 'string' ? args.kernel_id : undefined;
+      try {
+        if (tool.runsCode) {
+          const refusal = ctx.mayRunCode();
+          if (refusal) throw new Error(refusal);
+        }
+        const progressToken = extra._meta?.progressToken;
+        const out = await tool.handler(args as never, ctx, {
+          signal: extra.signal,
+          untilDone: (extra as { untilDone?: boolean }).untilDone === true,
+          progress: async (progress, message, total) => {
+            if (progressToken === undefined) return;
+            await extra
+              .sendNotification({
+                method: 'notifications/progress',
+                params: { progressToken, progress, ...(total !== undefined ? { total } : {}), ...(message ? { message } : {}) },
+              })
+              .catch(() => undefined);
+          },
+        });
+        const text = out.omitJsonText ? out.summary : `${out.summary}\n${JSON.stringify(out.structured)}`;
+        const content: Content[] = [{ type: 'text', text }, ...(out.extra ?? [])];
+        const ms = performance.now() - started;
+        ctx.log.info(`tool ${tool.name}${target ? ` ${target}` : ''} ok ${ms.toFixed(1)} ms`);
+        hooks.onToolCall?.(tool.name, ms, true, target);
+        return { content, structuredContent: out.structured as Record<string, unknown> };
+      } catch (e) {
+        const ms = performance.now() - started;
+        const message = redact(e instanceof Error ? e.message : String(e));
+        ctx.log.warn(`tool ${tool.name}${target ? ` ${target}` : ''} failed ${ms.toFixed(1)} ms: ${message}`);
+        hooks.onToolCall?.(tool.name, ms, false, target);
+        return { content: [{ type: 'text' as const, text: message }], isError: true };
+      }
+    },
   );
 }
