@@ -16,7 +16,8 @@ const INSTRUCTIONS = `Jupyter MCP: read, edit and run Jupyter notebooks.
 - Name the notebook on every call (path relative to the workspace root); there is no "current notebook".
 - Prefer cell_id (stable) over index: ids survive edits by other people and agents.
 - For large notebooks call read_notebook with format "outline" first, then page with start_index/limit.
-- execute_notebook_cell / execute_notebook pick the notebook's own kernel when kernel_id is omitted.`;
+- execute_notebook_cell / execute_notebook pick the notebook's own kernel when kernel_id is omitted.
+- Long code answers status "running" with a run_id before your client gives up: call wait_for_run for what comes next, cancel_run to stop; list_runs shows the runs of every session.`;
 
 export interface ServerHooks {
   /** Called after each tool call (for logs and the status bar). */
