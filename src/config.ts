@@ -26,8 +26,9 @@ export interface Settings {
     /** Start a local Jupyter server when no URL is configured (standalone only). */
     startLocal: boolean;
   };
-  execution: { timeoutMs: number };
-  limits: { maxOutputChars: number; maxImageBytes: number; maxBodyBytes: number };
+  /** timeoutMs: per-cell time-out; maxWaitMs: longest wait before an execution tool answers "running". */
+  execution: { timeoutMs: number; maxWaitMs?: number };
+  limits: { maxOutputChars: number; maxImageBytes: number; maxBodyBytes: number; maxResultChars: number };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   configFile?: string;
   check: boolean;
@@ -42,6 +43,8 @@ export const DEFAULTS = {
   port: 3000,
   timeoutSeconds: 300,
   maxOutputChars: 20_000,
+  maxResultChars: 40_000,
+  maxWaitSeconds: 300,
   maxImageBytes: 512 * 1024,
   maxBodyMb: 100,
 };
@@ -80,10 +83,13 @@ Jupyter
   --offline [true|false] Notebook tools only; kernel tools answer "offline" (no connection attempt)
   --no-local-jupyter     Without --url, do not start a local Jupyter server
   --timeout S            Default execution time-out in seconds (default 300); tools accept "timeout"
+  --max-wait S           Longest an execution call waits before answering "running" with a run_id
+                         (default 300; per-client defaults below it: 50 s for 60 s clients)
   --check                Test the Jupyter connection (start a kernel, run a line, stop it) and exit
 
 Output
   --max-output-chars N   Text returned to the model per output (default 20000; notebooks keep all)
+  --max-result-chars N   Characters the model reads from one tool result (default 40000)
   --max-image-kb N       Largest image returned to the model; larger ones are downscaled (default 512)
   --max-body-mb N        Largest request accepted (default 100)
   --log-level L          debug | info | warn | error (default info); logs go to stderr
@@ -94,8 +100,8 @@ Output
 
 const BOOLEAN_FLAGS = new Set(['stdio', 'offline', 'check', 'no-local-jupyter', 'help', 'version']);
 const VALUE_FLAGS = new Set([
-  'port', 'host', 'root', 'config', 'url', 'token', 'auth-token', 'allow-origin', 'timeout',
-  'max-output-chars', 'max-image-kb', 'max-body-mb', 'log-level',
+  'port', 'host', 'root', 'config', 'url', 'token', 'auth-token', 'allow-origin', 'timeout', 'max-wait',
+  'max-output-chars', 'max-result-chars', 'max-image-kb', 'max-body-mb', 'log-level',
   'token-file', 'auth-token-file', 'allow-host',
 ]);
 /** Options that may be given more than once; their values accumulate. */
@@ -147,14 +153,16 @@ interface FileConfig {
   allowedOrigins?: string[];
   allowedHosts?: string[];
   timeout?: number;
+  maxWait?: number;
   maxOutputChars?: number;
+  maxResultChars?: number;
   maxImageKb?: number;
   maxBodyMb?: number;
   logLevel?: Settings['logLevel'];
   startLocalJupyter?: boolean;
 }
 
-const FILE_KEYS = ['jupyterServer', 'port', 'host', 'root', 'offline', 'authToken', 'allowedOrigins', 'allowedHosts', 'timeout', 'maxOutputChars', 'maxImageKb', 'maxBodyMb', 'logLevel', 'startLocalJupyter'];
+const FILE_KEYS = ['jupyterServer', 'port', 'host', 'root', 'offline', 'authToken', 'allowedOrigins', 'allowedHosts', 'timeout', 'maxWait', 'maxOutputChars', 'maxResultChars', 'maxImageKb', 'maxBodyMb', 'logLevel', 'startLocalJupyter'];
 /** Keys a config file that was not named with --config cannot set: they guard the user. */
 const GUARD_KEYS = ['root', 'host', 'authToken', 'allowedOrigins', 'allowedHosts'] as const;
 
@@ -277,10 +285,14 @@ export function resolveSettings(argv: string[], env: NodeJS.ProcessEnv = process
       offline: offlineRaw === true,
       startLocal: a['no-local-jupyter'] !== true && fc.startLocalJupyter !== false,
     },
-    execution: { timeoutMs: num('--timeout', a.timeout ?? fc.timeout ?? DEFAULTS.timeoutSeconds, 1, 86_400) * 1000 },
+    execution: {
+      timeoutMs: num('--timeout', a.timeout ?? fc.timeout ?? DEFAULTS.timeoutSeconds, 1, 86_400) * 1000,
+      maxWaitMs: num('--max-wait', a['max-wait'] ?? fc.maxWait ?? DEFAULTS.maxWaitSeconds, 0, 86_400) * 1000,
+    },
     limits: {
       maxOutputChars: num('--max-output-chars', a['max-output-chars'] ?? fc.maxOutputChars ?? DEFAULTS.maxOutputChars, 200, 10_000_000),
       maxImageBytes: num('--max-image-kb', a['max-image-kb'] ?? fc.maxImageKb ?? DEFAULTS.maxImageBytes / 1024, 1, 100_000) * 1024,
+      maxResultChars: num('--max-result-chars', a['max-result-chars'] ?? fc.maxResultChars ?? DEFAULTS.maxResultChars, 1000, 10_000_000),
       maxBodyBytes: num('--max-body-mb', a['max-body-mb'] ?? fc.maxBodyMb ?? DEFAULTS.maxBodyMb, 1, 2048) * 1024 * 1024,
     },
     logLevel: logLevel as Settings['logLevel'],

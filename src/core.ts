@@ -24,8 +24,8 @@ export async function createCore(settings: Settings, log: Logger): Promise<Core>
   const context: Omit<ToolContext, 'session'> = {
     notebooks: files,
     kernels,
-    limits: { maxOutputChars: settings.limits.maxOutputChars, maxImageBytes: settings.limits.maxImageBytes },
-    execution: { timeoutMs: settings.execution.timeoutMs },
+    limits: { maxOutputChars: settings.limits.maxOutputChars, maxImageBytes: settings.limits.maxImageBytes, maxResultChars: settings.limits.maxResultChars },
+    execution: { timeoutMs: settings.execution.timeoutMs, maxWaitMs: settings.execution.maxWaitMs },
     log,
     mayRunCode: () => undefined,
   };

@@ -13,6 +13,7 @@ import { startHttpServer, type RunningHttpServer } from '../server/http';
 import { TOOLS } from '../tools';
 import type { Logger } from '../util/log';
 import { registerSecret } from '../util/log';
+import { DEFAULTS } from '../config';
 import { EditorKernels } from './editorKernels';
 import { EditorCellRunner } from './cellRunner';
 
@@ -21,7 +22,7 @@ export interface RuntimeOptions {
   port: number;
   authToken: string;
   jupyter?: { url: string; token?: string };
-  limits: { maxOutputChars: number; maxImageBytes: number };
+  limits: { maxOutputChars: number; maxImageBytes: number; maxResultChars?: number };
   timeoutMs: number;
   log: Logger;
   saveAfterEdit: () => boolean;
@@ -81,7 +82,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     notebooks,
     cellRunner,
     kernels,
-    limits: opts.limits,
+    limits: { maxResultChars: DEFAULTS.maxResultChars, ...opts.limits },
     execution: { timeoutMs: opts.timeoutMs },
     log: opts.log,
     mayRunCode: opts.mayRunCode,

@@ -41,6 +41,16 @@ export interface ExecuteResult {
   message?: string;
 }
 
+/** Options of a pipelined run of several cells (KernelBackend.executeSequence). */
+export interface SequenceOptions {
+  /** Per cell, counted from the end of the previous one. */
+  timeoutMs: number;
+  /** Aborting interrupts the kernel; the cells after the running one are not run. */
+  signal?: AbortSignal;
+  /** Called as outputs arrive, with the position of the cell in the sequence. */
+  onOutput?: (cell: number, output: Output, count: number) => void;
+}
+
 export interface KernelBackend {
   readonly name: string;
   listKernels(): Promise<{ available: KernelSpecInfo[]; active: ActiveKernelInfo[]; default_kernel?: string }>;
@@ -49,6 +59,12 @@ export interface KernelBackend {
   interruptKernel(kernelId: string): Promise<void>;
   restartKernel(kernelId: string): Promise<void>;
   execute(kernelId: string, code: string, opts: ExecuteOptions): Promise<ExecuteResult>;
+  /**
+   * Optional: runs cells one after the other with every request sent ahead, so the kernel never
+   * waits for a round trip between cells. Yields each cell's result in order and stops after the
+   * first one that is not "ok" (the kernel does not run the rest).
+   */
+  executeSequence?(kernelId: string, codes: readonly string[], opts: SequenceOptions): AsyncGenerator<ExecuteResult, void, undefined>;
   /**
    * The kernel that serves a notebook (a Jupyter session for its path): reuses the existing one,
    * else starts one from `kernelName` (the notebook's kernelspec).

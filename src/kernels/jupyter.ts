@@ -14,6 +14,7 @@ import {
   type ExecuteOptions,
   type ExecuteResult,
   type KernelBackend,
+  type SequenceOptions,
   type KernelSpecInfo,
 } from './backend';
 import { OutputCollector } from './outputs';
@@ -217,6 +218,16 @@ async function withTimeout<T>(p: Promise<T>, ms: number, onTimeout: () => Error)
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** An execute request on its way: its future and the outputs collected so far. */
+interface Sent {
+  future: JS.Kernel.IShellFuture<KernelMessage.IExecuteRequestMsg, KernelMessage.IExecuteReplyMsg>;
+  collector: OutputCollector;
+  /** Set after a time-out or cancellation: later outputs (the interrupt's traceback) are dropped. */
+  frozen: boolean;
+  /** Its outcome is known (the sequence stops waiting on it). */
+  settled: boolean;
 }
 
 type Outcome =
@@ -593,63 +604,129 @@ export class JupyterServerBackend implements KernelBackend {
    */
   async execute(kernelId: string, code: string, opts: ExecuteOptions): Promise<ExecuteResult> {
     const started = Date.now();
-    const previous = this.queues.get(kernelId) ?? Promise.resolve();
-    let release!: () => void;
-    const mine = new Promise<void>((r) => (release = r));
-    const tail = previous.then(() => mine);
-    this.queues.set(kernelId, tail);
+    const turn = await this.takeTurn(kernelId, opts.timeoutMs, opts.signal);
     try {
-      const turn = await waitTurn(previous, opts.timeoutMs, opts.signal);
-      if (turn !== 'ready') {
-        const secs = ((Date.now() - started) / 1000).toFixed(1);
-        return {
-          status: turn === 'timeout' ? 'timeout' : 'aborted',
-          execution_count: null,
-          outputs: [],
-          message: `Nothing was run: kernel ${kernelId} was busy with an earlier request from this server for ${secs} s${turn === 'timeout' ? ' (the whole time-out)' : ''}. ` +
-            'Wait for it, call interrupt_kernel, or pass a larger timeout.',
-        };
-      }
+      if (turn.nothingRun) return turn.nothingRun;
       return await this.executeNow(kernelId, code, { ...opts, timeoutMs: Math.max(1, opts.timeoutMs - (Date.now() - started)) });
     } finally {
-      release();
-      if (this.queues.get(kernelId) === tail) this.queues.delete(kernelId);
+      turn.release();
     }
   }
 
   private async executeNow(kernelId: string, code: string, opts: ExecuteOptions): Promise<ExecuteResult> {
     const started = Date.now();
-    const deadline = started + opts.timeoutMs;
     if (opts.signal?.aborted) return { status: 'aborted', execution_count: null, outputs: [], message: 'Cancelled before the code started.' };
     const conn = await this.ready(kernelId, Math.max(1000, Math.min(this.connectTimeoutMs, opts.timeoutMs)));
     if (conn.status === 'dead') throw this.deadError(kernelId);
+    // stop_on_error: false. Our requests to a kernel are one at a time (execute()), so there is no
+    // queue of ours to abort; with true, ipykernel aborts whatever arrives just after an error
+    // reply (stop_on_error_timeout), so an agent's next call could come back "aborted".
+    const sent = await this.send(conn, code, false, opts.onOutput);
+    return this.settle(kernelId, conn, sent, started, opts.timeoutMs, opts.signal);
+  }
 
-    const collector = new OutputCollector();
-    let future: JS.Kernel.IShellFuture<KernelMessage.IExecuteRequestMsg, KernelMessage.IExecuteReplyMsg>;
+  /**
+   * Runs cells back to back at the kernel's own pace: every execute request is sent at once (the
+   * kernel queues them), so no cell waits for a round trip after the previous one. Results come
+   * in order. After a cell that does not end "ok" (error, time-out, cancellation) the sequence
+   * stops: the requests after it carry stop_on_error, so the kernel aborts them without running
+   * them, and the kernel is free again once their "aborted" replies are in. Each cell's time-out
+   * counts from the end of the previous one.
+   */
+  async *executeSequence(kernelId: string, codes: readonly string[], opts: SequenceOptions): AsyncGenerator<ExecuteResult, void, undefined> {
+    const turn = await this.takeTurn(kernelId, opts.timeoutMs, opts.signal);
+    const sent: Sent[] = [];
     try {
-      // stop_on_error: false. Our requests to a kernel are already one at a time (execute()), so
-      // there is no queue of ours to abort; with true, ipykernel aborts whatever arrives just after
-      // an error reply (stop_on_error_timeout), so an agent's next call could come back "aborted".
-      future = conn.requestExecute({ code, silent: false, store_history: true, allow_stdin: false, stop_on_error: false }, true);
+      if (turn.nothingRun) {
+        yield turn.nothingRun;
+        return;
+      }
+      if (opts.signal?.aborted) {
+        yield { status: 'aborted', execution_count: null, outputs: [], message: 'Cancelled before the code started.' };
+        return;
+      }
+      const conn = await this.ready(kernelId, Math.max(1000, Math.min(this.connectTimeoutMs, opts.timeoutMs)));
+      if (conn.status === 'dead') throw this.deadError(kernelId);
+      // The last request needs no stop_on_error (nothing of ours follows it), and without it an
+      // agent's next call cannot meet the kernel's short abort window after an error.
+      for (const [i, code] of codes.entries()) sent.push(await this.send(conn, code, i < codes.length - 1, (o, n) => opts.onOutput?.(i, o, n)));
+      let started = Date.now();
+      for (const one of sent) {
+        const res = await this.settle(kernelId, conn, one, started, opts.timeoutMs, opts.signal);
+        yield res;
+        if (res.status !== 'ok') return;
+        started = Date.now();
+      }
+    } finally {
+      // Cells left unrun are being aborted by the kernel: their replies come at once. Wait for
+      // them (briefly) so our next request never lands in the kernel's abort window.
+      const rest = sent.filter((x) => !x.settled);
+      if (rest.length) await Promise.race([Promise.allSettled(rest.map((x) => x.future.done)), sleep(3000)]);
+      for (const x of rest) if (!x.future.isDisposed) x.future.dispose();
+      turn.release();
+    }
+  }
+
+  /** Waits for this backend's earlier requests to the kernel; `release` lets the next one go. */
+  private async takeTurn(kernelId: string, timeoutMs: number, signal?: AbortSignal): Promise<{ release: () => void; nothingRun?: ExecuteResult }> {
+    const started = Date.now();
+    const previous = this.queues.get(kernelId) ?? Promise.resolve();
+    let done!: () => void;
+    const mine = new Promise<void>((r) => (done = r));
+    const tail = previous.then(() => mine);
+    this.queues.set(kernelId, tail);
+    const release = () => {
+      done();
+      if (this.queues.get(kernelId) === tail) this.queues.delete(kernelId);
+    };
+    const turn = await waitTurn(previous, timeoutMs, signal);
+    if (turn === 'ready') return { release };
+    const secs = ((Date.now() - started) / 1000).toFixed(1);
+    return {
+      release,
+      nothingRun: {
+        status: turn === 'timeout' ? 'timeout' : 'aborted',
+        execution_count: null,
+        outputs: [],
+        message:
+          `Nothing was run: kernel ${kernelId} was busy with an earlier request from this server for ${secs} s${turn === 'timeout' ? ' (the whole time-out)' : ''}. ` +
+          'Wait for it, call interrupt_kernel, or pass a larger timeout.',
+      },
+    };
+  }
+
+  /** Sends one execute request; its outputs are collected as they arrive. */
+  private async send(conn: Connection, code: string, stopOnError: boolean, onOutput?: ExecuteOptions['onOutput']): Promise<Sent> {
+    const collector = new OutputCollector();
+    let future: Sent['future'];
+    try {
+      future = conn.requestExecute({ code, silent: false, store_history: true, allow_stdin: false, stop_on_error: stopOnError }, true);
     } catch (e) {
       throw await this.translate(e, 'send the code to the kernel');
     }
-    let frozen = false;
+    // A disposed future rejects `done`; whoever stops waiting on it has already decided the outcome.
+    future.done.catch(() => undefined);
+    const sent: Sent = { future, collector, frozen: false, settled: false };
     future.onIOPub = (msg) => {
-      if (frozen) return;
+      if (sent.frozen) return;
       const changed = collector.handle(msg as never);
-      if (changed && opts.onOutput) {
+      if (changed && onOutput) {
         try {
-          opts.onOutput(changed, collector.outputs.length);
+          onOutput(changed, collector.outputs.length);
         } catch {
           // A failing progress callback must not break the execution.
         }
       }
     };
+    return sent;
+  }
 
-    const outcome = await this.waitOutcome(kernelId, conn, future, Math.max(0, deadline - Date.now()), opts.signal);
+  /** Waits for a sent request to end (reply, time-out, cancellation, death, lost server) and makes its result. */
+  private async settle(kernelId: string, conn: Connection, sent: Sent, started: number, timeoutMs: number, signal?: AbortSignal): Promise<ExecuteResult> {
+    const { future, collector } = sent;
+    const outcome = await this.waitOutcome(kernelId, conn, future, Math.max(0, started + timeoutMs - Date.now()), signal);
+    sent.settled = true;
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
-
     switch (outcome.kind) {
       case 'done': {
         const content = outcome.reply.content as { status: string; execution_count?: number };
@@ -665,7 +742,7 @@ export class JupyterServerBackend implements KernelBackend {
       case 'timeout':
       case 'abort': {
         // Keep what ran until now; the KeyboardInterrupt traceback the interrupt causes is noise.
-        frozen = true;
+        sent.frozen = true;
         const outputs = collector.outputs.map((o) => ({ ...o })) as Output[];
         const stopped = await this.interruptAndSettle(kernelId, future);
         const after = stopped

@@ -4,7 +4,7 @@
 // how to install it or pass --url/--token.
 import type { Logger } from '../util/log';
 import { silentLogger } from '../util/log';
-import { KernelError, type ActiveKernelInfo, type ExecuteOptions, type ExecuteResult, type KernelBackend, type KernelSpecInfo } from './backend';
+import { KernelError, type ActiveKernelInfo, type ExecuteOptions, type ExecuteResult, type KernelBackend, type KernelSpecInfo, type SequenceOptions } from './backend';
 import { JupyterServerBackend } from './jupyter';
 import { startLocalJupyter, type LocalJupyter, type LocalJupyterOptions } from './localServer';
 import { notConfiguredMessage } from './offline';
@@ -57,6 +57,9 @@ export class LocalJupyterBackend implements KernelBackend {
   }
   async execute(kernelId: string, code: string, opts: ExecuteOptions): Promise<ExecuteResult> {
     return (await this.backend()).execute(kernelId, code, opts);
+  }
+  async *executeSequence(kernelId: string, codes: readonly string[], opts: SequenceOptions): AsyncGenerator<ExecuteResult, void, undefined> {
+    yield* (await this.backend()).executeSequence(kernelId, codes, opts);
   }
   async kernelForNotebook(notebookPath: string, kernelName?: string): Promise<ActiveKernelInfo> {
     return (await this.backend()).kernelForNotebook(notebookPath, kernelName);

@@ -2,7 +2,7 @@
 // server (remote or local). Calls naming a kernel id go to the backend that owns it; new kernels
 // start on the Jupyter backend; a notebook's kernel comes from the editor when the notebook is
 // open there with a kernel, else from Jupyter. No vscode import: the editor backend is injected.
-import type { ActiveKernelInfo, ExecuteOptions, ExecuteResult, KernelBackend, KernelSpecInfo } from './backend';
+import type { ActiveKernelInfo, ExecuteOptions, ExecuteResult, KernelBackend, KernelSpecInfo, SequenceOptions } from './backend';
 
 export interface NotebookKernelSource extends KernelBackend {
   /** Whether the editor serves this notebook (open, with a kernel selected). */
@@ -111,6 +111,28 @@ export class KernelRouter implements KernelBackend {
     this.changed();
     try {
       return await owner.execute(id, code, opts);
+    } finally {
+      const n = (this.running.get(id) ?? 1) - 1;
+      if (n > 0) this.running.set(id, n);
+      else this.running.delete(id);
+      this.changed();
+    }
+  }
+  /** Pipelined where the owner can (Jupyter); one cell after the other otherwise (editor kernels). */
+  async *executeSequence(id: string, codes: readonly string[], opts: SequenceOptions): AsyncGenerator<ExecuteResult, void, undefined> {
+    const owner = await this.owner(id);
+    this.running.set(id, (this.running.get(id) ?? 0) + 1);
+    this.changed();
+    try {
+      if (owner.executeSequence) {
+        yield* owner.executeSequence(id, codes, opts);
+        return;
+      }
+      for (const [i, code] of codes.entries()) {
+        const res = await owner.execute(id, code, { timeoutMs: opts.timeoutMs, signal: opts.signal, onOutput: (o, n) => opts.onOutput?.(i, o, n) });
+        yield res;
+        if (res.status !== 'ok') return;
+      }
     } finally {
       const n = (this.running.get(id) ?? 1) - 1;
       if (n > 0) this.running.set(id, n);

@@ -1,8 +1,9 @@
 // Builds one McpServer (one per MCP session) with every tool from tools/index.ts. Tool results
 // never throw across the wire: a failure becomes an isError result whose text tells the model what
 // to do next.
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { ListToolsRequestSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import { McpServer, type RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import { FORGET_AFTER_MS, runRegistry } from '../runs/registry';
 import { z } from 'zod';
 import { TOOLS } from '../tools';
 import type { Content, ToolContext, ToolDef } from '../tools/tool';
@@ -15,7 +16,8 @@ const INSTRUCTIONS = `Jupyter MCP: read, edit and run Jupyter notebooks.
 - Name the notebook on every call (path relative to the workspace root); there is no "current notebook".
 - Prefer cell_id (stable) over index: ids survive edits by other people and agents.
 - For large notebooks call read_notebook with format "outline" first, then page with start_index/limit.
-- execute_notebook_cell / execute_notebook pick the notebook's own kernel when kernel_id is omitted.`;
+- execute_notebook_cell / execute_notebook pick the notebook's own kernel when kernel_id is omitted.
+- Long code answers status "running" with a run_id before your client gives up: call wait_for_run for what comes next, cancel_run to stop; list_runs shows the runs of every session.`;
 
 export interface ServerHooks {
   /** Called after each tool call (for logs and the status bar). */
@@ -23,13 +25,20 @@ export interface ServerHooks {
 }
 
 export function createMcpServer(ctx: Omit<ToolContext, 'session'>, hooks: ServerHooks = {}, tools: readonly ToolDef[] = TOOLS): McpServer {
+  const runs = runRegistry(ctx);
   const server = new McpServer(
     { name: SERVER_NAME, version: SERVER_VERSION, title: 'Jupyter MCP' },
-    { capabilities: { tools: { listChanged: true }, logging: {} }, instructions: INSTRUCTIONS },
+    {
+      // tasks: execution tools can be called as MCP Tasks (2025-11-25), backed by runs.
+      capabilities: { tools: { listChanged: true }, logging: {}, tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } } },
+      taskStore: runs.tasks,
+      instructions: INSTRUCTIONS,
+    },
   );
   // Each session gets its own state; the stores and kernels behind it are shared.
-  const sessionCtx: ToolContext = { ...ctx, session: { seen: new Map() } };
-  for (const tool of tools) registerTool(server, tool, sessionCtx, hooks);
+  const sessionCtx: ToolContext = { ...ctx, session: { seen: new Map(), clientName: () => server.server.getClientVersion()?.name } };
+  const registered = new Map(tools.map((tool) => [tool.name, registerTool(server, tool, sessionCtx, hooks)]));
+  acceptTasks(server, tools, registered, sessionCtx);
   // tools/list is answered from a list built once per process (the SDK would convert every zod
   // schema on every request) and kept small: it is sent into the model's context.
   server.server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: toolList(tools) }));
@@ -53,6 +62,7 @@ export function toolList(tools: readonly ToolDef[] = TOOLS): Tool[] {
       inputSchema: jsonSchema(t.inputSchema, true) as Tool['inputSchema'],
       outputSchema: jsonSchema(t.outputSchema, false) as Tool['outputSchema'],
       annotations: compactAnnotations(t.annotations),
+      ...(taskCapable(t) ? { execution: { taskSupport: 'optional' as const } } : {}),
     }));
     listCache.set(tools, list);
   }
@@ -109,8 +119,47 @@ function simplify(v: unknown, keepDescriptions: boolean): any {
   return out;
 }
 
-function registerTool(server: McpServer, tool: ToolDef, ctx: ToolContext, hooks: ServerHooks): void {
-  server.registerTool(
+/** The tools that run code in a run, which a client may call as an MCP Task. */
+function taskCapable(t: ToolDef): boolean {
+  return !!t.runsCode && 'wait_seconds' in t.inputSchema;
+}
+
+/**
+ * Task-augmented tools/call (a client that declares task support, e.g. VS Code): the call is
+ * answered at once with a task; the tool runs until its run ends (no "running" answer) and its
+ * result is kept for tasks/result; tasks/cancel interrupts the run. Calls without `task` go to
+ * the SDK's own handler, untouched. The SDK 1.32 offers only registerToolTask for this, which
+ * would also route plain calls through task polling; so the tools/call handler it installed is
+ * wrapped instead (its private handler map: the SDK is pinned to 1.32.x).
+ */
+function acceptTasks(server: McpServer, tools: readonly ToolDef[], registered: Map<string, RegisteredTool>, ctx: ToolContext): void {
+  const handlers = (server.server as unknown as { _requestHandlers: Map<string, (req: unknown, extra: unknown) => Promise<unknown>> })._requestHandlers;
+  const plain = handlers?.get('tools/call');
+  if (!plain) return;
+  const byName = new Map(tools.filter(taskCapable).map((t) => [t.name, t]));
+  const tasks = runRegistry(ctx).tasks;
+  server.server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+    const tool = byName.get(request.params.name);
+    if (!request.params.task || !tool || !extra.taskStore) return (await plain(request, extra)) as CallToolResult;
+    const parsed = z.object(tool.inputSchema).safeParse(request.params.arguments ?? {});
+    if (!parsed.success) throw new McpError(ErrorCode.InvalidParams, `Invalid arguments for ${tool.name}: ${z.prettifyError(parsed.error)}`);
+    const task = await extra.taskStore.createTask({ ttl: extra.taskRequestedTtl ?? FORGET_AFTER_MS, pollInterval: 1000 });
+    const abort = new AbortController();
+    tasks.link(task.taskId, () => abort.abort());
+    const store = extra.taskStore;
+    // The tool's own registered callback (checks, logs, result assembly), told to wait for the end.
+    const call = registered.get(tool.name)!.handler as (args: unknown, extra: unknown) => Promise<CallToolResult>;
+    void Promise.resolve()
+      .then(() => call(parsed.data, { signal: abort.signal, sendNotification: async () => undefined, untilDone: true }))
+      .then((result) => store.storeTaskResult(task.taskId, result.isError ? 'failed' : 'completed', result))
+      // Cancelled meanwhile (the task is terminal), or the session is gone: nothing to deliver.
+      .catch(() => undefined);
+    return { task } as never;
+  });
+}
+
+function registerTool(server: McpServer, tool: ToolDef, ctx: ToolContext, hooks: ServerHooks): RegisteredTool {
+  return server.registerTool(
     tool.name,
     {
       title: tool.title,
@@ -132,6 +181,7 @@ function registerTool(server: McpServer, tool: ToolDef, ctx: ToolContext, hooks:
         const progressToken = extra._meta?.progressToken;
         const out = await tool.handler(args as never, ctx, {
           signal: extra.signal,
+          untilDone: (extra as { untilDone?: boolean }).untilDone === true,
           progress: async (progress, message, total) => {
             if (progressToken === undefined) return;
             await extra

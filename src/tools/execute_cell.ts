@@ -1,40 +1,66 @@
 import { z } from 'zod';
 import { defineTool } from './tool';
-import { describeResult, kernelIdParam, outputsSchema, renderForModel, runWithProgress, statusSchema, timeoutMs, timeoutParam } from './execution';
+import {
+  describeResult,
+  kernelIdParam,
+  outputsSchema,
+  renderForModel,
+  runningShape,
+  runOrAnswer,
+  runWithProgress,
+  statusSchema,
+  timeoutMs,
+  timeoutParam,
+  waitParam,
+} from './execution';
+import { unseenNote } from '../runs/registry';
 
 export const executeCell = defineTool({
   name: 'execute_cell',
   title: 'Execute code',
   description:
-    'Run code in a kernel (nothing saved); returns outputs, errors and plots as images. On time-out the kernel is interrupted and partial outputs returned.',
+    'Run code in a kernel (nothing saved); returns outputs, errors and plots as images. Long runs answer status "running" with a run_id (see wait_for_run). On time-out the kernel is interrupted.',
   inputSchema: {
     kernel_id: kernelIdParam,
     code: z.string().describe('Code to run, as written.'),
     timeout: timeoutParam,
+    wait_seconds: waitParam,
   },
   outputSchema: {
     kernel_id: z.string().describe('Kernel the code ran in.'),
     execution_count: z.number().nullable().describe('Execution number given by the kernel (null if it did not start).'),
     status: statusSchema,
     outputs: outputsSchema,
-    message: z.string().optional().describe('Why the status is not "ok" (time-out, cancellation) and what to do.'),
+    message: z.string().optional().describe('Why the status is not "ok" (time-out, cancellation, still running) and what to do.'),
+    ...runningShape,
   },
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   runsCode: true,
   async handler(args, ctx, extra) {
-    const res = await runWithProgress(extra, (opts) => ctx.kernels.execute(args.kernel_id, args.code, opts), timeoutMs(ctx, args.timeout));
-    const r = renderForModel(ctx, res);
-    return {
-      structured: {
-        kernel_id: args.kernel_id,
-        execution_count: res.execution_count,
-        status: res.status,
-        outputs: r.outputs as z.infer<typeof outputsSchema>,
-        ...(res.message ? { message: res.message } : {}),
-      },
-      summary: `Executed in kernel ${args.kernel_id}: ${describeResult(res)}${r.text ? `\n${r.text}` : ''}`,
-      extra: r.images,
-      omitJsonText: true,
-    };
+    return runOrAnswer(ctx, extra, { tool: 'execute_cell', kernelId: args.kernel_id }, args.wait_seconds, async (ctl) => {
+      const live = ctl.run.cellStarted();
+      const res = await runWithProgress(ctl, (opts) => ctx.kernels.execute(args.kernel_id, args.code, opts), timeoutMs(ctx, args.timeout), {
+        base: 0,
+        label: 'Running',
+        watch: (o, n) => live.update(o, n),
+      });
+      ctl.run.cellEnded(res.outputs);
+      // Outputs a "running" answer already returned are not repeated.
+      const unseen = ctl.run.unseenOfLastCell(res.outputs);
+      const r = renderForModel(ctx, { ...res, outputs: unseen.outputs });
+      const earlier = unseenNote(unseen);
+      return {
+        structured: {
+          kernel_id: args.kernel_id,
+          execution_count: res.execution_count,
+          status: res.status,
+          outputs: r.outputs as z.infer<typeof outputsSchema>,
+          ...(res.message ? { message: res.message } : {}),
+        },
+        summary: `Executed in kernel ${args.kernel_id}: ${describeResult(res)}${earlier}${r.text ? `\n${r.text}` : ''}`,
+        extra: r.images,
+        omitJsonText: true,
+      };
+    });
   },
 });

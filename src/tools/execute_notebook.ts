@@ -3,18 +3,19 @@ import { KernelError } from '../kernels/backend';
 import { joinSource } from '../notebooks/nbformat';
 import { defineTool, ToolError } from './tool';
 import { pathParam } from './schemas';
-import { describeResult, executorFor, OutputSaver, renderForModel, runWithProgress, timeoutMs, timeoutParam } from './execution';
+import { describeResult, executorFor, LiveSave, OutputSaver, renderForModel, runningShape, runOrAnswer, runWithProgress, SequenceReader, timeoutMs, timeoutParam, waitParam } from './execution';
 
 export const executeNotebook = defineTool({
   name: 'execute_notebook',
   title: 'Execute notebook',
   description:
-    "Run all code cells in order, saving each cell's outputs as it ends; stops at the first error unless continue_on_error. Without kernel_id: the notebook's own kernel (state persists).",
+    "Run all code cells in order, saving outputs as they arrive; stops at the first error unless continue_on_error. Without kernel_id: the notebook's own kernel (state persists). Long runs answer status \"running\" with a run_id (see wait_for_run).",
   inputSchema: {
     path: pathParam,
     kernel_id: z.string().min(1).optional().describe("Kernel id (default: the notebook's own kernel)."),
     timeout: timeoutParam,
     continue_on_error: z.boolean().optional().describe('Go on after a failing cell (default false).'),
+    wait_seconds: waitParam,
   },
   outputSchema: {
     success: z.boolean().describe('True when every code cell ran without error.'),
@@ -34,6 +35,10 @@ export const executeNotebook = defineTool({
       })
       .optional()
       .describe('The first cell that failed, if any (its traceback is in the text and saved in the notebook).'),
+    status: z.literal('running').optional().describe('Present while the run goes on: call wait_for_run with run_id.'),
+    outputs: z.array(z.looseObject({})).optional().describe('While running: outputs since the last answer, each with its cell_index.'),
+    running_cell: z.number().optional().describe('While running: index of the cell running now.'),
+    ...runningShape,
   },
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   runsCode: true,
@@ -42,79 +47,108 @@ export const executeNotebook = defineTool({
     const targets = notebook.cells
       .map((cell, index) => ({ cell, index, source: joinSource(cell.source) }))
       .filter((t) => t.cell.cell_type === 'code' && t.source.trim() !== '');
-    const executor = await executorFor(ctx, relativePath, notebook, args.kernel_id);
-    const ms = timeoutMs(ctx, args.timeout);
-    const saver = new OutputSaver(ctx, relativePath);
-    let executed = 0;
-    let errors = 0;
-    let failed: { index: number; id?: string; ename: string; evalue: string } | undefined;
-    let failureText = '';
-    let stoppedEarly = false;
-
-    for (const [k, t] of targets.entries()) {
-      if (extra.signal.aborted) {
-        stoppedEarly = true;
-        break;
-      }
-      const label = `Cell ${k + 1}/${targets.length} (index ${t.index})`;
-      void extra.progress(k, `${label}: running`, targets.length).catch(() => undefined);
-      let res;
+    const info = { tool: 'execute_notebook' as const, path: relativePath, kernelId: args.kernel_id, total: targets.length };
+    return runOrAnswer(ctx, extra, info, args.wait_seconds, async (ctl) => {
+      const executor = await executorFor(ctx, relativePath, notebook, args.kernel_id);
+      info.kernelId = executor.kernelId;
+      const ms = timeoutMs(ctx, args.timeout);
+      const saver = new OutputSaver(ctx, relativePath);
+      let executed = 0;
+      let errors = 0;
+      let failed: { index: number; id?: string; ename: string; evalue: string } | undefined;
+      let failureText = '';
+      let stoppedEarly = false;
+      // Stopping at the first error, the cells' requests can all go to the kernel at once: it
+      // queues them and aborts the rest after an error, so no cell waits for a round trip. With
+      // continue_on_error the cells go one by one (the kernel must not skip any of them).
+      const seq =
+        !args.continue_on_error && executor.runSequence && targets.length > 1
+          ? new SequenceReader(executor.runSequence(targets, { timeoutMs: ms, signal: ctl.signal, onOutput: (i, o, n) => seq?.onOutput(i, o, n) }))
+          : undefined;
       try {
-        res = await runWithProgress(extra, (opts) => executor.run(t, opts), ms, { base: k, total: targets.length, label });
-      } catch (e) {
-        const why = e instanceof KernelError || e instanceof Error ? e.message : String(e);
-        await saver.flush().catch(() => undefined);
-        throw new ToolError(
-          `execute_notebook stopped at cell index ${t.index} of ${relativePath}: ${why}` +
-            (executed ? ` The ${executed} cell${executed === 1 ? '' : 's'} before it ran and their outputs are saved.` : ''),
-        );
-      }
-      if (!executor.writesOutputs) saver.add({ id: t.cell.id, index: t.index, source: t.source }, res);
-      executed++;
-      if (res.status !== 'ok') {
-        errors++;
-        if (!failed) {
-          const err = res.outputs.find((o) => o.output_type === 'error');
-          failed = {
-            index: t.index,
-            ...(t.cell.id ? { id: t.cell.id } : {}),
-            ename: err ? String(err.ename) : res.status === 'timeout' ? 'Timeout' : res.status,
-            evalue: err ? String(err.evalue) : (res.message ?? ''),
-          };
-          const r = renderForModel(ctx, res, `${relativePath} (cell ${t.index})`);
-          failureText = `Cell ${t.index}: ${describeResult(res)}${r.text ? `\n${r.text}` : ''}`;
+        for (const [k, t] of targets.entries()) {
+          if (ctl.signal.aborted) {
+            stoppedEarly = true;
+            break;
+          }
+          const label = `Cell ${k + 1}/${targets.length} (index ${t.index})`;
+          void ctl.progress(k, `${label}: running`, targets.length).catch(() => undefined);
+          const ref = { id: t.cell.id, index: t.index, source: t.source };
+          const live = ctl.run.cellStarted({ index: t.index, id: t.cell.id });
+          const liveSave = executor.writesOutputs ? undefined : new LiveSave(saver, ref, live);
+          let res;
+          try {
+            res = await runWithProgress(ctl, (opts) => (seq ? seq.next(k, opts.onOutput) : executor.run(t, opts)), ms, {
+              base: k,
+              total: targets.length,
+              label,
+              watch: (o, n) => {
+                live.update(o, n);
+                liveSave?.changed();
+              },
+            });
+          } catch (e) {
+            liveSave?.stop();
+            const why = e instanceof KernelError || e instanceof Error ? e.message : String(e);
+            await saver.flush().catch(() => undefined);
+            throw new ToolError(
+              `execute_notebook stopped at cell index ${t.index} of ${relativePath}: ${why}` +
+                (executed ? ` The ${executed} cell${executed === 1 ? '' : 's'} before it ran and their outputs are saved.` : ''),
+            );
+          }
+          liveSave?.stop();
+          info.kernelId = executor.kernelId;
+          if (!executor.writesOutputs) saver.add(ref, res);
+          ctl.run.cellEnded(res.outputs);
+          executed++;
+          if (res.status !== 'ok') {
+            errors++;
+            if (!failed) {
+              const err = res.outputs.find((o) => o.output_type === 'error');
+              failed = {
+                index: t.index,
+                ...(t.cell.id ? { id: t.cell.id } : {}),
+                ename: err ? String(err.ename) : res.status === 'timeout' ? 'Timeout' : res.status,
+                evalue: err ? String(err.evalue) : (res.message ?? ''),
+              };
+              const r = renderForModel(ctx, res, `${relativePath} (cell ${t.index})`);
+              failureText = `Cell ${t.index}: ${describeResult(res)}${r.text ? `\n${r.text}` : ''}`;
+            }
+            // An aborted run (client cancelled) always stops; errors stop unless asked to go on.
+            if (res.status === 'aborted' || !args.continue_on_error) {
+              stoppedEarly = k < targets.length - 1 || res.status === 'aborted';
+              break;
+            }
+          }
         }
-        // An aborted run (client cancelled) always stops; errors stop unless asked to go on.
-        if (res.status === 'aborted' || !args.continue_on_error) {
-          stoppedEarly = k < targets.length - 1 || res.status === 'aborted';
-          break;
-        }
+      } finally {
+        await seq?.close();
       }
-    }
-    await saver.flush();
-    void extra.progress(targets.length, 'done', targets.length).catch(() => undefined);
+      await saver.flush();
+      void ctl.progress(targets.length, 'done', targets.length).catch(() => undefined);
 
-    const success = errors === 0 && !stoppedEarly;
-    const message = success
-      ? `Notebook executed: ${relativePath} (${executed} code cell${executed === 1 ? '' : 's'})`
-      : extra.signal.aborted
-        ? `Notebook execution cancelled: ${relativePath} (${executed} of ${targets.length} code cells ran; their outputs are saved)`
-        : `Notebook execution ${stoppedEarly ? 'stopped' : 'finished'} with ${errors} failing cell${errors === 1 ? '' : 's'}: ${relativePath}` +
-          (failed ? ` (first: cell ${failed.index}, ${failed.ename}: ${failed.evalue})` : '') +
-          `; ${executed} of ${targets.length} code cells ran, their outputs are saved.`;
-    return {
-      structured: {
-        success,
-        message,
-        path: relativePath,
-        kernel_id: executor.kernelId,
-        cell_count: notebook.cells.length,
-        code_cells: targets.length,
-        executed,
-        error_count: errors,
-        ...(failed ? { failed_cell: failed } : {}),
-      },
-      summary: failureText ? `${message}\n${failureText}` : message,
-    };
+      const success = errors === 0 && !stoppedEarly;
+      const message = success
+        ? `Notebook executed: ${relativePath} (${executed} code cell${executed === 1 ? '' : 's'})`
+        : ctl.signal.aborted
+          ? `Notebook execution cancelled: ${relativePath} (${executed} of ${targets.length} code cells ran; their outputs are saved)`
+          : `Notebook execution ${stoppedEarly ? 'stopped' : 'finished'} with ${errors} failing cell${errors === 1 ? '' : 's'}: ${relativePath}` +
+            (failed ? ` (first: cell ${failed.index}, ${failed.ename}: ${failed.evalue})` : '') +
+            `; ${executed} of ${targets.length} code cells ran, their outputs are saved.`;
+      return {
+        structured: {
+          success,
+          message,
+          path: relativePath,
+          kernel_id: executor.kernelId,
+          cell_count: notebook.cells.length,
+          code_cells: targets.length,
+          executed,
+          error_count: errors,
+          ...(failed ? { failed_cell: failed } : {}),
+        },
+        summary: failureText ? `${message}\n${failureText}` : message,
+      };
+    });
   },
 });

@@ -6,26 +6,33 @@ import { cellIdParam, pathParam } from './schemas';
 import {
   describeResult,
   executorFor,
+  LiveSave,
+  OutputSaver,
   outputsSchema,
   renderForModel,
+  runningShape,
+  runOrAnswer,
   runWithProgress,
   saveOutputs,
   statusSchema,
   timeoutMs,
   timeoutParam,
+  waitParam,
 } from './execution';
+import { unseenNote } from '../runs/registry';
 
 export const executeNotebookCell = defineTool({
   name: 'execute_notebook_cell',
   title: 'Execute notebook cell',
   description:
-    "Run one code cell, saving its outputs in the notebook. Without kernel_id: the notebook's own kernel (the editor's if open in VS Code). Plots return as images.",
+    "Run one code cell, saving its outputs in the notebook as they arrive. Without kernel_id: the notebook's own kernel (the editor's if open in VS Code). Plots return as images. Long runs answer status \"running\" with a run_id (see wait_for_run).",
   inputSchema: {
     path: pathParam,
     cell_index: z.number().int().min(0).optional().describe('0-based cell position (or give cell_id).'),
     cell_id: cellIdParam,
     kernel_id: z.string().min(1).optional().describe("Kernel id (default: the notebook's own kernel)."),
     timeout: timeoutParam,
+    wait_seconds: waitParam,
   },
   outputSchema: {
     success: z.boolean().describe('True when the cell ran without error.'),
@@ -38,6 +45,7 @@ export const executeNotebookCell = defineTool({
     status: statusSchema,
     outputs: outputsSchema,
     saved: z.boolean().describe('True when the outputs were written into the notebook (false if the cell was deleted meanwhile).'),
+    ...runningShape,
   },
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   runsCode: true,
@@ -49,33 +57,60 @@ export const executeNotebookCell = defineTool({
       throw new ToolError(`Cell ${index} of ${relativePath} is a ${cell.cell_type} cell: only code cells run. Use execute_notebook to run all code cells.`);
     }
     const source = joinSource(cell.source);
-    const executor = await executorFor(ctx, relativePath, notebook, args.kernel_id);
-    const res = await runWithProgress(extra, (opts) => executor.run({ index, source }, opts), timeoutMs(ctx, args.timeout), { base: 0, label: `Running ${relativePath}[${index}]` });
-    // Through the editor the outputs are already in the document; otherwise write them.
-    const saved = executor.writesOutputs ? true : await saveOutputs(ctx, relativePath, { id: cell.id, index, source }, res);
-    const kernelId = executor.kernelId;
-    const r = renderForModel(ctx, res, `${relativePath} (cell ${index})`);
-    const where = `${relativePath}[${index}]`;
-    const message =
-      res.status === 'ok'
-        ? `Cell executed: ${where}`
-        : `Cell ${where} did not complete: ${describeResult(res)}`;
-    return {
-      structured: {
-        success: res.status === 'ok',
-        message,
-        path: relativePath,
-        cell_index: index,
-        ...(cell.id ? { cell_id: cell.id } : {}),
-        kernel_id: kernelId,
-        execution_count: res.execution_count,
-        status: res.status,
-        outputs: r.outputs as z.infer<typeof outputsSchema>,
-        saved,
-      },
-      summary: `${message}${res.status === 'ok' ? ` (${describeResult(res)})` : ''}${saved ? '' : ' — outputs not saved: the cell no longer exists'}${r.text ? `\n${r.text}` : ''}`,
-      extra: r.images,
-      omitJsonText: true,
-    };
+    const ref = { id: cell.id, index, source };
+    const info = { tool: 'execute_notebook_cell' as const, path: relativePath, kernelId: args.kernel_id };
+    return runOrAnswer(ctx, extra, info, args.wait_seconds, async (ctl) => {
+      const executor = await executorFor(ctx, relativePath, notebook, args.kernel_id);
+      info.kernelId = executor.kernelId;
+      const live = ctl.run.cellStarted({ index, id: cell.id });
+      // Through the editor the outputs appear in the document by themselves; otherwise save them
+      // while the cell runs, then once more when it ends.
+      const saver = new OutputSaver(ctx, relativePath);
+      const liveSave = executor.writesOutputs ? undefined : new LiveSave(saver, ref, live);
+      let res;
+      try {
+        res = await runWithProgress(ctl, (opts) => executor.run({ index, source }, opts), timeoutMs(ctx, args.timeout), {
+          base: 0,
+          label: `Running ${relativePath}[${index}]`,
+          watch: (o, n) => {
+            live.update(o, n);
+            liveSave?.changed();
+          },
+        });
+      } finally {
+        liveSave?.stop();
+        await saver.flush().catch(() => undefined);
+      }
+      info.kernelId = executor.kernelId;
+      ctl.run.cellEnded(res.outputs);
+      const saved = executor.writesOutputs ? true : await saveOutputs(ctx, relativePath, ref, res);
+      const kernelId = executor.kernelId;
+      // Outputs a "running" answer already returned are not repeated (all are in the notebook).
+      const unseen = ctl.run.unseenOfLastCell(res.outputs);
+      const r = renderForModel(ctx, { ...res, outputs: unseen.outputs }, `${relativePath} (cell ${index})`);
+      const where = `${relativePath}[${index}]`;
+      const message =
+        res.status === 'ok'
+          ? `Cell executed: ${where}`
+          : `Cell ${where} did not complete: ${describeResult(res)}`;
+      const earlier = unseenNote(unseen, relativePath);
+      return {
+        structured: {
+          success: res.status === 'ok',
+          message,
+          path: relativePath,
+          cell_index: index,
+          ...(cell.id ? { cell_id: cell.id } : {}),
+          kernel_id: kernelId,
+          execution_count: res.execution_count,
+          status: res.status,
+          outputs: r.outputs as z.infer<typeof outputsSchema>,
+          saved,
+        },
+        summary: `${message}${res.status === 'ok' ? ` (${describeResult(res)})` : ''}${earlier}${saved ? '' : ' — outputs not saved: the cell no longer exists'}${r.text ? `\n${r.text}` : ''}`,
+        extra: r.images,
+        omitJsonText: true,
+      };
+    });
   },
 });

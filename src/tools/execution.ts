@@ -1,12 +1,15 @@
 // Shared by the execution tools: the timeout parameter, the output schema, keep-alive progress while
 // code runs, choosing the notebook's kernel, and saving a cell's outputs back into the notebook.
 import { z } from 'zod';
-import type { ExecuteOptions, ExecuteResult } from '../kernels/backend';
+import type { ExecuteOptions, ExecuteResult, SequenceOptions } from '../kernels/backend';
 import { renderOutputs, type RenderedOutputs } from '../kernels/outputs';
 import type { Cell, Notebook } from '../notebooks/nbformat';
 import type { CellEdit } from '../notebooks/store';
 import { joinSource } from '../notebooks/nbformat';
-import type { ToolCallExtra, ToolContext } from './tool';
+import type { Output } from '../notebooks/nbformat';
+import { runRegistry, type LiveOutputs, type Run, type RunInfo, type RunControl } from '../runs/registry';
+import { waitMs } from '../runs/waits';
+import type { ToolCallExtra, ToolContext, ToolOutput } from './tool';
 
 export const timeoutParam = z
   .number()
@@ -15,6 +18,13 @@ export const timeoutParam = z
   .optional()
   .describe('Seconds per cell before interrupting (default: server setting).');
 
+export const waitParam = z
+  .number()
+  .min(0)
+  .max(3600)
+  .optional()
+  .describe('Seconds to wait before answering status "running" with a run_id (the run goes on; default: below your client\'s time limit).');
+
 export const kernelIdParam = z.string().min(1).describe('From start_kernel or list_kernels.');
 
 export const outputsSchema = z
@@ -22,8 +32,15 @@ export const outputsSchema = z
   .describe('nbformat outputs as the model sees them: ANSI codes stripped, long text truncated, images replaced by a note (they follow as image content).');
 
 export const statusSchema = z
-  .enum(['ok', 'error', 'aborted', 'timeout'])
-  .describe('"ok"; "error" (the code raised); "timeout" (interrupted after the time-out, partial outputs); "aborted" (cancelled, or not run by the kernel).');
+  .enum(['ok', 'error', 'aborted', 'timeout', 'running'])
+  .describe('"ok"; "error" (the code raised); "timeout" (interrupted after the time-out, partial outputs); "aborted" (cancelled, or not run by the kernel); "running" (still running: call wait_for_run with run_id).');
+
+/** Fields a "running" answer adds to an execution tool's result. */
+export const runningShape = {
+  run_id: z.string().optional().describe('Present while status is "running": pass it to wait_for_run or cancel_run.'),
+  next: z.string().optional().describe('The call to make next while the run goes on.'),
+  elapsed_seconds: z.number().optional().describe('Seconds since the run started.'),
+};
 
 /** Resolves the tool's `timeout` (seconds) against the server default (ms). */
 export function timeoutMs(ctx: ToolContext, seconds?: number): number {
@@ -49,6 +66,8 @@ export interface CellExecutor {
   /** True when the editor writes outputs into the document itself (no saveOutputs needed). */
   writesOutputs: boolean;
   run(cell: { index: number; source: string }, opts: ExecuteOptions): Promise<ExecuteResult>;
+  /** Present when the kernel can take the cells' requests all at once (execute_notebook pipelines them). */
+  runSequence?(cells: ReadonlyArray<{ source: string }>, opts: SequenceOptions): AsyncGenerator<ExecuteResult, void, undefined>;
 }
 
 /**
@@ -73,7 +92,13 @@ export async function executorFor(ctx: ToolContext, relativePath: string, nb: Re
     };
   }
   const id = await kernelFor(ctx, relativePath, nb, kernelId);
-  return { kernelId: id, writesOutputs: false, run: (cell, opts) => ctx.kernels.execute(id, cell.source, opts) };
+  const kernels = ctx.kernels;
+  return {
+    kernelId: id,
+    writesOutputs: false,
+    run: (cell, opts) => kernels.execute(id, cell.source, opts),
+    ...(kernels.executeSequence ? { runSequence: (cells, opts) => kernels.executeSequence!(id, cells.map((c) => c.source), opts) } : {}),
+  };
 }
 
 export interface ProgressSpan {
@@ -81,6 +106,8 @@ export interface ProgressSpan {
   base: number;
   total?: number;
   label: string;
+  /** Also told of each output as it arrives (the run's live view, live saves). */
+  watch?: (output: Output, count: number) => void;
 }
 
 /**
@@ -111,8 +138,9 @@ export async function runWithProgress(
     return await run({
       timeoutMs: ms,
       signal: extra.signal,
-      onOutput: (_o, count) => {
+      onOutput: (o, count) => {
         outputs = count;
+        span.watch?.(o, count);
         if (Date.now() - lastSent >= 500) send();
       },
     });
@@ -206,4 +234,170 @@ export function describeResult(res: ExecuteResult): string {
   const parts = [`status ${res.status}`, `execution_count ${res.execution_count ?? 'none'}`, `${res.outputs.length} output${res.outputs.length === 1 ? '' : 's'}`];
   if (err) parts.push(`raised ${String(err.ename)}: ${String(err.evalue)}`);
   return parts.join(', ') + (res.message ? `. ${res.message}` : '');
+}
+
+/**
+ * Saves the outputs of a cell while it runs, at most every `everyMs`, so a person watching the
+ * notebook (in the editor, or JupyterLab reloading it) sees a long cell progress, and a crash
+ * leaves what ran on disk. Goes through the run's OutputSaver so a live save never lands after the
+ * cell's final one. Cells shorter than `everyMs` cost no extra write.
+ */
+export class LiveSave {
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly saver: OutputSaver,
+    private readonly ref: CellRun['ref'],
+    private readonly live: LiveOutputs,
+    private readonly everyMs = 1000,
+  ) {}
+
+  changed(): void {
+    if (this.stopped || this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      // execution_count stays empty until the cell ends, as Jupyter shows a running cell.
+      if (!this.stopped) this.saver.add(this.ref, { status: 'ok', execution_count: null, outputs: this.live.snapshot() });
+    }, this.everyMs);
+    this.timer.unref();
+  }
+
+  /** No more live saves (the cell ended; its final outputs are saved next). */
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
+
+// ---- runs: answering before the client gives up ------------------------------------------------
+
+/**
+ * Starts `body` as a run and waits for it up to `wait_seconds` (default per client, capped by
+ * --max-wait). Finished by then: the tool's usual answer. Otherwise: status "running", a run_id,
+ * the outputs so far and the call to make next; the run goes on. Cancelling this call while it
+ * waits interrupts the run, as cancelling a plain call did.
+ */
+export async function runOrAnswer<S>(
+  ctx: ToolContext,
+  extra: ToolCallExtra,
+  info: RunInfo,
+  waitSeconds: number | undefined,
+  body: (ctl: RunControl) => Promise<ToolOutput<S>>,
+): Promise<ToolOutput<S>> {
+  const registry = runRegistry(ctx);
+  const run = registry.start(info, body as (ctl: RunControl) => Promise<ToolOutput<Record<string, unknown>>>);
+  const ms = extra.untilDone ? Infinity : waitMs(waitSeconds, ctx.session.clientName?.(), ctx.execution.maxWaitMs);
+  const ended = await follow(run, extra, ms);
+  if (!ended && extra.signal.aborted) {
+    run.cancel();
+    await run.wait(10_000);
+  }
+  // Nobody else learned this run's id: once its answer is given here, there is nothing to follow.
+  if (!run.running) registry.forget(run.id);
+  // A "running" answer fills the tool's fields it can (its output schema has them all optional).
+  return answerOf(ctx, run) as ToolOutput<S>;
+}
+
+/** Waits on a run for `ms`, relaying its progress to this call; true when the run ended. */
+export async function follow(run: Run, extra: ToolCallExtra, ms: number): Promise<boolean> {
+  const stop = run.follow((p, message, total) => void extra.progress(p, message, total).catch(() => undefined));
+  try {
+    return await run.wait(ms, extra.signal);
+  } finally {
+    stop();
+  }
+}
+
+/** The run's answer now: its final result once it ended (failures throw), else a "running" one. */
+export function answerOf(ctx: ToolContext, run: Run): ToolOutput<Record<string, unknown>> {
+  if (!run.running) {
+    if (run.failure) throw run.failure;
+    return run.final!;
+  }
+  const secs = Math.round((Date.now() - run.startedAt) / 1000);
+  const { tool, path, kernelId, total } = run.info;
+  const cur = run.current;
+  const notebook = tool === 'execute_notebook';
+  const where = notebook
+    ? `${path}: ${run.executed} of ${total ?? '?'} code cells done${cur?.index !== undefined ? `, cell ${cur.index} running` : ''}`
+    : path !== undefined
+      ? `${path}[${cur?.index ?? '?'}]`
+      : `kernel ${kernelId}`;
+  const next = `wait_for_run {"run_id": "${run.id}"}`;
+  const message = `Still running after ${secs} s (${where}). It goes on: call ${next} for what comes next (outputs since this answer), or cancel_run to stop it.`;
+
+  // Outputs since the last look, newest kept when they exceed the result budget.
+  const cells = run.takeUnseen();
+  const hint = path ? `The outputs are saved in ${path} as they arrive: read_notebook shows them.` : undefined;
+  let shown = cells.flatMap((c) => c.unseen.outputs.map((o) => (notebook && c.index !== undefined ? { ...o, cell_index: c.index } : o)));
+  let r = renderForModel(ctx, { status: 'ok', execution_count: null, outputs: shown as Output[] }, path);
+  let dropped = 0;
+  while (shown.length > 1 && r.text.length + JSON.stringify(r.outputs).length > ctx.limits.maxResultChars) {
+    const cut = Math.max(1, Math.ceil(shown.length / 4));
+    shown = shown.slice(cut);
+    dropped += cut;
+    r = renderForModel(ctx, { status: 'ok', execution_count: null, outputs: shown as Output[] }, path);
+  }
+  // renderOutputs rebuilds each output: put the notebook cell back on each for the model.
+  const outputs = notebook ? r.outputs.map((o, i) => ({ ...o, cell_index: (shown[i] as { cell_index?: number }).cell_index })) : r.outputs;
+  const droppedNote = dropped ? `\n[${dropped} earlier output${dropped === 1 ? '' : 's'} left out to fit the result size. ${hint ?? ''}]` : '';
+
+  const structured: Record<string, unknown> = {
+    status: 'running',
+    run_id: run.id,
+    next,
+    message,
+    elapsed_seconds: secs,
+    ...(kernelId ? { kernel_id: kernelId } : {}),
+    ...(path !== undefined ? { path } : {}),
+    outputs,
+  };
+  if (tool === 'execute_cell') structured.execution_count = null;
+  if (tool === 'execute_notebook_cell') Object.assign(structured, { success: false, execution_count: null, saved: true, ...(cur?.index !== undefined ? { cell_index: cur.index } : {}), ...(cur?.id ? { cell_id: cur.id } : {}) });
+  if (notebook) Object.assign(structured, { success: false, code_cells: total ?? 0, executed: run.executed, ...(cur?.index !== undefined ? { running_cell: cur.index } : {}) });
+  const progress = run.progressMessage ? ` ${run.progressMessage}.` : '';
+  return {
+    structured,
+    summary: `${message}${progress}${r.text ? `\nOutputs since the last answer:\n${r.text}` : ''}${droppedNote}`,
+    extra: r.images,
+    omitJsonText: true,
+  };
+}
+
+/**
+ * Hands the results of a pipelined sequence to a loop that runs "one cell at a time": `next(k,
+ * onOutput)` gives cell k's result, and the outputs of cell k go to the onOutput given for k (kept
+ * until then: the kernel may already be printing cell k+1 while cell k's result is handled).
+ */
+export class SequenceReader {
+  private readonly handlers = new Map<number, NonNullable<ExecuteOptions['onOutput']>>();
+  private readonly early = new Map<number, Array<[Output, number]>>();
+
+  constructor(private readonly seq: AsyncGenerator<ExecuteResult, void, undefined>) {}
+
+  /** For SequenceOptions.onOutput. */
+  readonly onOutput = (cell: number, o: Output, n: number): void => {
+    const h = this.handlers.get(cell);
+    if (h) h(o, n);
+    else this.early.set(cell, [...(this.early.get(cell) ?? []), [o, n]]);
+  };
+
+  async next(cell: number, onOutput?: ExecuteOptions['onOutput']): Promise<ExecuteResult> {
+    if (onOutput) {
+      this.handlers.set(cell, onOutput);
+      for (const [o, n] of this.early.get(cell) ?? []) onOutput(o, n);
+    }
+    this.early.delete(cell);
+    const r = await this.seq.next();
+    this.handlers.delete(cell);
+    if (r.done) throw new Error(`the kernel sequence ended before cell ${cell + 1}`);
+    return r.value;
+  }
+
+  /** Ends the sequence (the kernel skips the cells not run; the kernel is free for the next call). */
+  async close(): Promise<void> {
+    await this.seq.return(undefined);
+  }
 }

@@ -18,6 +18,9 @@ import { restartKernel } from './restart_kernel';
 import { executeCell } from './execute_cell';
 import { executeNotebook } from './execute_notebook';
 import { executeNotebookCell } from './execute_notebook_cell';
+import { waitForRun } from './wait_for_run';
+import { cancelRun } from './cancel_run';
+import { listRuns } from './list_runs';
 
 export const TOOLS: readonly ToolDef[] = [
   // Notebooks (the seed's six first, then the ones users asked for).
@@ -40,4 +43,8 @@ export const TOOLS: readonly ToolDef[] = [
   executeCell,
   executeNotebook,
   executeNotebookCell,
+  // Runs: long executions answer "running" and are followed here.
+  waitForRun,
+  listRuns,
+  cancelRun,
 ] as unknown as readonly ToolDef[];

@@ -5,23 +5,33 @@ import type { z, ZodRawShape } from 'zod';
 import type { NotebookStore } from '../notebooks/store';
 import type { ExecuteOptions, ExecuteResult, KernelBackend } from '../kernels/backend';
 import type { Logger } from '../util/log';
+import type { RunRegistry } from '../runs/registry';
 
 export interface OutputLimits {
   /** Max characters of text per output returned to the model (the notebook keeps everything). */
   maxOutputChars: number;
   /** Max bytes of one image returned as MCP image content; larger ones become a text note. */
   maxImageBytes: number;
+  /** The character budget of what the model reads from one tool result (default 40000). */
+  maxResultChars: number;
 }
 
 export interface ExecutionDefaults {
   /** Default per-call execution time-out in milliseconds. */
   timeoutMs: number;
+  /**
+   * Longest wait of an execution tool before it answers "running" with a run id (--max-wait);
+   * default 300 s. Per-client defaults below it: src/runs/waits.ts.
+   */
+  maxWaitMs?: number;
 }
 
 /** State of one MCP session (one client connection); never shared between sessions. */
 export interface SessionState {
   /** Notebook path -> version this session last read or wrote (guards write_notebook). */
   seen: Map<string, string>;
+  /** The MCP client's clientInfo.name from initialize (e.g. "Roo Code", "claude-code"). */
+  clientName?: () => string | undefined;
 }
 
 /**
@@ -42,6 +52,8 @@ export interface ToolContext {
   cellRunner?: CellRunner;
   session: SessionState;
   kernels: KernelBackend;
+  /** Runs of this server (outlive sessions); default: one registry per kernel backend. */
+  runs?: RunRegistry;
   limits: OutputLimits;
   execution: ExecutionDefaults;
   log: Logger;
@@ -57,6 +69,8 @@ export interface ToolCallExtra {
   signal: AbortSignal;
   /** Sends a progress notification when the client asked for them; a no-op otherwise. */
   progress(progress: number, message?: string, total?: number): Promise<void>;
+  /** Set for an MCP Task: an execution tool waits for the end of its run (no "running" answer). */
+  untilDone?: boolean;
 }
 
 export interface TextContent {

@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { COMMANDS } from './commandIds';
 import type { ServerController } from './serverController';
 import { clientSnippets, ConfigMergeError, mergeRooConfig, rooEntry } from '../util/clientConfig';
-import { readSettings } from './settings';
+import { DEFAULT_MAX_WAIT_SECONDS } from '../runs/waits';
 import type { ActiveKernelInfo } from '../kernels/backend';
 
 export function registerCommands(server: ServerController, channel: vscode.LogOutputChannel): vscode.Disposable[] {
@@ -71,7 +71,7 @@ async function showConnectionInfo(server: ServerController): Promise<{ url: stri
 async function copyClientConfig(server: ServerController, label?: string): Promise<string | undefined> {
   const rt = await running(server);
   if (!rt) return undefined;
-  const snippets = clientSnippets({ url: rt.url, token: await server.authToken() }, readSettings().executionTimeout);
+  const snippets = clientSnippets({ url: rt.url, token: await server.authToken() }, DEFAULT_MAX_WAIT_SECONDS);
   const pick = label ? snippets.find((s) => s.label === label) : await vscode.window.showQuickPick(snippets, { title: 'Copy a ready configuration for…' });
   if (!pick) return undefined;
   await vscode.env.clipboard.writeText(pick.text);
@@ -93,7 +93,7 @@ async function configureRoo(server: ServerController): Promise<string | undefine
   }
   let text: string;
   try {
-    text = mergeRooConfig(existing, rooEntry({ url: rt.url, token: await server.authToken() }, readSettings().executionTimeout));
+    text = mergeRooConfig(existing, rooEntry({ url: rt.url, token: await server.authToken() }, DEFAULT_MAX_WAIT_SECONDS));
   } catch (e) {
     if (e instanceof ConfigMergeError) {
       void vscode.window.showErrorMessage(`Jupyter MCP: .roo/mcp.json was left unchanged because ${e.message}.`);

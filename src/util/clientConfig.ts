@@ -12,12 +12,22 @@ function headers(e: Endpoint): Record<string, string> | undefined {
   return e.token ? { Authorization: `Bearer ${e.token}` } : undefined;
 }
 
-/** Roo Code's entry: streamable-http with a timeout long enough for executions (Roo caps it at 3600 s). */
-export function rooEntry(e: Endpoint, executionTimeoutSeconds: number): Record<string, unknown> {
+/**
+ * The client-side time limit to write: a minute above the longest wait of an execution call
+ * (--max-wait, 300 s by default), so that even a call with a large wait_seconds answers before the
+ * client gives up; longer runs answer "running" and are followed with wait_for_run. Roo and Cline
+ * accept 1-3600 s.
+ */
+export function clientTimeoutSeconds(maxWaitSeconds: number): number {
+  return Math.min(3600, Math.max(60, Math.ceil(maxWaitSeconds) + 60));
+}
+
+/** Roo Code's entry: streamable-http with a timeout above the server's longest wait (Roo ignores progress). */
+export function rooEntry(e: Endpoint, maxWaitSeconds: number): Record<string, unknown> {
   const entry: Record<string, unknown> = {
     type: 'streamable-http',
     url: e.url,
-    timeout: Math.min(3600, Math.max(60, Math.ceil(executionTimeoutSeconds) + 60)),
+    timeout: clientTimeoutSeconds(maxWaitSeconds),
   };
   const h = headers(e);
   if (h) entry.headers = h;
@@ -58,12 +68,12 @@ export function mergeRooConfig(existing: string | undefined, entry: Record<strin
 }
 
 /** Ready-to-paste configurations for common clients. */
-export function clientSnippets(e: Endpoint, executionTimeoutSeconds: number): { label: string; detail: string; text: string }[] {
+export function clientSnippets(e: Endpoint, maxWaitSeconds: number): { label: string; detail: string; text: string }[] {
   const h = headers(e);
   const headerArg = e.token ? ` --header "Authorization: Bearer ${e.token}"` : '';
   return [
-    { label: 'Roo Code (.roo/mcp.json)', detail: 'streamable-http entry for mcpServers', text: JSON.stringify({ mcpServers: { [SERVER_KEY]: rooEntry(e, executionTimeoutSeconds) } }, null, 2) },
-    { label: 'Cline (cline_mcp_settings.json)', detail: 'streamableHttp entry for mcpServers', text: JSON.stringify({ mcpServers: { [SERVER_KEY]: { type: 'streamableHttp', url: e.url, ...(h ? { headers: h } : {}), timeout: Math.min(3600, Math.ceil(executionTimeoutSeconds) + 60) } } }, null, 2) },
+    { label: 'Roo Code (.roo/mcp.json)', detail: 'streamable-http entry for mcpServers', text: JSON.stringify({ mcpServers: { [SERVER_KEY]: rooEntry(e, maxWaitSeconds) } }, null, 2) },
+    { label: 'Cline (cline_mcp_settings.json)', detail: 'streamableHttp entry for mcpServers', text: JSON.stringify({ mcpServers: { [SERVER_KEY]: { type: 'streamableHttp', url: e.url, ...(h ? { headers: h } : {}), timeout: clientTimeoutSeconds(maxWaitSeconds) } } }, null, 2) },
     { label: 'Claude Code (command line)', detail: 'claude mcp add', text: `claude mcp add --transport http ${SERVER_KEY} ${e.url}${headerArg}` },
     { label: 'VS Code mcp.json (other editors/profiles)', detail: 'servers entry of type http', text: JSON.stringify({ servers: { [SERVER_KEY]: { type: 'http', url: e.url, ...(h ? { headers: h } : {}) } } }, null, 2) },
     { label: 'URL only', detail: e.token ? 'send the Authorization header too' : 'no token required', text: e.url },

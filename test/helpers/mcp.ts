@@ -43,6 +43,9 @@ export interface StartOptions {
   authToken?: string;
   timeoutMs?: number;
   maxOutputChars?: number;
+  maxResultChars?: number;
+  /** --max-wait in seconds. */
+  maxWaitSeconds?: number;
   maxImageBytes?: number;
   maxBodyBytes?: number;
   log?: Logger;
@@ -67,9 +70,10 @@ export function testSettings(o: StartOptions): Settings {
     authToken: o.authToken,
     allowedOrigins: [],
     jupyter: { offline: true, startLocal: false, ...o.jupyter },
-    execution: { timeoutMs: o.timeoutMs ?? 60_000 },
+    execution: { timeoutMs: o.timeoutMs ?? 60_000, ...(o.maxWaitSeconds !== undefined ? { maxWaitMs: o.maxWaitSeconds * 1000 } : {}) },
     limits: {
       maxOutputChars: o.maxOutputChars ?? DEFAULTS.maxOutputChars,
+      maxResultChars: o.maxResultChars ?? DEFAULTS.maxResultChars,
       maxImageBytes: o.maxImageBytes ?? DEFAULTS.maxImageBytes,
       maxBodyBytes: o.maxBodyBytes ?? 8 * 1024 * 1024,
     },
@@ -86,8 +90,8 @@ export async function startServer(o: StartOptions): Promise<TestServer> {
   const context: Omit<ToolContext, 'session'> = {
     notebooks: store,
     kernels,
-    limits: { maxOutputChars: o.maxOutputChars ?? DEFAULTS.maxOutputChars, maxImageBytes: o.maxImageBytes ?? DEFAULTS.maxImageBytes },
-    execution: { timeoutMs: o.timeoutMs ?? 60_000 },
+    limits: { maxOutputChars: o.maxOutputChars ?? DEFAULTS.maxOutputChars, maxImageBytes: o.maxImageBytes ?? DEFAULTS.maxImageBytes, maxResultChars: o.maxResultChars ?? DEFAULTS.maxResultChars },
+    execution: { timeoutMs: o.timeoutMs ?? 60_000, ...(o.maxWaitSeconds !== undefined ? { maxWaitMs: o.maxWaitSeconds * 1000 } : {}) },
     log,
     mayRunCode: o.mayRunCode ?? (() => undefined),
   };

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { OutputCollector, renderOutputs, stripAnsi, base64Bytes, capText, collapseOverwrites, type IopubMessage } from '../../src/kernels/outputs';
 
 const msg = (msg_type: string, content: Record<string, unknown>): IopubMessage => ({ header: { msg_type }, content });
-const limits = { maxOutputChars: 100, maxImageBytes: 1000 };
+const limits = { maxOutputChars: 100, maxImageBytes: 1000, maxResultChars: 40_000 };
 
 test('consecutive stream chunks of the same name merge; a different name starts a new output', () => {
   const c = new OutputCollector();
@@ -73,7 +73,7 @@ test('error outputs keep the ANSI traceback for the notebook; the model text is 
   const tb = ['\u001b[0;31m---------------------------------------------------------------------------\u001b[0m', '\u001b[0;31mNameError\u001b[0m: name \u001b[1mx\u001b[0m is not defined'];
   c.handle(msg('error', { ename: 'NameError', evalue: "name 'x' is not defined", traceback: tb }));
   assert.deepEqual(c.outputs[0].traceback, tb);
-  const r = renderOutputs(c.outputs, { maxOutputChars: 10_000, maxImageBytes: 1000 });
+  const r = renderOutputs(c.outputs, { maxOutputChars: 10_000, maxImageBytes: 1000, maxResultChars: 40_000 });
   assert.ok(!r.text.includes('\u001b'), r.text);
   assert.match(r.text, /NameError: name x is not defined/);
   assert.ok(!(r.outputs[0].traceback as string[]).join('').includes('\u001b'));
@@ -125,7 +125,7 @@ test('rich outputs fall back to text/plain; without it, text mimes are shown and
       { output_type: 'display_data', data: { 'text/html': '<h1>Title</h1>' }, metadata: {} },
       { output_type: 'display_data', data: { 'application/vnd.custom': { a: 1 } }, metadata: {} },
     ],
-    { maxOutputChars: 1000, maxImageBytes: 1000 },
+    { maxOutputChars: 1000, maxImageBytes: 1000, maxResultChars: 40_000 },
   );
   assert.match(r.text, /^Out: {4}a {2}b\n0 {2}1 {2}2/);
   assert.match(r.text, /<h1>Title<\/h1>/);

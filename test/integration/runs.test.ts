@@ -1,0 +1,231 @@
+// Long runs against a real Jupyter server (Debian's jupyter_server 1.23) through real SDK clients
+// over real HTTP. A client gives up on a call after its own time limit (here 10 s, as the SDK's
+// request `timeout`): the execution tools must answer before it, and the run must go on, be
+// followed (from any session) and be stoppable.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'fs';
+import * as path from 'path';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import { CreateTaskResultSchema } from '@modelcontextprotocol/sdk/experimental/tasks/types.js';
+import { JupyterServerBackend } from '../../src/kernels/jupyter';
+import { emptyNotebook, makeCell, serializeNotebook, type Notebook } from '../../src/notebooks/nbformat';
+import { startJupyterServer, type TestJupyter } from '../helpers/jupyter';
+import { call, connectClient, ok, startServer, tempWorkspace, type TestServer } from '../helpers/mcp';
+
+/** The client's own limit: a call not answered by then fails in the client with a time-out. */
+const CLIENT_LIMIT = { timeout: 10_000 };
+
+function writeNotebook(root: string, name: string, sources: string[]): string {
+  const nb = emptyNotebook({ name: 'python3', display_name: 'Python 3', language: 'python' });
+  sources.forEach((s, i) => nb.cells.push(makeCell('code', s, { id: `c${i}` })));
+  writeFileSync(path.join(root, name), serializeNotebook(nb));
+  return name;
+}
+const readNb = (root: string, name: string): Notebook => JSON.parse(readFileSync(path.join(root, name), 'utf8'));
+const streamText = (outputs: any[]) => outputs.filter((o) => o.output_type === 'stream').map((o) => [o.text].flat().join('')).join('');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('long runs on a real Jupyter server', () => {
+  let jupyter: TestJupyter;
+  let ws: { root: string; cleanup(): void };
+  let backend: JupyterServerBackend;
+  let server: TestServer;
+  let client: Client;
+  let kernelId: string;
+
+  before(async () => {
+    ws = tempWorkspace();
+    jupyter = await startJupyterServer({ rootDir: ws.root });
+    backend = new JupyterServerBackend({ url: jupyter.url, token: jupyter.token });
+    // --max-wait 8: no call of this server waits longer than 8 s before answering.
+    server = await startServer({ root: ws.root, kernels: backend, timeoutMs: 60_000, maxWaitSeconds: 8 });
+    client = await connectClient(server.url);
+    kernelId = (await ok(client, 'start_kernel', { kernel_name: 'python3' })).kernel_id;
+  });
+
+  after(async () => {
+    await client?.close();
+    await server?.close();
+    await backend?.dispose();
+    await jupyter?.stop();
+    ws?.cleanup();
+  });
+
+  test('a cell longer than the client limit answers "running" within it; the notebook shows its outputs as they come; wait_for_run brings the rest', async () => {
+    const name = writeNotebook(ws.root, 'long.ipynb', ['import time\nprint("start", flush=True)\ntime.sleep(12)\nprint("end")']);
+    const t0 = Date.now();
+    // No wait_seconds: the server's --max-wait (8 s) bounds the wait, under the client's 10 s.
+    const first = await call(client, 'execute_notebook_cell', { path: name, cell_index: 0, kernel_id: kernelId }, CLIENT_LIMIT);
+    const firstMs = Date.now() - t0;
+    assert.ok(!first.isError, first.text);
+    assert.ok(firstMs < 10_000, `first answer after ${firstMs} ms`);
+    assert.equal(first.structured.status, 'running');
+    assert.match(first.structured.run_id, /^run-[0-9a-f]{10}$/);
+    assert.match(first.structured.next, /wait_for_run \{"run_id": "run-/);
+    assert.equal(streamText(first.structured.outputs), 'start\n');
+    assert.match(first.text, /Still running after \d+ s \(long\.ipynb\[0\]\).*wait_for_run/s);
+    assert.match(first.text, /start/);
+
+    // While it runs, the notebook on disk already has what the cell printed (no count yet).
+    const during = readNb(ws.root, name).cells[0] as any;
+    assert.equal(streamText(during.outputs), 'start\n');
+    assert.equal(during.execution_count, null);
+
+    const final = await call(client, 'wait_for_run', { run_id: first.structured.run_id }, CLIENT_LIMIT);
+    assert.ok(!final.isError, final.text);
+    assert.equal(final.structured.done, true);
+    assert.equal(final.structured.status, 'ok');
+    assert.equal(final.structured.success, true);
+    // Outputs since the last answer only: "start" was already returned.
+    assert.equal(streamText(final.structured.outputs), 'end\n');
+    assert.match(final.text, /only what came after the last "running" answer is shown here; all outputs are saved in long.ipynb/);
+    const saved = readNb(ws.root, name).cells[0] as any;
+    assert.equal(streamText(saved.outputs), 'start\nend\n');
+    assert.equal(typeof saved.execution_count, 'number');
+  });
+
+  test('a run outlives the session that started it: another session lists it, follows it and cancels it; the kernel keeps its state', async () => {
+    const starter = await connectClient(server.url);
+    const first = await call(starter, 'execute_cell', { kernel_id: kernelId, code: 'import time\nx = 41\nprint("a", flush=True)\ntime.sleep(60)', wait_seconds: 1 });
+    assert.equal(first.structured.status, 'running', first.text);
+    const runId = first.structured.run_id;
+    await starter.close();
+
+    const other = await connectClient(server.url);
+    try {
+      const listed = await ok(other, 'list_runs');
+      const mine = listed.runs.find((r: any) => r.run_id === runId);
+      assert.ok(mine, JSON.stringify(listed));
+      assert.equal(mine.state, 'running');
+      assert.equal(mine.kernel_id, kernelId);
+
+      const look = await call(other, 'wait_for_run', { run_id: runId, wait_seconds: 1 });
+      assert.equal(look.structured.status, 'running');
+      assert.equal(look.structured.done, false);
+      assert.deepEqual(look.structured.outputs, [], 'nothing new since the first answer');
+
+      const t = Date.now();
+      const cancelled = await call(other, 'cancel_run', { run_id: runId });
+      assert.ok(!cancelled.isError, cancelled.text);
+      assert.equal(cancelled.structured.done, true);
+      assert.equal(cancelled.structured.status, 'aborted');
+      assert.match(cancelled.structured.message, /cancelled/);
+      assert.ok(Date.now() - t < 5000, `cancel took ${Date.now() - t} ms`);
+
+      const next = await ok(other, 'execute_cell', { kernel_id: kernelId, code: 'x + 1', wait_seconds: 5 });
+      assert.equal(next.outputs[0].data['text/plain'], '42');
+      const after = (await ok(other, 'list_runs')).runs.find((r: any) => r.run_id === runId);
+      assert.equal(after.state, 'cancelled');
+    } finally {
+      await other.close();
+    }
+  });
+
+  test('execute_notebook answers "running" with progress and a total; cancel_run stops it before its next cell', async () => {
+    const name = writeNotebook(ws.root, 'steps.ipynb', [
+      'print("one")',
+      'import time\ntime.sleep(1.5)\nprint("two")',
+      'time.sleep(60)',
+      'never = True',
+    ]);
+    const progress: Array<{ progress: number; total?: number }> = [];
+    const first = await call(client, 'execute_notebook', { path: name, kernel_id: kernelId, wait_seconds: 0.5 }, { ...CLIENT_LIMIT, onprogress: (p: any) => progress.push(p) });
+    assert.equal(first.structured.status, 'running', first.text);
+    assert.equal(first.structured.code_cells, 4);
+    assert.ok(progress.length > 0 && progress.every((p) => p.total === 4), JSON.stringify(progress));
+
+    // Wait until the third cell runs; the outputs of finished cells come once, with their cell.
+    let seen = first.structured.outputs as any[];
+    let look = first;
+    for (let i = 0; i < 10 && look.structured.running_cell !== 2; i++) {
+      look = await call(client, 'wait_for_run', { run_id: first.structured.run_id, wait_seconds: 0.5 });
+      seen = seen.concat(look.structured.outputs);
+    }
+    assert.equal(look.structured.running_cell, 2, look.text);
+    assert.equal(look.structured.executed, 2);
+    assert.deepEqual(
+      seen.map((o) => [o.cell_index, o.text]),
+      [
+        [0, 'one\n'],
+        [1, 'two\n'],
+      ],
+    );
+
+    const cancelled = await call(client, 'cancel_run', { run_id: first.structured.run_id });
+    assert.equal(cancelled.structured.done, true);
+    assert.equal(cancelled.structured.success, false);
+    assert.match(cancelled.structured.message, /Notebook execution cancelled.*3 of 4 code cells ran/);
+    const nb = readNb(ws.root, name);
+    assert.equal(streamText((nb.cells[1] as any).outputs), 'two\n');
+    assert.deepEqual((nb.cells[3] as any).outputs, []);
+    // The cells' requests were all sent ahead; the kernel must not have run the last one.
+    const check = await ok(client, 'execute_cell', { kernel_id: kernelId, code: '"never" in globals()' });
+    assert.equal(check.outputs[0].data['text/plain'], 'False', 'the cell after the cancelled one never ran');
+  });
+
+  test('execute_notebook sends the cells ahead, yet nothing after a failing cell runs, and the next call right after is not aborted', async () => {
+    const name = writeNotebook(ws.root, 'fails.ipynb', ['after_error = 0', 'print("before")', '1 / 0', 'after_error = 1', 'print("not me")']);
+    const r = await call(client, 'execute_notebook', { path: name, kernel_id: kernelId });
+    assert.equal(r.structured.success, false);
+    assert.equal(r.structured.failed_cell.index, 2);
+    assert.equal(r.structured.failed_cell.ename, 'ZeroDivisionError');
+    assert.equal(r.structured.executed, 3);
+    const nb = readNb(ws.root, name);
+    assert.equal(streamText((nb.cells[1] as any).outputs), 'before\n');
+    assert.deepEqual((nb.cells[3] as any).outputs, []);
+    assert.equal((nb.cells[3] as any).execution_count, null);
+    const next = await ok(client, 'execute_cell', { kernel_id: kernelId, code: 'after_error' });
+    assert.equal(next.status, 'ok', next.message);
+    assert.equal(next.outputs[0].data['text/plain'], '0', 'the cell after the error did not run');
+  });
+
+  test('MCP Tasks: a task-augmented execute_cell completes through tasks/result; tasks/cancel interrupts the kernel', async () => {
+    const tc = await connectClient(server.url);
+    try {
+      const listed = await tc.listTools();
+      assert.deepEqual(listed.tools.find((t) => t.name === 'execute_notebook')?.execution, { taskSupport: 'optional' });
+      assert.equal(listed.tools.find((t) => t.name === 'read_notebook')?.execution, undefined);
+
+      const messages: any[] = [];
+      const stream = tc.experimental.tasks.callToolStream(
+        { name: 'execute_cell', arguments: { kernel_id: kernelId, code: 'import time\ntime.sleep(1.5)\nprint("from a task")' } },
+        CallToolResultSchema,
+        { task: { ttl: 60_000 }, timeout: 10_000 },
+      );
+      for await (const m of stream) messages.push(m);
+      assert.equal(messages[0].type, 'taskCreated', JSON.stringify(messages[0]));
+      const result = messages[messages.length - 1];
+      assert.equal(result.type, 'result', JSON.stringify(result));
+      assert.equal(result.result.structuredContent.status, 'ok');
+      assert.match(result.result.content[0].text, /from a task/);
+
+      const created = await tc.request(
+        { method: 'tools/call', params: { name: 'execute_cell', arguments: { kernel_id: kernelId, code: 'import time\ntask_state = 7\ntime.sleep(60)' }, task: { ttl: 60_000 } } },
+        CreateTaskResultSchema,
+      );
+      await sleep(800);
+      const t = Date.now();
+      const cancelled = await tc.experimental.tasks.cancelTask(created.task.taskId);
+      assert.equal(cancelled.status, 'cancelled');
+      const next = await ok(tc, 'execute_cell', { kernel_id: kernelId, code: 'task_state', wait_seconds: 5 });
+      assert.equal(next.outputs[0].data['text/plain'], '7');
+      assert.ok(Date.now() - t < 5000, `the kernel was busy ${Date.now() - t} ms after tasks/cancel`);
+    } finally {
+      await tc.close();
+    }
+  });
+
+  test('a short cell still answers in one call, and an unknown run_id says where to look', async () => {
+    const r = await call(client, 'execute_cell', { kernel_id: kernelId, code: '6 * 7' });
+    assert.equal(r.structured.status, 'ok');
+    assert.equal(r.structured.run_id, undefined);
+    const listed = await ok(client, 'list_runs');
+    assert.ok(!listed.runs.some((x: any) => x.state === 'running'));
+    const unknown = await call(client, 'wait_for_run', { run_id: 'run-0000000000' });
+    assert.ok(unknown.isError);
+    assert.match(unknown.text, /Unknown run_id "run-0000000000".*list_runs/);
+    await sleep(0);
+  });
+});
