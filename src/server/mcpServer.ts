@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { TOOLS } from '../tools';
 import type { Content, ToolContext, ToolDef } from '../tools/tool';
 import { redact } from '../util/log';
+import { sessionLogger } from './clientLog';
 
 export const SERVER_NAME = 'jupyter-mcp-server';
 export const SERVER_VERSION = '0.1.0';
@@ -25,11 +26,14 @@ export interface ServerHooks {
 export function createMcpServer(ctx: Omit<ToolContext, 'session'>, hooks: ServerHooks = {}, tools: readonly ToolDef[] = TOOLS): McpServer {
   const server = new McpServer(
     { name: SERVER_NAME, version: SERVER_VERSION, title: 'Jupyter MCP' },
-    { capabilities: { tools: { listChanged: true }, logging: {} }, instructions: INSTRUCTIONS },
+    { capabilities: { tools: { listChanged: false }, logging: {} }, instructions: INSTRUCTIONS },
   );
-  // Each session gets its own state; the stores and kernels behind it are shared.
-  const sessionCtx: ToolContext = { ...ctx, session: { seen: new Map() } };
+  // Each session gets its own state (and its own log level); the stores and kernels are shared.
+  const sessionCtx: ToolContext = { ...ctx, session: { seen: new Map() }, log: sessionLogger(server, ctx.log, SERVER_NAME) };
   for (const tool of tools) registerTool(server, tool, sessionCtx, hooks);
+  // The tool list is fixed for the life of a session, so no list_changed will ever come; the SDK's
+  // registerTool advertises listChanged: true regardless, which this undoes.
+  server.server.registerCapabilities({ tools: { listChanged: false } });
   // tools/list is answered from a list built once per process (the SDK would convert every zod
   // schema on every request) and kept small: it is sent into the model's context.
   server.server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: toolList(tools) }));
