@@ -3,6 +3,7 @@
 // flat keys documented in README ("Configuration file").
 import { readFileSync, existsSync } from 'fs';
 import * as path from 'path';
+import { parseJupyterUrl } from './kernels/jupyter';
 
 export interface Settings {
   host: string;
@@ -168,7 +169,8 @@ export function resolveSettings(argv: string[], env: NodeJS.ProcessEnv = process
   const offlineRaw = a.offline ?? envBool(env.JUPYTER_MCP_OFFLINE) ?? fc.offline ?? fc.jupyterServer?.offline ?? false;
   const logLevel = String(a['log-level'] ?? env.JUPYTER_MCP_LOG_LEVEL ?? fc.logLevel ?? 'info');
   if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) throw new UsageError(`--log-level must be debug, info, warn or error, not "${logLevel}".`);
-  const url = (a.url as string | undefined) ?? env.JUPYTER_SERVER_URL ?? fc.jupyterServer?.baseUrl ?? fc.jupyterServer?.url;
+  let url = (a.url as string | undefined) ?? env.JUPYTER_SERVER_URL ?? fc.jupyterServer?.baseUrl ?? fc.jupyterServer?.url;
+  let token = (a.token as string | undefined) ?? env.JUPYTER_TOKEN ?? fc.jupyterServer?.token;
   if (url !== undefined) {
     try {
       const u = new URL(url);
@@ -176,6 +178,11 @@ export function resolveSettings(argv: string[], env: NodeJS.ProcessEnv = process
     } catch {
       throw new UsageError(`--url must be an http(s) URL like http://localhost:8888, not "${url}".`);
     }
+    // URLs copied from `jupyter server list` or a browser carry ?token=T: the token is used (when
+    // none is given separately) and never kept in the URL, which is shown in logs.
+    const parsed = parseJupyterUrl(url);
+    url = parsed.baseUrl;
+    token ??= parsed.token;
   }
   const settings: Settings & { help: boolean; version: boolean } = {
     host,
@@ -186,7 +193,7 @@ export function resolveSettings(argv: string[], env: NodeJS.ProcessEnv = process
     allowedOrigins: [...((a['allow-origin'] as string[] | undefined) ?? []), ...(fc.allowedOrigins ?? [])].map((o) => o.toLowerCase()),
     jupyter: {
       url,
-      token: (a.token as string | undefined) ?? env.JUPYTER_TOKEN ?? fc.jupyterServer?.token,
+      token,
       offline: offlineRaw === true,
       startLocal: a['no-local-jupyter'] !== true && fc.startLocalJupyter !== false,
     },

@@ -16,6 +16,7 @@ import {
   type KernelBackend,
   type KernelSpecInfo,
 } from './backend';
+import { hubAdvice } from './hub';
 import { OutputCollector } from './outputs';
 
 type Services = typeof JS;
@@ -97,6 +98,23 @@ export interface JupyterBackendOptions {
   /** Upper bound on waiting for a kernel websocket to open before refusing work. Default 15 s. */
   connectTimeoutMs?: number;
 }
+
+/**
+ * Splits a Jupyter URL as people copy it from a browser or from `jupyter server list`
+ * (http://host:8888/?token=T, http://hub/user/NAME/?token=T) into the base URL and the token. The
+ * query and fragment are never part of a base path.
+ */
+export function parseJupyterUrl(raw: string): { baseUrl: string; token?: string } {
+  const u = new URL(raw);
+  const token = u.searchParams.get('token') || undefined;
+  u.search = '';
+  u.hash = '';
+  if (!u.pathname.endsWith('/')) u.pathname += '/';
+  return { baseUrl: u.toString(), token };
+}
+
+/** JupyterLab / Notebook page routes: a browser URL pasted whole ends in one of these. */
+const UI_ROUTE = /^(.*?\/)(?:lab|tree|notebooks|doc|edit|consoles|terminals|voila)(?:\/.*)?$/;
 
 /** Shows a URL without credentials or query string (the token may be in either). */
 export function displayUrl(url: string): string {
@@ -233,9 +251,11 @@ export class JupyterServerBackend implements KernelBackend {
   private disposed = false;
 
   constructor(opts: JupyterBackendOptions) {
-    this.baseUrl = opts.url.endsWith('/') ? opts.url : opts.url + '/';
+    // A token in the URL (?token=T) counts when no token is given separately.
+    const parsed = parseJupyterUrl(opts.url);
+    this.baseUrl = parsed.baseUrl;
     this.url = displayUrl(this.baseUrl);
-    this.token = opts.token ?? '';
+    this.token = opts.token || parsed.token || '';
     registerSecret(this.token);
     this.log = opts.log ?? silentLogger;
     this.pong = opts.pongAfterMessage ?? true;
@@ -270,9 +290,20 @@ export class JupyterServerBackend implements KernelBackend {
         headers: this.token ? { Authorization: `token ${this.token}` } : {},
         signal: AbortSignal.timeout(5000),
       });
+      if (res.ok && !res.redirected) return undefined;
+      // Behind a JupyterHub the fix is different (the /user/NAME/ URL, a token's scopes, a
+      // stopped server): ask the hub, if one answers there. A redirected answer can be the hub's
+      // /hub/user/NAME/ (GET is sent on to /user/NAME/, but every POST fails there).
+      const hub = await hubAdvice(this.baseUrl, this.token, res.status);
+      if (hub) return hub;
+      if (res.ok) return undefined;
       if (res.status === 401 || res.status === 403) return this.authError(res.status);
-      if (!res.ok) return new KernelError(`Jupyter server at ${this.url} answered ${res.status} ${res.statusText} to GET /api/status: is this the right URL (base path)?`, 'connection');
-      return undefined;
+      const page = UI_ROUTE.exec(new URL(this.baseUrl).pathname);
+      return new KernelError(
+        `Jupyter server at ${this.url} answered ${res.status} ${res.statusText} to GET /api/status: is this the right URL (base path)?` +
+          (page ? ` This looks like the address of a page in JupyterLab: the server's URL is ${new URL(page[1], this.baseUrl).toString()}.` : ''),
+        'connection',
+      );
     } catch (e) {
       const why = describeFetchError(e);
       // A pooled keep-alive socket to a server that just died fails with "other side closed":
@@ -307,8 +338,14 @@ export class JupyterServerBackend implements KernelBackend {
     const { ServerConnection } = services();
     if (e instanceof ServerConnection.ResponseError) {
       const status = e.response.status;
-      // On POST a bad token shows as "'_xsrf' argument missing": any 401/403 means the token.
-      if (status === 401 || status === 403) return this.authError(status);
+      // On POST a bad token shows as "'_xsrf' argument missing": any 401/403 means the token
+      // (the probe says which fix: a JupyterHub token's scopes, or the server's token).
+      if (status === 401 || status === 403) return (await this.probe()) ?? this.authError(status);
+      // Behind a JupyterHub a stopped user server answers 424 (503 with the legacy setting).
+      if (status === 424 || status === 503) {
+        const why = await this.probe();
+        if (why) return why;
+      }
       if (status === 404 && kernelId) return this.notFound(kernelId);
       const detail = redact(String(e.message ?? '')).split('\n')[0].slice(0, 300);
       return new KernelError(`Jupyter server at ${this.url} failed to ${what}: ${status} ${e.response.statusText}${detail ? ` (${detail})` : ''}`, 'kernel');
