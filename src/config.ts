@@ -18,6 +18,8 @@ export interface Settings {
     offline: boolean;
     /** Start a local Jupyter server when no URL is configured (standalone only). */
     startLocal: boolean;
+    /** The --url server's root folder as this machine sees it (shared filesystem), if given. */
+    jupyterRoot?: string;
   };
   execution: { timeoutMs: number };
   limits: { maxOutputChars: number; maxImageBytes: number; maxBodyBytes: number };
@@ -58,7 +60,9 @@ Server
 
 Jupyter
   --url URL              Jupyter server URL, e.g. http://localhost:8888 (env JUPYTER_SERVER_URL)
-  --token T              Jupyter server token (env JUPYTER_TOKEN)
+  --token T              Jupyter server token (env JUPYTER_TOKEN); a ?token=T in --url works too
+  --jupyter-root DIR     The --url server's root folder as seen from here, when it shares this
+                         filesystem: kernels then start beside notebooks (relative paths work)
   --offline [true|false] Notebook tools only; kernel tools answer "offline" (no connection attempt)
   --no-local-jupyter     Without --url, do not start a local Jupyter server
   --timeout S            Default execution time-out in seconds (default 300); tools accept "timeout"
@@ -77,7 +81,7 @@ Output
 const BOOLEAN_FLAGS = new Set(['stdio', 'offline', 'check', 'no-local-jupyter', 'help', 'version']);
 const VALUE_FLAGS = new Set([
   'port', 'host', 'root', 'config', 'url', 'token', 'auth-token', 'allow-origin', 'timeout',
-  'max-output-chars', 'max-image-kb', 'max-body-mb', 'log-level',
+  'max-output-chars', 'max-image-kb', 'max-body-mb', 'log-level', 'jupyter-root',
 ]);
 const ALIASES: Record<string, string> = { h: 'help', v: 'version', p: 'port' };
 
@@ -184,6 +188,15 @@ export function resolveSettings(argv: string[], env: NodeJS.ProcessEnv = process
     url = parsed.baseUrl;
     token ??= parsed.token;
   }
+  let jupyterRoot: string | undefined;
+  if (typeof a['jupyter-root'] === 'string') {
+    jupyterRoot = path.resolve(cwd, a['jupyter-root']);
+    if (!existsSync(jupyterRoot)) throw new UsageError(`--jupyter-root ${jupyterRoot} does not exist: pass the Jupyter server's root folder as this machine sees it (a shared or mounted folder).`);
+    const inside = path.relative(jupyterRoot, root);
+    if (inside.startsWith('..') || path.isAbsolute(inside)) {
+      throw new UsageError(`--root ${root} is not inside --jupyter-root ${jupyterRoot}: the Jupyter server could not open these notebooks. Pass the folder that holds the workspace (the server's root as seen from here).`);
+    }
+  }
   const settings: Settings & { help: boolean; version: boolean } = {
     host,
     port,
@@ -196,6 +209,7 @@ export function resolveSettings(argv: string[], env: NodeJS.ProcessEnv = process
       token,
       offline: offlineRaw === true,
       startLocal: a['no-local-jupyter'] !== true && fc.startLocalJupyter !== false,
+      ...(jupyterRoot ? { jupyterRoot } : {}),
     },
     execution: { timeoutMs: num('--timeout', a.timeout ?? fc.timeout ?? DEFAULTS.timeoutSeconds, 1, 86_400) * 1000 },
     limits: {

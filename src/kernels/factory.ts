@@ -12,7 +12,7 @@ export async function createKernelBackend(settings: Settings, log: Logger): Prom
   if (settings.jupyter.url) {
     // With its base path (a JupyterHub user's server is /user/NAME/), never with a token.
     log.info(`kernels: Jupyter server at ${displayUrl(settings.jupyter.url)}`);
-    return new JupyterServerBackend({ url: settings.jupyter.url, token: settings.jupyter.token, log });
+    return new JupyterServerBackend({ url: settings.jupyter.url, token: settings.jupyter.token, log, root: settings.root, jupyterRoot: settings.jupyter.jupyterRoot });
   }
   if (settings.jupyter.startLocal) {
     log.info('kernels: a local Jupyter server will be started on first use (python3 -m jupyter_server)');

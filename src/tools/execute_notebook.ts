@@ -3,7 +3,7 @@ import { KernelError } from '../kernels/backend';
 import { joinSource } from '../notebooks/nbformat';
 import { defineTool, ToolError } from './tool';
 import { pathParam } from './schemas';
-import { describeResult, executorFor, OutputSaver, renderForModel, runWithProgress, timeoutMs, timeoutParam } from './execution';
+import { describeResult, executorFor, noteSchema, OutputSaver, renderForModel, runWithProgress, timeoutMs, timeoutParam } from './execution';
 
 export const executeNotebook = defineTool({
   name: 'execute_notebook',
@@ -34,6 +34,7 @@ export const executeNotebook = defineTool({
       })
       .optional()
       .describe('The first cell that failed, if any (its traceback is in the text and saved in the notebook).'),
+    note: noteSchema,
   },
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   runsCode: true,
@@ -113,8 +114,9 @@ export const executeNotebook = defineTool({
         executed,
         error_count: errors,
         ...(failed ? { failed_cell: failed } : {}),
+        ...(executor.note ? { note: executor.note } : {}),
       },
-      summary: failureText ? `${message}\n${failureText}` : message,
+      summary: (failureText ? `${message}\n${failureText}` : message) + (executor.note ? `\nNote: ${executor.note}` : ''),
     };
   },
 });

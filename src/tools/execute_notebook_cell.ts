@@ -6,6 +6,7 @@ import { cellIdParam, pathParam } from './schemas';
 import {
   describeResult,
   executorFor,
+  noteSchema,
   outputsSchema,
   renderForModel,
   runWithProgress,
@@ -38,6 +39,7 @@ export const executeNotebookCell = defineTool({
     status: statusSchema,
     outputs: outputsSchema,
     saved: z.boolean().describe('True when the outputs were written into the notebook (false if the cell was deleted meanwhile).'),
+    note: noteSchema,
   },
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   runsCode: true,
@@ -72,8 +74,9 @@ export const executeNotebookCell = defineTool({
         status: res.status,
         outputs: r.outputs as z.infer<typeof outputsSchema>,
         saved,
+        ...(executor.note ? { note: executor.note } : {}),
       },
-      summary: `${message}${res.status === 'ok' ? ` (${describeResult(res)})` : ''}${saved ? '' : ' — outputs not saved: the cell no longer exists'}${r.text ? `\n${r.text}` : ''}`,
+      summary: `${message}${res.status === 'ok' ? ` (${describeResult(res)})` : ''}${saved ? '' : ' — outputs not saved: the cell no longer exists'}${executor.note ? `\nNote: ${executor.note}` : ''}${r.text ? `\n${r.text}` : ''}`,
       extra: r.images,
       omitJsonText: true,
     };

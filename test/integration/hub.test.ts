@@ -7,6 +7,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'child_process';
+import { mkdirSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { startHub, type TestHub } from '../helpers/hub';
@@ -21,8 +22,8 @@ interface Session {
   close(): Promise<void>;
 }
 
-async function session(root: string, url: string, token: string): Promise<Session> {
-  const server = await startServer({ root, jupyter: { offline: false, url, token } });
+async function session(root: string, url: string, token: string, jupyterRoot?: string): Promise<Session> {
+  const server = await startServer({ root, jupyter: { offline: false, url, token, ...(jupyterRoot ? { jupyterRoot } : {}) } });
   const client = await connectClient(server.url);
   return {
     server,
@@ -162,6 +163,48 @@ describe('JupyterHub', { timeout: 240_000 }, () => {
       assert.ok(Array.isArray((await ok(full.client, 'list_kernels', {})).active_kernels));
     } finally {
       await Promise.all([limited.close(), full.close()]);
+    }
+  });
+
+  test('where the kernel runs: a notebook the server does not hold gets a note (once) with the kernel’s folder; --jupyter-root makes relative paths work', async () => {
+    const cell = 'import os\nprint(open("data.csv").read().strip())';
+    const seed = async (client: Client) => {
+      await ok(client, 'create_notebook', { path: 'where.ipynb' });
+      await ok(client, 'add_cell', { path: 'where.ipynb', cell_type: 'code', source: cell });
+    };
+
+    // The workspace is a temp folder the hub's server does not hold.
+    writeFileSync(path.join(ws.root, 'data.csv'), 'x,y\n1,2\n');
+    const apart = await session(ws.root, `${hub.url}user/alice/`, aliceToken);
+    try {
+      await seed(apart.client);
+      const first = await ok(apart.client, 'execute_notebook_cell', { path: 'where.ipynb', cell_index: 0, timeout: 60 });
+      assert.equal(first.status, 'error', 'data.csv is not where the kernel runs');
+      assert.ok(first.note, JSON.stringify(first));
+      assert.ok(first.note.includes(path.join(hub.homes, 'alice')), first.note);
+      assert.match(first.note, /--jupyter-root/);
+      const again = await ok(apart.client, 'execute_notebook_cell', { path: 'where.ipynb', cell_index: 0, timeout: 60 });
+      assert.equal(again.note, undefined, 'said once');
+    } finally {
+      await apart.close();
+    }
+
+    // The same machine sees the server's root (alice's home): with --jupyter-root the session
+    // opens at proj/where.ipynb and the kernel starts beside the notebook.
+    const proj = path.join(hub.homes, 'alice', 'proj');
+    mkdirSync(proj, { recursive: true });
+    writeFileSync(path.join(proj, 'data.csv'), 'x,y\n1,2\n');
+    const shared = await session(proj, `${hub.url}user/alice/`, aliceToken, path.join(hub.homes, 'alice'));
+    try {
+      await seed(shared.client);
+      const r = await ok(shared.client, 'execute_notebook_cell', { path: 'where.ipynb', cell_index: 0, timeout: 60 });
+      assert.equal(r.status, 'ok', JSON.stringify(r));
+      assert.equal(r.outputs[0].text.trim(), 'x,y\n1,2');
+      assert.equal(r.note, undefined);
+      const kernels = await ok(shared.client, 'list_kernels', {});
+      assert.ok(kernels.active_kernels.some((k: any) => k.notebook === 'where.ipynb'), JSON.stringify(kernels.active_kernels));
+    } finally {
+      await shared.close();
     }
   });
 });
