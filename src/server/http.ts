@@ -8,7 +8,7 @@ import { randomUUID, timingSafeEqual, createHash } from 'crypto';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
-import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { isInitializeRequest, isJSONRPCRequest, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
 import { JsonAnsweringTransport } from './jsonAnswers';
 import type { Logger } from '../util/log';
 import { SERVER_NAME, SERVER_VERSION } from './mcpServer';
@@ -158,6 +158,22 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
       };
       await server.connect(json);
       return transport.handleRequest(req, res, body);
+    }
+    // MCP 2026-07-28 clients (SDK 2.x in auto mode, Inspector 2.12, the AI SDK) first POST
+    // server/discover without a session. This server speaks the 2025 revisions only: answer as
+    // 2026-07-28 defines for that (UnsupportedProtocolVersion, -32022, with the supported list),
+    // so they fall back to initialize at once rather than on an HTTP 400 they report.
+    if (req.method === 'POST' && isJSONRPCRequest(body) && body.method === 'server/discover') {
+      const requested = header(req, 'mcp-protocol-version');
+      return sendJson(res, 200, {
+        jsonrpc: '2.0',
+        id: body.id,
+        error: {
+          code: -32022,
+          message: `Unsupported protocol version${requested ? ` ${requested}` : ''}: this server speaks ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}; start with "initialize".`,
+          data: { supported: SUPPORTED_PROTOCOL_VERSIONS, ...(requested ? { requested } : {}) },
+        },
+      });
     }
     return sendJson(res, 400, jsonRpcError(-32000, 'Bad request: send an "initialize" request first (no valid mcp-session-id header).'));
   };

@@ -1,14 +1,17 @@
 // What the server advertises at initialize is what it does: log notifications at the level the
 // client set (logging/setLevel), and no tools.listChanged (the list never changes in a session).
 // Real SDK client, real CLI process over stdio (one ordered stream, so "not sent" can be checked
-// by what arrives first after it).
+// by what arrives first after it). And the protocol eras: a client of the 2026-07-28 revision
+// (the official SDK 2.x client from npm, negotiating as Inspector 2.12 and the AI SDK do) falls
+// back to 2025-11-25 without an HTTP error.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { LoggingMessageNotificationSchema, type LoggingMessageNotification } from '@modelcontextprotocol/sdk/types.js';
-import { call, tempWorkspace } from '../helpers/mcp';
+import { Client as ModernClient, StreamableHTTPClientTransport as ModernHttpTransport } from '@modelcontextprotocol/client';
+import { call, startServer, tempWorkspace } from '../helpers/mcp';
 
 const BIN = path.join(__dirname, '..', '..', 'bin', 'jupyter-mcp.js');
 
@@ -59,6 +62,40 @@ describe('advertised capabilities', () => {
       assert.match(String(messages[0].data), /read_notebook unicode\.ipynb ok/);
     } finally {
       await client.close();
+      ws.cleanup();
+    }
+  });
+});
+
+describe('protocol eras', () => {
+  test('a 2026-07-28 client (SDK 2.x, auto negotiation) gets a clean "unsupported version" answer to server/discover and goes on in 2025-11-25 with no HTTP error', { timeout: 60_000 }, async () => {
+    const ws = tempWorkspace(['unicode.ipynb']);
+    const server = await startServer({ root: ws.root });
+    const exchanges: { method: string; status: number; rpc?: string }[] = [];
+    const recordingFetch: typeof fetch = async (input, init) => {
+      const res = await fetch(input, init);
+      let rpc: string | undefined;
+      try {
+        rpc = JSON.parse(String(init?.body ?? '')).method;
+      } catch {
+        // GET / DELETE: no body.
+      }
+      exchanges.push({ method: init?.method ?? 'GET', status: res.status, rpc });
+      return res;
+    };
+    const client = new ModernClient({ name: 'modern-client', version: '1' }, { versionNegotiation: { mode: 'auto' } });
+    try {
+      await client.connect(new ModernHttpTransport(new URL(server.url), { fetch: recordingFetch }));
+      assert.equal(exchanges[0]?.rpc, 'server/discover', 'the client tried 2026-07-28 first');
+      assert.deepEqual(exchanges.filter((e) => e.status >= 400), [], JSON.stringify(exchanges));
+      assert.equal(client.getNegotiatedProtocolVersion(), '2025-11-25');
+      const tools = await client.listTools();
+      assert.ok(tools.tools.some((t) => t.name === 'read_notebook'));
+      const r = (await client.callTool({ name: 'read_notebook', arguments: { path: 'unicode.ipynb', format: 'outline' } })) as { isError?: boolean };
+      assert.ok(!r.isError);
+    } finally {
+      await client.close();
+      await server.close();
       ws.cleanup();
     }
   });
