@@ -128,6 +128,7 @@ describe('JupyterHub', { timeout: 240_000 }, () => {
     const good = spawnSync(process.execPath, [BIN, '--check', '--url', `${hub.url}user/alice/?token=${aliceToken}`], { encoding: 'utf8', timeout: 120_000 });
     assert.equal(good.status, 0, good.stdout + good.stderr);
     assert.ok(good.stdout.includes(`${hub.url}user/alice/`), good.stdout);
+    assert.match(good.stdout, /behind JupyterHub 3\.\d+\.\d+ .*alice's server/);
     assert.ok(!(good.stdout + good.stderr).includes(aliceToken), 'token not printed');
     const root = spawnSync(process.execPath, [BIN, '--check', '--url', hub.url, '--token', aliceToken], { encoding: 'utf8', timeout: 120_000 });
     assert.equal(root.status, 1);
