@@ -3,7 +3,7 @@
 // Real SDK client, real CLI process over stdio (one ordered stream, so "not sent" can be checked
 // by what arrives first after it). And the protocol eras: a client of the 2026-07-28 revision
 // (the official SDK 2.x client from npm, negotiating as Inspector 2.12 and the AI SDK do) falls
-// back to 2025-11-25 without an HTTP error.
+// back to 2025-11-25 without an HTTP error, and the Vercel AI SDK client connects without one.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'path';
@@ -11,6 +11,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { LoggingMessageNotificationSchema, type LoggingMessageNotification } from '@modelcontextprotocol/sdk/types.js';
 import { Client as ModernClient, StreamableHTTPClientTransport as ModernHttpTransport } from '@modelcontextprotocol/client';
+import { createMCPClient } from '@ai-sdk/mcp';
 import { call, startServer, tempWorkspace } from '../helpers/mcp';
 
 const BIN = path.join(__dirname, '..', '..', 'bin', 'jupyter-mcp.js');
@@ -68,7 +69,7 @@ describe('advertised capabilities', () => {
 });
 
 describe('protocol eras', () => {
-  test('a 2026-07-28 client (SDK 2.x, auto negotiation) gets a clean "unsupported version" answer to server/discover and goes on in 2025-11-25 with no HTTP error', { timeout: 60_000 }, async () => {
+  test('a 2026-07-28 client (SDK 2.x, auto negotiation) gets a plain "method not found" to server/discover and goes on in 2025-11-25 with no HTTP error', { timeout: 60_000 }, async () => {
     const ws = tempWorkspace(['unicode.ipynb']);
     const server = await startServer({ root: ws.root });
     const exchanges: { method: string; status: number; rpc?: string }[] = [];
@@ -95,6 +96,42 @@ describe('protocol eras', () => {
       assert.ok(!r.isError);
     } finally {
       await client.close();
+      await server.close();
+      ws.cleanup();
+    }
+  });
+
+  test('the Vercel AI SDK client (@ai-sdk/mcp) connects, lists and calls tools with no HTTP error and no transport error', { timeout: 60_000 }, async () => {
+    const ws = tempWorkspace(['unicode.ipynb']);
+    const server = await startServer({ root: ws.root });
+    const statuses: string[] = [];
+    const rpcs: string[] = [];
+    const errors: unknown[] = [];
+    const recordingFetch: typeof fetch = async (input, init) => {
+      const res = await fetch(input, init);
+      statuses.push(`${init?.method ?? 'GET'} ${res.status}`);
+      try {
+        rpcs.push(JSON.parse(String(init?.body ?? '')).method);
+      } catch {
+        // GET / DELETE: no body.
+      }
+      return res;
+    };
+    let client: Awaited<ReturnType<typeof createMCPClient>> | undefined;
+    try {
+      // It tries 2026-07-28 first (server/discover) and must fall back to initialize on its own.
+      client = await createMCPClient({ transport: { type: 'http', url: server.url, fetch: recordingFetch }, onUncaughtError: (e: unknown) => errors.push(e) });
+      assert.equal(rpcs[0], 'server/discover');
+      assert.ok(rpcs.includes('initialize'));
+      const tools = await client.tools();
+      assert.ok('read_notebook' in tools);
+      const listed = await client.listTools();
+      assert.ok(listed.tools.length > 0);
+      // The AI SDK opens an SSE GET before initialize: "no stream yet" must be a quiet 405.
+      assert.deepEqual(statuses.filter((s) => /\s(4\d\d|5\d\d)$/.test(s) && s !== 'GET 405'), [], statuses.join(', '));
+      assert.deepEqual(errors, []);
+    } finally {
+      await client?.close();
       await server.close();
       ws.cleanup();
     }
