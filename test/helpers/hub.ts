@@ -92,7 +92,7 @@ c.Spawner.environment = ${JSON.stringify(jupyterDirs)}
 c.Spawner.start_timeout = 60
 c.Spawner.http_timeout = 60
 c.JupyterHub.services = [{'name': 'test-admin', 'api_token': ${JSON.stringify(adminToken)}}]
-c.JupyterHub.load_roles = [{'name': 'test-admin', 'scopes': ['admin:users', 'admin:servers', 'tokens', 'read:users'], 'services': ['test-admin']}]
+c.JupyterHub.load_roles = [{'name': 'test-admin', 'scopes': ['admin:users', 'admin:servers', 'admin:server_state', 'tokens', 'read:users'], 'services': ['test-admin']}]
 `;
   const configFile = path.join(dir, 'jupyterhub_config.py');
   writeFileSync(configFile, config, { mode: 0o600 });
@@ -125,7 +125,20 @@ c.JupyterHub.load_roles = [{'name': 'test-admin', 'scopes': ['admin:users', 'adm
     return { status: res.status, json };
   };
 
+  /** PIDs of the running user servers (SimpleLocalProcessSpawner keeps them in its state). */
+  const serverPids = async (): Promise<number[]> => {
+    try {
+      const users = (await api('GET', 'users')).json as Array<{ servers?: Record<string, { state?: { pid?: unknown } }> }>;
+      return users.flatMap((u) => Object.values(u.servers ?? {}).map((sv) => sv.state?.pid)).filter((p): p is number => typeof p === 'number' && p > 0);
+    } catch {
+      return [];
+    }
+  };
+
   const stop = async () => {
+    // User servers run in their own sessions, outside the hub's process group: note them first,
+    // so none outlives the tests even if the hub does not stop them itself.
+    const pids = proc.exitCode === null ? await serverPids() : [];
     if (proc.exitCode === null && proc.signalCode === null) {
       const exited = new Promise((r) => proc.once('exit', r));
       proc.kill('SIGTERM');
@@ -137,6 +150,15 @@ c.JupyterHub.load_roles = [{'name': 'test-admin', 'scopes': ['admin:users', 'adm
       process.kill(-proc.pid!, 'SIGKILL');
     } catch {
       // The group is gone already.
+    }
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGTERM');
+        await sleep(2000);
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Stopped by the hub, as it should be.
+      }
     }
     rmSync(dir, { recursive: true, force: true });
   };
