@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// Installs the real Jupyter server the integration tests and benchmarks use, from Debian's
+// Installs the real Jupyter server the integration tests and benchmarks use, and the JupyterHub the
+// hub tests run (its proxy, configurable-http-proxy, is an npm devDependency), from Debian's
 // packages (no PyPI here). Idempotent: does nothing when the modules already import.
 const { spawnSync } = require('child_process');
 
 const PY = '/usr/bin/python3';
-const MODULES = 'import jupyter_server, ipykernel, matplotlib, numpy, nbconvert';
-const PACKAGES = ['jupyter-server', 'python3-ipykernel', 'python3-matplotlib', 'python3-numpy', 'python3-nbconvert'];
+const MODULES = 'import jupyter_server, ipykernel, matplotlib, numpy, nbconvert, jupyterhub';
+const PACKAGES = ['jupyter-server', 'python3-ipykernel', 'python3-matplotlib', 'python3-numpy', 'python3-nbconvert', 'jupyterhub'];
 
 function present() {
   return spawnSync(PY, ['-c', MODULES], { stdio: 'ignore' }).status === 0;
@@ -13,7 +14,7 @@ function present() {
 
 if (present()) process.exit(0);
 if (process.platform !== 'linux' || spawnSync('which', ['apt-get']).status !== 0) {
-  console.error(`[install-jupyter] ${PY} cannot import the Jupyter modules and apt-get is not available: install jupyter-server, ipykernel, matplotlib, numpy and nbconvert for ${PY}.`);
+  console.error(`[install-jupyter] ${PY} cannot import the Jupyter modules and apt-get is not available: install jupyter-server, ipykernel, matplotlib, numpy, nbconvert and jupyterhub for ${PY}.`);
   process.exit(1);
 }
 console.error(`[install-jupyter] installing ${PACKAGES.join(' ')} from Debian packages …`);

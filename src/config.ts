@@ -9,6 +9,7 @@
 // everything. Every setting records where it came from (Settings.sources), printed at start.
 import { readFileSync, existsSync, statSync } from 'fs';
 import * as path from 'path';
+import { parseJupyterUrl } from './kernels/jupyter';
 
 export interface Settings {
   host: string;
@@ -25,6 +26,8 @@ export interface Settings {
     offline: boolean;
     /** Start a local Jupyter server when no URL is configured (standalone only). */
     startLocal: boolean;
+    /** The --url server's root folder as this machine sees it (shared filesystem), if given. */
+    jupyterRoot?: string;
   };
   /** timeoutMs: per-cell time-out; maxWaitMs: longest wait before an execution tool answers "running". */
   execution: { timeoutMs: number; maxWaitMs?: number };
@@ -78,8 +81,10 @@ Server
 
 Jupyter
   --url URL              Jupyter server URL, e.g. http://localhost:8888 (env JUPYTER_SERVER_URL)
-  --token-file F         Jupyter server token, first line of F (or env JUPYTER_TOKEN; --token T works
-                         but shows T in ps). The token is only sent to the URL given with it
+  --token-file F         Jupyter server token, first line of F (or env JUPYTER_TOKEN; --token T and
+                         ?token=T in --url work but show T in ps). Only sent to the URL given with it
+  --jupyter-root DIR     The --url server's root folder as seen from here, when it shares this
+                         filesystem: kernels then start beside notebooks (relative paths work)
   --offline [true|false] Notebook tools only; kernel tools answer "offline" (no connection attempt)
   --no-local-jupyter     Without --url, do not start a local Jupyter server
   --timeout S            Default execution time-out in seconds (default 300); tools accept "timeout"
@@ -102,7 +107,7 @@ const BOOLEAN_FLAGS = new Set(['stdio', 'offline', 'check', 'no-local-jupyter', 
 const VALUE_FLAGS = new Set([
   'port', 'host', 'root', 'config', 'url', 'token', 'auth-token', 'allow-origin', 'timeout', 'max-wait',
   'max-output-chars', 'max-result-chars', 'max-image-kb', 'max-body-mb', 'log-level',
-  'token-file', 'auth-token-file', 'allow-host',
+  'token-file', 'auth-token-file', 'allow-host', 'jupyter-root',
 ]);
 /** Options that may be given more than once; their values accumulate. */
 const REPEATABLE = new Set(['allow-origin', 'allow-host']);
@@ -227,7 +232,7 @@ export function resolveSettings(argv: string[], env: NodeJS.ProcessEnv = process
   const authToken = pickSecret('auth token', 'authToken', {
     flag: 'auth-token', env: 'JUPYTER_MCP_AUTH_TOKEN', fromFile: fc.authToken, fileSource,
   }, a, env, cwd, sources, warnings, pick);
-  const jupyterToken = pickSecret('Jupyter token', 'jupyterToken', {
+  let jupyterToken = pickSecret('Jupyter token', 'jupyterToken', {
     flag: 'token', env: 'JUPYTER_TOKEN', fromFile: fc.jupyterServer?.token, fileSource,
   }, a, env, cwd, sources, warnings, pick);
 
@@ -258,6 +263,25 @@ export function resolveSettings(argv: string[], env: NodeJS.ProcessEnv = process
       url = undefined;
       sources.jupyterUrl = 'default';
     }
+    // URLs copied from `jupyter server list` or a browser carry ?token=T: the token is used (when
+    // none is given separately) and never kept in the URL, which is shown in logs.
+    if (url !== undefined) {
+      const parsed = parseJupyterUrl(url);
+      url = parsed.baseUrl;
+      if (jupyterToken === undefined && parsed.token !== undefined) {
+        jupyterToken = parsed.token;
+        sources.jupyterToken = `${sources.jupyterUrl} (?token=)`;
+      }
+    }
+  }
+  let jupyterRoot: string | undefined;
+  if (typeof a['jupyter-root'] === 'string') {
+    jupyterRoot = path.resolve(cwd, a['jupyter-root']);
+    if (!existsSync(jupyterRoot)) throw new UsageError(`--jupyter-root ${jupyterRoot} does not exist: pass the Jupyter server's root folder as this machine sees it (a shared or mounted folder).`);
+    const inside = path.relative(jupyterRoot, root);
+    if (inside.startsWith('..') || path.isAbsolute(inside)) {
+      throw new UsageError(`--root ${root} is not inside --jupyter-root ${jupyterRoot}: the Jupyter server could not open these notebooks. Pass the folder that holds the workspace (the server's root as seen from here).`);
+    }
   }
 
   const allowedHosts = [
@@ -284,6 +308,7 @@ export function resolveSettings(argv: string[], env: NodeJS.ProcessEnv = process
       token: jupyterToken,
       offline: offlineRaw === true,
       startLocal: a['no-local-jupyter'] !== true && fc.startLocalJupyter !== false,
+      ...(jupyterRoot ? { jupyterRoot } : {}),
     },
     execution: {
       timeoutMs: num('--timeout', a.timeout ?? fc.timeout ?? DEFAULTS.timeoutSeconds, 1, 86_400) * 1000,

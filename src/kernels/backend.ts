@@ -21,6 +21,11 @@ export interface ActiveKernelInfo {
   /** Workspace-relative notebook path the kernel serves, if any. */
   notebook?: string;
   backend: string;
+  /**
+   * From kernelForNotebook, once per kernel: where the kernel runs when that is not beside the
+   * notebook (relative paths in cells resolve there). For the model.
+   */
+  note?: string;
 }
 
 export interface ExecuteOptions {

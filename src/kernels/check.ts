@@ -2,6 +2,7 @@
 // token accepted, kernelspecs, a kernel that starts and answers, shutdown) and says for each step
 // whether it works and, if not, what to change. Never prints the token.
 import { KernelError } from './backend';
+import { locateHub } from './hub';
 import { JupyterServerBackend } from './jupyter';
 import { startLocalJupyter, type LocalJupyter } from './localServer';
 
@@ -52,6 +53,11 @@ export async function runConnectionCheck(settings: CheckSettings, print: (line: 
       return false;
     }
     print(ok('reachable, token accepted (GET /api/status)'));
+    // A user's server behind a JupyterHub: say so (the hub can stop it; the token is a hub token).
+    if (/\/user\/[^/]+\/$/.test(new URL(backend.url).pathname)) {
+      const hub = await locateHub(backend.url);
+      if (hub) print(ok(`behind JupyterHub ${hub.version} at ${hub.hubUrl}: ${hub.user}'s server (if the hub stops it, Jupyter MCP starts it again when the token has the scope servers!user=${hub.user}, else says where to)`));
+    }
 
     const { available, active, default_kernel } = await backend.listKernels();
     if (!available.length) {

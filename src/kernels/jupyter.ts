@@ -2,6 +2,8 @@
 // @jupyterlab/services 7. Only the REST helpers and one KernelConnection per kernel are used: the
 // managers (KernelManager, SessionManager...) poll on timers and would keep the process alive.
 // @jupyterlab/services is require()d lazily so that activating the extension stays cheap.
+import { stat } from 'fs/promises';
+import * as nodePath from 'path';
 import { basename } from 'path';
 import type * as JS from '@jupyterlab/services';
 import type { KernelMessage } from '@jupyterlab/services';
@@ -17,6 +19,7 @@ import {
   type SequenceOptions,
   type KernelSpecInfo,
 } from './backend';
+import { hubAdvice } from './hub';
 import { OutputCollector } from './outputs';
 
 type Services = typeof JS;
@@ -97,7 +100,35 @@ export interface JupyterBackendOptions {
   pongAfterMessage?: boolean;
   /** Upper bound on waiting for a kernel websocket to open before refusing work. Default 15 s. */
   connectTimeoutMs?: number;
+  /**
+   * The workspace root on this machine. When given, the first run of a notebook's kernel checks
+   * that the Jupyter server sees the notebook at its session path, and says where the kernel runs
+   * when it does not (relative paths in cells resolve there).
+   */
+  root?: string;
+  /**
+   * The Jupyter server's root folder as this machine sees it (a shared filesystem): notebook
+   * sessions are opened at the notebook's path relative to it, so kernels start beside notebooks.
+   */
+  jupyterRoot?: string;
 }
+
+/**
+ * Splits a Jupyter URL as people copy it from a browser or from `jupyter server list`
+ * (http://host:8888/?token=T, http://hub/user/NAME/?token=T) into the base URL and the token. The
+ * query and fragment are never part of a base path.
+ */
+export function parseJupyterUrl(raw: string): { baseUrl: string; token?: string } {
+  const u = new URL(raw);
+  const token = u.searchParams.get('token') || undefined;
+  u.search = '';
+  u.hash = '';
+  if (!u.pathname.endsWith('/')) u.pathname += '/';
+  return { baseUrl: u.toString(), token };
+}
+
+/** JupyterLab / Notebook page routes: a browser URL pasted whole ends in one of these. */
+const UI_ROUTE = /^(.*?\/)(?:lab|tree|notebooks|doc|edit|consoles|terminals|voila)(?:\/.*)?$/;
 
 /** Shows a URL without credentials or query string (the token may be in either). */
 export function displayUrl(url: string): string {
@@ -265,12 +296,20 @@ export class JupyterServerBackend implements KernelBackend {
    */
   private readonly owned = new Map<string, string | undefined>();
   private disposed = false;
+  private readonly root?: string;
+  private readonly jupyterRoot?: string;
+  /** Kernels whose location was checked (the note about it is given once per kernel). */
+  private readonly located = new Set<string>();
 
   constructor(opts: JupyterBackendOptions) {
-    const base = withoutCredentials(opts.url);
-    this.baseUrl = base.endsWith('/') ? base : base + '/';
+    this.root = opts.root;
+    this.jupyterRoot = opts.jupyterRoot;
+    // A token in the URL (?token=T) counts when no token is given separately; credentials in the
+    // URL are never sent (and are registered as secrets).
+    const parsed = parseJupyterUrl(withoutCredentials(opts.url));
+    this.baseUrl = parsed.baseUrl;
     this.url = displayUrl(this.baseUrl);
-    this.token = opts.token ?? '';
+    this.token = opts.token || parsed.token || '';
     registerSecret(this.token);
     this.log = opts.log ?? silentLogger;
     this.pong = opts.pongAfterMessage ?? true;
@@ -305,9 +344,20 @@ export class JupyterServerBackend implements KernelBackend {
         headers: this.token ? { Authorization: `token ${this.token}` } : {},
         signal: AbortSignal.timeout(5000),
       });
+      if (res.ok && !res.redirected) return undefined;
+      // Behind a JupyterHub the fix is different (the /user/NAME/ URL, a token's scopes, a
+      // stopped server): ask the hub, if one answers there. A redirected answer can be the hub's
+      // /hub/user/NAME/ (GET is sent on to /user/NAME/, but every POST fails there).
+      const hub = await hubAdvice(this.baseUrl, this.token, res.status);
+      if (hub) return hub;
+      if (res.ok) return undefined;
       if (res.status === 401 || res.status === 403) return this.authError(res.status);
-      if (!res.ok) return new KernelError(`Jupyter server at ${this.url} answered ${res.status} ${res.statusText} to GET /api/status: is this the right URL (base path)?`, 'connection');
-      return undefined;
+      const page = UI_ROUTE.exec(new URL(this.baseUrl).pathname);
+      return new KernelError(
+        `Jupyter server at ${this.url} answered ${res.status} ${res.statusText} to GET /api/status: is this the right URL (base path)?` +
+          (page ? ` This looks like the address of a page in JupyterLab: the server's URL is ${new URL(page[1], this.baseUrl).toString()}.` : ''),
+        'connection',
+      );
     } catch (e) {
       const why = describeFetchError(e);
       // A pooled keep-alive socket to a server that just died fails with "other side closed":
@@ -342,8 +392,14 @@ export class JupyterServerBackend implements KernelBackend {
     const { ServerConnection } = services();
     if (e instanceof ServerConnection.ResponseError) {
       const status = e.response.status;
-      // On POST a bad token shows as "'_xsrf' argument missing": any 401/403 means the token.
-      if (status === 401 || status === 403) return this.authError(status);
+      // On POST a bad token shows as "'_xsrf' argument missing": any 401/403 means the token
+      // (the probe says which fix: a JupyterHub token's scopes, or the server's token).
+      if (status === 401 || status === 403) return (await this.probe()) ?? this.authError(status);
+      // Behind a JupyterHub a stopped user server answers 424 (503 with the legacy setting).
+      if (status === 424 || status === 503) {
+        const why = await this.probe();
+        if (why) return why;
+      }
       if (status === 404 && kernelId) return this.notFound(kernelId);
       const detail = redact(String(e.message ?? '')).split('\n')[0].slice(0, 300);
       return new KernelError(`Jupyter server at ${this.url} failed to ${what}: ${status} ${e.response.statusText}${detail ? ` (${detail})` : ''}`, 'kernel');
@@ -423,7 +479,7 @@ export class JupyterServerBackend implements KernelBackend {
       this.rest('list sessions', () => SessionAPI.listRunning(this.settings)),
     ]);
     const paths = new Map<string, string>();
-    for (const s of sessions) if (s.kernel) paths.set(s.kernel.id, s.path);
+    for (const s of sessions) if (s.kernel) paths.set(s.kernel.id, this.workspacePath(s.path));
     return {
       available: specs.available,
       active: kernels.map((k) => this.toInfo(k, paths.get(k.id))),
@@ -497,14 +553,85 @@ export class JupyterServerBackend implements KernelBackend {
   }
 
   async kernelForNotebook(notebookPath: string, kernelName?: string): Promise<ActiveKernelInfo> {
-    return this.notebookLocks.run(notebookPath, () => this.sessionKernel(notebookPath, kernelName));
+    const sessionPath = this.sessionPath(notebookPath);
+    const info = await this.notebookLocks.run(notebookPath, () => this.sessionKernel(sessionPath, kernelName, notebookPath));
+    if (this.root && !this.located.has(info.id)) {
+      this.located.add(info.id);
+      const note = await this.locationNote(notebookPath, sessionPath, info.id).catch(() => undefined);
+      if (note) return { ...info, note };
+    }
+    return info;
   }
 
-  private async sessionKernel(path: string, kernelName?: string): Promise<ActiveKernelInfo> {
+  /** Where the Jupyter server finds a workspace notebook: its path under --jupyter-root, if given. */
+  private sessionPath(relativePath: string): string {
+    if (!this.root || !this.jupyterRoot) return relativePath;
+    const inServer = nodePath.relative(this.jupyterRoot, nodePath.resolve(this.root, relativePath));
+    // Outside the server's root the server cannot open it: keep the workspace path (and the note).
+    if (inServer.startsWith('..') || nodePath.isAbsolute(inServer)) return relativePath;
+    return inServer.split(nodePath.sep).join('/');
+  }
+
+  /** The workspace path of a session path (the inverse of sessionPath), for list_kernels. */
+  private workspacePath(sessionPath: string): string {
+    if (!this.root || !this.jupyterRoot) return sessionPath;
+    const rel = nodePath.relative(this.root, nodePath.resolve(this.jupyterRoot, sessionPath));
+    return rel.startsWith('..') || nodePath.isAbsolute(rel) ? sessionPath : rel.split(nodePath.sep).join('/');
+  }
+
+  /**
+   * A sentence for the model when the Jupyter server does not hold the notebook at its session
+   * path (another machine, a container, another root): the kernel then runs in another folder, and
+   * open("data.csv") beside the notebook fails there with nothing saying why.
+   */
+  private async locationNote(relativePath: string, sessionPath: string, kernelId: string): Promise<string | undefined> {
+    let size: number;
+    try {
+      size = (await stat(nodePath.resolve(this.root!, relativePath))).size;
+    } catch {
+      return undefined;
+    }
+    const encoded = sessionPath.split('/').map(encodeURIComponent).join('/');
+    const res = await fetch(`${this.baseUrl}api/contents/${encoded}?content=0`, {
+      headers: this.token ? { Authorization: `token ${this.token}` } : {},
+      signal: AbortSignal.timeout(5000),
+    });
+    if (res.ok) {
+      // The same size is taken as the same file (a shared filesystem); another size, another file.
+      const model = (await res.json()) as { size?: unknown };
+      if (typeof model.size !== 'number' || model.size === size) return undefined;
+    } else if (res.status !== 404) {
+      return undefined;
+    }
+    const cwd = await this.kernelCwd(kernelId);
+    return (
+      `The kernel runs on the Jupyter server at ${this.url}${cwd ? `, in ${cwd}` : ''}, which does not hold ${relativePath} at ${sessionPath}: ` +
+      `relative paths in cells (open("data.csv")) resolve there, not beside the notebook in ${nodePath.dirname(nodePath.resolve(this.root!, relativePath))}. ` +
+      'Use absolute paths the server can reach or copy the data there; if the server shares this filesystem, start Jupyter MCP with ' +
+      '--jupyter-root set to the server\'s root folder as this machine sees it, so kernels start beside notebooks.'
+    );
+  }
+
+  /** The kernel's working directory (Python kernels; undefined for others or on any failure). */
+  private async kernelCwd(kernelId: string): Promise<string | undefined> {
+    try {
+      const conn = await this.ready(kernelId, 10_000);
+      // A silent request with a user expression: nothing reaches the history or the outputs.
+      const future = conn.requestExecute({ code: '', silent: true, store_history: false, allow_stdin: false, stop_on_error: false, user_expressions: { cwd: '__import__("os").getcwd()' } });
+      const reply = (await withTimeout(future.done, 10_000, () => new Error('no reply'))) as KernelMessage.IExecuteReplyMsg;
+      const expr = (reply.content as { user_expressions?: Record<string, { status?: string; data?: Record<string, unknown> }> }).user_expressions?.cwd;
+      const text = expr?.status === 'ok' ? expr.data?.['text/plain'] : undefined;
+      return typeof text === 'string' ? text.replace(/^(['"])(.*)\1$/s, '$2') : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async sessionKernel(path: string, kernelName: string | undefined, notebookPath: string): Promise<ActiveKernelInfo> {
     const { SessionAPI } = services();
     const sessions = await this.rest('list sessions', () => SessionAPI.listRunning(this.settings));
     const existing = sessions.find((s) => s.path === path && s.kernel);
-    if (existing?.kernel && existing.kernel.execution_state !== 'dead') return this.toInfo(existing.kernel, path);
+    if (existing?.kernel && existing.kernel.execution_state !== 'dead') return this.toInfo(existing.kernel, notebookPath);
     const name = await this.resolveSpec(kernelName);
     if (existing) await this.rest('remove a dead session', () => SessionAPI.shutdownSession(existing.id, this.settings)).catch(() => undefined);
     const session = await this.rest(`start a "${name}" kernel for ${path}`, () =>
@@ -514,7 +641,7 @@ export class JupyterServerBackend implements KernelBackend {
     this.owned.set(session.kernel.id, session.id);
     this.log.info(`kernel ${session.kernel.id} (${name}) started for ${path}`);
     await this.ready(session.kernel.id, 60_000, true);
-    return this.toInfo({ ...session.kernel, execution_state: 'idle' }, path);
+    return this.toInfo({ ...session.kernel, execution_state: 'idle' }, notebookPath);
   }
 
   // ---- websocket connections -------------------------------------------------------------------

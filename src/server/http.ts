@@ -21,7 +21,7 @@ import { randomUUID, timingSafeEqual, createHash } from 'crypto';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
-import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { isInitializeRequest, isJSONRPCRequest, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
 import { JsonAnsweringTransport } from './jsonAnswers';
 import { readJson } from './jsonBody';
 import type { Logger } from '../util/log';
@@ -286,6 +286,25 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
       };
       await server.connect(json);
       return transport.handleRequest(req, res, body);
+    }
+    // A GET for the server's SSE stream before any session (the AI SDK client opens one as it
+    // starts, then again after initialize): no stream exists yet. Streamable HTTP's answer for "no
+    // stream here" is 405, which clients take quietly; a 400 they report as an error.
+    if (req.method === 'GET') {
+      res.setHeader('Allow', 'POST');
+      return sendJson(res, 405, jsonRpcError(-32000, 'No SSE stream without a session: POST "initialize" first, then GET with its mcp-session-id.'));
+    }
+    // MCP 2026-07-28 clients (SDK 2.x in auto mode, Inspector 2.12, the AI SDK) first POST
+    // server/discover without a session. This server speaks the 2025 revisions only, and answers
+    // as a 2025 server's JSON-RPC layer does: "method not found", HTTP 200. Both client families
+    // fall back to initialize on that, quietly. Not -32022 (UnsupportedProtocolVersion): the AI
+    // SDK (@ai-sdk/mcp 2.0.99) then refuses to fall back; nor HTTP 400, which clients report.
+    if (req.method === 'POST' && isJSONRPCRequest(body) && body.method === 'server/discover') {
+      return sendJson(res, 200, {
+        jsonrpc: '2.0',
+        id: body.id,
+        error: { code: -32601, message: `Method not found: server/discover. This server speaks MCP ${SUPPORTED_PROTOCOL_VERSIONS[0]} and earlier: start with "initialize".` },
+      });
     }
     return sendJson(res, 400, jsonRpcError(-32000, 'Bad request: send an "initialize" request first (no valid mcp-session-id header).'));
   };

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { TOOLS } from '../tools';
 import type { Content, ToolContext, ToolDef } from '../tools/tool';
 import { redact } from '../util/log';
+import { sessionLogger } from './clientLog';
 
 export const SERVER_NAME = 'jupyter-mcp-server';
 export const SERVER_VERSION = '0.1.0';
@@ -30,15 +31,22 @@ export function createMcpServer(ctx: Omit<ToolContext, 'session'>, hooks: Server
     { name: SERVER_NAME, version: SERVER_VERSION, title: 'Jupyter MCP' },
     {
       // tasks: execution tools can be called as MCP Tasks (2025-11-25), backed by runs.
-      capabilities: { tools: { listChanged: true }, logging: {}, tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } } },
+      capabilities: { tools: { listChanged: false }, logging: {}, tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } } },
       taskStore: runs.tasks,
       instructions: INSTRUCTIONS,
     },
   );
-  // Each session gets its own state; the stores and kernels behind it are shared.
-  const sessionCtx: ToolContext = { ...ctx, session: { seen: new Map(), clientName: () => server.server.getClientVersion()?.name } };
+  // Each session gets its own state (and its own log level); the stores and kernels are shared.
+  const sessionCtx: ToolContext = {
+    ...ctx,
+    session: { seen: new Map(), clientName: () => server.server.getClientVersion()?.name },
+    log: sessionLogger(server, ctx.log, SERVER_NAME),
+  };
   const registered = new Map(tools.map((tool) => [tool.name, registerTool(server, tool, sessionCtx, hooks)]));
   acceptTasks(server, tools, registered, sessionCtx);
+  // The tool list is fixed for the life of a session, so no list_changed will ever come; the SDK's
+  // registerTool advertises listChanged: true regardless, which this undoes.
+  server.server.registerCapabilities({ tools: { listChanged: false } });
   // tools/list is answered from a list built once per process (the SDK would convert every zod
   // schema on every request) and kept small: it is sent into the model's context.
   server.server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: toolList(tools) }));

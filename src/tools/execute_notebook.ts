@@ -3,7 +3,7 @@ import { KernelError } from '../kernels/backend';
 import { joinSource } from '../notebooks/nbformat';
 import { defineTool, ToolError } from './tool';
 import { pathParam } from './schemas';
-import { describeResult, executorFor, LiveSave, OutputSaver, renderForModel, runningShape, runOrAnswer, runWithProgress, SequenceReader, timeoutMs, timeoutParam, waitParam } from './execution';
+import { describeResult, executorFor, LiveSave, noteSchema, OutputSaver, renderForModel, runningShape, runOrAnswer, runWithProgress, SequenceReader, timeoutMs, timeoutParam, waitParam } from './execution';
 
 export const executeNotebook = defineTool({
   name: 'execute_notebook',
@@ -39,6 +39,7 @@ export const executeNotebook = defineTool({
     outputs: z.array(z.looseObject({})).optional().describe('While running: outputs since the last answer, each with its cell_index.'),
     running_cell: z.number().optional().describe('While running: index of the cell running now.'),
     ...runningShape,
+    note: noteSchema,
   },
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   runsCode: true,
@@ -146,8 +147,9 @@ export const executeNotebook = defineTool({
           executed,
           error_count: errors,
           ...(failed ? { failed_cell: failed } : {}),
+          ...(executor.note ? { note: executor.note } : {}),
         },
-        summary: failureText ? `${message}\n${failureText}` : message,
+        summary: (failureText ? `${message}\n${failureText}` : message) + (executor.note ? `\nNote: ${executor.note}` : ''),
       };
     });
   },

@@ -53,18 +53,29 @@ export function notebookKernelName(nb: Readonly<Notebook>): string | undefined {
   return typeof ks?.name === 'string' && ks.name ? ks.name : undefined;
 }
 
-/** The kernel to use for a notebook: the one given, else the notebook's own (Jupyter session). */
-export async function kernelFor(ctx: ToolContext, relativePath: string, nb: Readonly<Notebook>, kernelId?: string): Promise<string> {
-  if (kernelId) return kernelId;
+/**
+ * The kernel to use for a notebook: the one given, else the notebook's own (Jupyter session),
+ * with the backend's note on where that kernel runs when it is not beside the notebook.
+ */
+export async function kernelFor(ctx: ToolContext, relativePath: string, nb: Readonly<Notebook>, kernelId?: string): Promise<{ id: string; note?: string }> {
+  if (kernelId) return { id: kernelId };
   const k = await ctx.kernels.kernelForNotebook(relativePath, notebookKernelName(nb));
-  return k.id;
+  return { id: k.id, note: k.note };
 }
+
+/** A short schema field shared by the notebook execution tools. */
+export const noteSchema = z
+  .string()
+  .optional()
+  .describe('Where the kernel runs when that is not beside the notebook (relative paths in cells resolve there); given once.');
 
 /** Runs the code cells of one notebook, through the editor or a kernel backend. */
 export interface CellExecutor {
   kernelId: string;
   /** True when the editor writes outputs into the document itself (no saveOutputs needed). */
   writesOutputs: boolean;
+  /** Where the kernel runs, when that is not beside the notebook (from the backend, once). */
+  note?: string;
   run(cell: { index: number; source: string }, opts: ExecuteOptions): Promise<ExecuteResult>;
   /** Present when the kernel can take the cells' requests all at once (execute_notebook pipelines them). */
   runSequence?(cells: ReadonlyArray<{ source: string }>, opts: SequenceOptions): AsyncGenerator<ExecuteResult, void, undefined>;
@@ -91,11 +102,12 @@ export async function executorFor(ctx: ToolContext, relativePath: string, nb: Re
       },
     };
   }
-  const id = await kernelFor(ctx, relativePath, nb, kernelId);
+  const { id, note } = await kernelFor(ctx, relativePath, nb, kernelId);
   const kernels = ctx.kernels;
   return {
     kernelId: id,
     writesOutputs: false,
+    ...(note ? { note } : {}),
     run: (cell, opts) => kernels.execute(id, cell.source, opts),
     ...(kernels.executeSequence ? { runSequence: (cells, opts) => kernels.executeSequence!(id, cells.map((c) => c.source), opts) } : {}),
   };
