@@ -3,6 +3,7 @@
 // flat keys documented in README ("Configuration file").
 import { readFileSync, existsSync } from 'fs';
 import * as path from 'path';
+import type { ResultShape } from './tools/tool';
 
 export interface Settings {
   host: string;
@@ -19,7 +20,7 @@ export interface Settings {
     startLocal: boolean;
   };
   execution: { timeoutMs: number };
-  limits: { maxOutputChars: number; maxImageBytes: number; maxBodyBytes: number };
+  limits: { maxOutputChars: number; maxImageBytes: number; maxBodyBytes: number; maxResultChars: number; resultShape: ResultShape };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   configFile?: string;
   check: boolean;
@@ -32,6 +33,8 @@ export const DEFAULTS = {
   maxOutputChars: 20_000,
   maxImageBytes: 512 * 1024,
   maxBodyMb: 100,
+  maxResultChars: 40_000,
+  resultShape: 'auto' as ResultShape,
 };
 
 export class UsageError extends Error {
@@ -64,6 +67,10 @@ Jupyter
   --check                Test the Jupyter connection (start a kernel, run a line, stop it) and exit
 
 Output
+  --max-result-chars N   What the model reads from one tool result, in every client's view (default
+                         40000 ≈ 10k tokens); larger data is paged and the result says the next call
+  --result-shape S       auto | structured | text (default auto: picked per client at initialize);
+                         text: no structuredContent, for clients that show the model only the text
   --max-output-chars N   Text returned to the model per output (default 20000; notebooks keep all)
   --max-image-kb N       Largest image returned to the model; larger ones are downscaled (default 512)
   --max-body-mb N        Largest request accepted (default 100)
@@ -76,7 +83,7 @@ Output
 const BOOLEAN_FLAGS = new Set(['stdio', 'offline', 'check', 'no-local-jupyter', 'help', 'version']);
 const VALUE_FLAGS = new Set([
   'port', 'host', 'root', 'config', 'url', 'token', 'auth-token', 'allow-origin', 'timeout',
-  'max-output-chars', 'max-image-kb', 'max-body-mb', 'log-level',
+  'max-output-chars', 'max-image-kb', 'max-body-mb', 'log-level', 'max-result-chars', 'result-shape',
 ]);
 const ALIASES: Record<string, string> = { h: 'help', v: 'version', p: 'port' };
 
@@ -127,11 +134,13 @@ interface FileConfig {
   maxOutputChars?: number;
   maxImageKb?: number;
   maxBodyMb?: number;
+  maxResultChars?: number;
+  resultShape?: ResultShape;
   logLevel?: Settings['logLevel'];
   startLocalJupyter?: boolean;
 }
 
-const FILE_KEYS = ['jupyterServer', 'port', 'host', 'root', 'offline', 'authToken', 'allowedOrigins', 'timeout', 'maxOutputChars', 'maxImageKb', 'maxBodyMb', 'logLevel', 'startLocalJupyter'];
+const FILE_KEYS = ['jupyterServer', 'port', 'host', 'root', 'offline', 'authToken', 'allowedOrigins', 'timeout', 'maxOutputChars', 'maxImageKb', 'maxBodyMb', 'maxResultChars', 'resultShape', 'logLevel', 'startLocalJupyter'];
 
 function loadConfigFile(file: string, explicit: boolean): FileConfig | undefined {
   let text: string;
@@ -168,6 +177,8 @@ export function resolveSettings(argv: string[], env: NodeJS.ProcessEnv = process
   const offlineRaw = a.offline ?? envBool(env.JUPYTER_MCP_OFFLINE) ?? fc.offline ?? fc.jupyterServer?.offline ?? false;
   const logLevel = String(a['log-level'] ?? env.JUPYTER_MCP_LOG_LEVEL ?? fc.logLevel ?? 'info');
   if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) throw new UsageError(`--log-level must be debug, info, warn or error, not "${logLevel}".`);
+  const resultShape = String(a['result-shape'] ?? env.JUPYTER_MCP_RESULT_SHAPE ?? fc.resultShape ?? DEFAULTS.resultShape);
+  if (!['auto', 'structured', 'text'].includes(resultShape)) throw new UsageError(`--result-shape must be auto, structured or text, not "${resultShape}".`);
   const url = (a.url as string | undefined) ?? env.JUPYTER_SERVER_URL ?? fc.jupyterServer?.baseUrl ?? fc.jupyterServer?.url;
   if (url !== undefined) {
     try {
@@ -195,6 +206,9 @@ export function resolveSettings(argv: string[], env: NodeJS.ProcessEnv = process
       maxOutputChars: num('--max-output-chars', a['max-output-chars'] ?? fc.maxOutputChars ?? DEFAULTS.maxOutputChars, 200, 10_000_000),
       maxImageBytes: num('--max-image-kb', a['max-image-kb'] ?? fc.maxImageKb ?? DEFAULTS.maxImageBytes / 1024, 1, 100_000) * 1024,
       maxBodyBytes: num('--max-body-mb', a['max-body-mb'] ?? fc.maxBodyMb ?? DEFAULTS.maxBodyMb, 1, 2048) * 1024 * 1024,
+      // Below 4,000 a notebook page could not hold one cell's outline and the paging hint.
+      maxResultChars: num('--max-result-chars', a['max-result-chars'] ?? fc.maxResultChars ?? DEFAULTS.maxResultChars, 4_000, 10_000_000),
+      resultShape: resultShape as ResultShape,
     },
     logLevel: logLevel as Settings['logLevel'],
     configFile: Object.keys(fc).length ? configFile : undefined,

@@ -12,6 +12,7 @@ import { createMcpServer, SERVER_VERSION } from '../server/mcpServer';
 import { startHttpServer, type RunningHttpServer } from '../server/http';
 import { TOOLS } from '../tools';
 import type { Logger } from '../util/log';
+import type { OutputLimits } from '../tools/tool';
 import { registerSecret } from '../util/log';
 import { EditorKernels } from './editorKernels';
 import { EditorCellRunner } from './cellRunner';
@@ -21,7 +22,7 @@ export interface RuntimeOptions {
   port: number;
   authToken: string;
   jupyter?: { url: string; token?: string };
-  limits: { maxOutputChars: number; maxImageBytes: number };
+  limits: OutputLimits;
   timeoutMs: number;
   log: Logger;
   saveAfterEdit: () => boolean;

@@ -5,7 +5,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ListToolsRequestSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { TOOLS } from '../tools';
-import type { Content, ToolContext, ToolDef } from '../tools/tool';
+import type { Content, ResultShape, ToolContext, ToolDef } from '../tools/tool';
 import { redact } from '../util/log';
 
 export const SERVER_NAME = 'jupyter-mcp-server';
@@ -14,7 +14,8 @@ export const SERVER_VERSION = '0.1.0';
 const INSTRUCTIONS = `Jupyter MCP: read, edit and run Jupyter notebooks.
 - Name the notebook on every call (path relative to the workspace root); there is no "current notebook".
 - Prefer cell_id (stable) over index: ids survive edits by other people and agents.
-- For large notebooks call read_notebook with format "outline" first, then page with start_index/limit.
+- read_notebook returns what fits; when a result has \`next\`, that is the exact call for the rest.
+- Plots and long outputs in read results are placeholders naming the read_output call that shows them.
 - execute_notebook_cell / execute_notebook pick the notebook's own kernel when kernel_id is omitted.`;
 
 export interface ServerHooks {
@@ -28,15 +29,49 @@ export function createMcpServer(ctx: Omit<ToolContext, 'session'>, hooks: Server
     { capabilities: { tools: { listChanged: true }, logging: {} }, instructions: INSTRUCTIONS },
   );
   // Each session gets its own state; the stores and kernels behind it are shared.
-  const sessionCtx: ToolContext = { ...ctx, session: { seen: new Map() } };
-  for (const tool of tools) registerTool(server, tool, sessionCtx, hooks);
+  const sessionCtx: ToolContext = { ...ctx, session: { seen: new Map(), clientName: () => server.server.getClientVersion()?.name } };
+  // Known once the client has sent initialize, which comes before any tools/list or call.
+  const shape = () => resolveShape(ctx.limits.resultShape, server.server.getClientVersion());
+  for (const tool of tools) registerTool(server, tool, sessionCtx, hooks, shape);
   // tools/list is answered from a list built once per process (the SDK would convert every zod
-  // schema on every request) and kept small: it is sent into the model's context.
-  server.server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: toolList(tools) }));
+  // schema on every request) and kept small: it is sent into the model's context. Without
+  // structuredContent (shape "text") no output schema is advertised: MCP requires structured
+  // results from tools that declare one.
+  server.server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: shape() === 'text' ? textOnlyToolList(tools) : toolList(tools) }));
   return server;
 }
 
+/**
+ * The shape of results for one client. "auto" gives every client structuredContent (VS Code and
+ * Claude Code hand their model its JSON; Roo Code and Cline read the text, which says the same),
+ * except Claude Code before 2.1.197: those versions dropped image blocks beside structuredContent
+ * (anthropics/claude-code #54737), so their model would never see a plot; they get text and images.
+ */
+export function resolveShape(setting: ResultShape | undefined, client?: { name: string; version: string }): 'structured' | 'text' {
+  if (setting === 'structured' || setting === 'text') return setting;
+  if (client && /^claude[- ]code$/i.test(client.name) && olderThan(client.version, [2, 1, 197])) return 'text';
+  return 'structured';
+}
+
+function olderThan(version: string, than: number[]): boolean {
+  const v = version.split(/[.+-]/).slice(0, 3).map((x) => Number.parseInt(x, 10));
+  if (v.some((x) => !Number.isFinite(x))) return false;
+  for (let i = 0; i < than.length; i++) if ((v[i] ?? 0) !== than[i]) return (v[i] ?? 0) < than[i];
+  return false;
+}
+
 const listCache = new WeakMap<readonly ToolDef[], Tool[]>();
+const textListCache = new WeakMap<readonly ToolDef[], Tool[]>();
+
+/** The tool list for clients served text only: the same without output schemas. */
+export function textOnlyToolList(tools: readonly ToolDef[] = TOOLS): Tool[] {
+  let list = textListCache.get(tools);
+  if (!list) {
+    list = toolList(tools).map(({ outputSchema: _o, ...t }) => t);
+    textListCache.set(tools, list);
+  }
+  return list;
+}
 
 /**
  * The tools as clients see them. Input schemas keep every field's description (the model needs
@@ -109,7 +144,7 @@ function simplify(v: unknown, keepDescriptions: boolean): any {
   return out;
 }
 
-function registerTool(server: McpServer, tool: ToolDef, ctx: ToolContext, hooks: ServerHooks): void {
+function registerTool(server: McpServer, tool: ToolDef, ctx: ToolContext, hooks: ServerHooks, shape: () => 'structured' | 'text'): void {
   server.registerTool(
     tool.name,
     {
@@ -142,19 +177,60 @@ function registerTool(server: McpServer, tool: ToolDef, ctx: ToolContext, hooks:
               .catch(() => undefined);
           },
         });
-        const text = out.omitJsonText ? out.summary : `${out.summary}\n${JSON.stringify(out.structured)}`;
-        const content: Content[] = [{ type: 'text', text }, ...(out.extra ?? [])];
+        const fitted = fitResult(out.omitJsonText ? out.summary : `${out.summary}\n${JSON.stringify(out.structured)}`, out.structured as Record<string, unknown>, ctx.limits.maxResultChars);
+        if (fitted.cut) ctx.log.warn(`tool ${tool.name}: result over the ${ctx.limits.maxResultChars}-character budget, cut (${fitted.cut})`);
+        const content: Content[] = [{ type: 'text', text: fitted.text }, ...(out.extra ?? [])];
         const ms = performance.now() - started;
         ctx.log.info(`tool ${tool.name}${target ? ` ${target}` : ''} ok ${ms.toFixed(1)} ms`);
         hooks.onToolCall?.(tool.name, ms, true, target);
-        return { content, structuredContent: out.structured as Record<string, unknown> };
+        return shape() === 'text' ? { content } : { content, structuredContent: fitted.structured };
       } catch (e) {
         const ms = performance.now() - started;
         const message = redact(e instanceof Error ? e.message : String(e));
         ctx.log.warn(`tool ${tool.name}${target ? ` ${target}` : ''} failed ${ms.toFixed(1)} ms: ${message}`);
         hooks.onToolCall?.(tool.name, ms, false, target);
-        return { content: [{ type: 'text' as const, text: message }], isError: true };
+        // Claude Code drops structuredContent on errors (#86032): the text is the whole message.
+        return { content: [{ type: 'text' as const, text: fitResult(message, undefined, ctx.limits.maxResultChars).text }], isError: true };
       }
     },
   );
+}
+
+const CUT_HINT =
+  'Ask for less: read_notebook pages (its `next` field is the exact next call), format "outline" lists cells in one line each, read_output reads one output by offset.';
+
+/**
+ * The last guard of the character budget: tools fit their results themselves; whatever still
+ * does not fit in a client's view (the text for Roo Code and Cline, the structuredContent JSON for
+ * VS Code and Claude Code) is cut here, saying so, never silently. Text keeps its head and tail;
+ * structuredContent keeps its small fields and says which were left out.
+ */
+export function fitResult(text: string, structured: Record<string, unknown> | undefined, budget: number): { text: string; structured: Record<string, unknown> | undefined; cut?: string } {
+  const cuts: string[] = [];
+  if (text.length > budget) {
+    cuts.push(`text ${text.length} chars`);
+    const note = `\n… [result cut: ${text.length} characters are over the ${budget}-character budget (--max-result-chars); the first and last parts are shown. ${CUT_HINT}] …\n`;
+    const room = Math.max(0, budget - note.length);
+    const head = Math.ceil((room * 2) / 3);
+    text = text.slice(0, head) + note + text.slice(text.length - (room - head));
+  }
+  if (structured) {
+    const size = JSON.stringify(structured).length;
+    if (size > budget) {
+      cuts.push(`structuredContent ${size} chars`);
+      const kept: Record<string, unknown> = {};
+      const left: string[] = [];
+      let used = 600;
+      for (const [k, v] of Object.entries(structured)) {
+        const s = JSON.stringify(v)?.length ?? 0;
+        if (used + s + k.length + 4 <= budget - 600) {
+          kept[k] = v;
+          used += s + k.length + 4;
+        } else left.push(`${k} (${s} characters)`);
+      }
+      kept.result_cut = `This result was ${size} characters, over the ${budget}-character budget (--max-result-chars); left out: ${left.join(', ')}. ${CUT_HINT}`;
+      structured = kept;
+    }
+  }
+  return { text, structured, ...(cuts.length ? { cut: cuts.join(', ') } : {}) };
 }

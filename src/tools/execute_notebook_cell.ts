@@ -54,7 +54,7 @@ export const executeNotebookCell = defineTool({
     // Through the editor the outputs are already in the document; otherwise write them.
     const saved = executor.writesOutputs ? true : await saveOutputs(ctx, relativePath, { id: cell.id, index, source }, res);
     const kernelId = executor.kernelId;
-    const r = renderForModel(ctx, res, `${relativePath} (cell ${index})`);
+    const r = renderForModel(ctx, res, { path: relativePath, cell, index });
     const where = `${relativePath}[${index}]`;
     const message =
       res.status === 'ok'

@@ -10,7 +10,7 @@ import { createMcpServer } from '../../src/server/mcpServer';
 import { startHttpServer, RunningHttpServer } from '../../src/server/http';
 import type { KernelBackend } from '../../src/kernels/backend';
 import { createKernelBackend } from '../../src/kernels/factory';
-import type { ToolContext } from '../../src/tools/tool';
+import type { ResultShape, ToolContext } from '../../src/tools/tool';
 import { silentLogger, type Logger } from '../../src/util/log';
 import { DEFAULTS, type Settings } from '../../src/config';
 import { toolList } from '../../src/server/mcpServer';
@@ -44,6 +44,8 @@ export interface StartOptions {
   timeoutMs?: number;
   maxOutputChars?: number;
   maxImageBytes?: number;
+  maxResultChars?: number;
+  resultShape?: ResultShape;
   maxBodyBytes?: number;
   log?: Logger;
   /** As the extension's untrusted-workspace check: a reason to refuse code-running tools. */
@@ -72,6 +74,8 @@ export function testSettings(o: StartOptions): Settings {
       maxOutputChars: o.maxOutputChars ?? DEFAULTS.maxOutputChars,
       maxImageBytes: o.maxImageBytes ?? DEFAULTS.maxImageBytes,
       maxBodyBytes: o.maxBodyBytes ?? 8 * 1024 * 1024,
+      maxResultChars: o.maxResultChars ?? DEFAULTS.maxResultChars,
+      resultShape: o.resultShape ?? DEFAULTS.resultShape,
     },
     logLevel: 'warn',
     check: false,
@@ -86,7 +90,12 @@ export async function startServer(o: StartOptions): Promise<TestServer> {
   const context: Omit<ToolContext, 'session'> = {
     notebooks: store,
     kernels,
-    limits: { maxOutputChars: o.maxOutputChars ?? DEFAULTS.maxOutputChars, maxImageBytes: o.maxImageBytes ?? DEFAULTS.maxImageBytes },
+    limits: {
+      maxOutputChars: o.maxOutputChars ?? DEFAULTS.maxOutputChars,
+      maxImageBytes: o.maxImageBytes ?? DEFAULTS.maxImageBytes,
+      maxResultChars: o.maxResultChars ?? DEFAULTS.maxResultChars,
+      resultShape: o.resultShape ?? DEFAULTS.resultShape,
+    },
     execution: { timeoutMs: o.timeoutMs ?? 60_000 },
     log,
     mayRunCode: o.mayRunCode ?? (() => undefined),

@@ -127,7 +127,7 @@ suite('editor notebook store (open notebooks edited through WorkspaceEdit)', () 
       notebooks: router,
       session: { seen: new Map() },
       kernels: undefined as never, // no tool here runs code
-      limits: { maxOutputChars: 10_000, maxImageBytes: 1_000_000 },
+      limits: { maxOutputChars: 10_000, maxImageBytes: 1_000_000, maxResultChars: 40_000 },
       execution: { timeoutMs: 10_000 },
       log: silentLogger,
       mayRunCode: () => undefined,
