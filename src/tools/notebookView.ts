@@ -3,7 +3,7 @@
 // result up to the character budget, outlines the cells that did not fit, and names the next call.
 import { renderOutputs, capText, base64Bytes, formatBytes } from '../kernels/outputs';
 import { cellRefId } from '../notebooks/cells';
-import { joinSource, type Cell, type Notebook, type Output } from '../notebooks/nbformat';
+import { joinSource, splitLines, type Cell, type Notebook, type Output } from '../notebooks/nbformat';
 import { outlineCell, outlineText } from '../notebooks/outline';
 import type { OutputLimits } from './tool';
 
@@ -218,4 +218,77 @@ export function notebookHead(nb: Readonly<Notebook>, raw: boolean, budget: numbe
     if (li?.name) metadata.language_info = { name: li.name, ...(li.version ? { version: li.version } : {}) };
   }
   return { nbformat: nb.nbformat, nbformat_minor: nb.nbformat_minor, metadata };
+}
+
+/** Marks a notebook object as read_notebook's view, so write_notebook can restore what the view left out. */
+export interface ViewMark {
+  path: string;
+  version: string;
+  /** True when the view held every cell (in full). */
+  complete: boolean;
+}
+
+/**
+ * The seed's flow reads a notebook and writes `result.notebook` back (or to a copy). The view has
+ * outputs rendered for a model (text cut, images as placeholders) and only the kernel metadata, so
+ * writing it as is would lose data. This rebuilds the notebook: cells are matched to the notebook
+ * that was read by id (or "index:N"); outputs and execution counts come from it; a source or
+ * metadata the caller changed is kept, a cut one is restored; notebook metadata is the original's
+ * with the caller's keys on top. A partial view (one page) is refused: writing it would drop the
+ * other cells. Cells are restored from the notebook as it is now; a write over a notebook changed
+ * since the read is still refused by the version check unless the caller insists (overwrite).
+ */
+export function restoreFromView(content: Record<string, unknown>, original: Readonly<Notebook>): Record<string, unknown> {
+  const mark = content.read_from as ViewMark;
+  if (!mark.complete) {
+    throw new Error(
+      `This notebook object is one page of read_notebook's view of ${mark.path} (not every cell), so writing it would drop the other cells; nothing was written. Change cells with update_cell / edit_cell_source / add_cell, or read every page first.`,
+    );
+  }
+  const byId = new Map<string, Cell>();
+  original.cells.forEach((c, i) => byId.set(cellRefId(c, i), c));
+  const cells = ((content.cells ?? []) as Record<string, unknown>[]).map((v) => {
+    const { index: _i, outputs_left_out: _l, ...cell } = v;
+    const orig = typeof cell.id === 'string' ? byId.get(cell.id) : undefined;
+    if (!orig) {
+      // A cell the caller added: kept as given (validated as nbformat by write_notebook).
+      if (typeof cell.id === 'string' && cell.id.startsWith('index:')) delete cell.id;
+      return cell;
+    }
+    const out: Record<string, unknown> = { ...(orig as Record<string, unknown>) };
+    if (!orig.id) delete out.id;
+    out.cell_type = cell.cell_type ?? orig.cell_type;
+    const src = typeof cell.source === 'string' ? cell.source : Array.isArray(cell.source) ? joinSource(cell.source as string[]) : undefined;
+    const origSrc = joinSource(orig.source);
+    // Jupyter saves sources as lists of lines; the view gives one string.
+    if (src !== undefined && src !== origSrc && !isCutSource(src, origSrc)) out.source = splitLines(src);
+    if (cell.metadata && typeof cell.metadata === 'object') out.metadata = { ...(orig.metadata ?? {}), ...(cell.metadata as Record<string, unknown>) };
+    if (out.cell_type !== 'code') {
+      delete out.outputs;
+      delete out.execution_count;
+    } else if (orig.cell_type !== 'code') {
+      out.outputs = [];
+      out.execution_count = null;
+    }
+    return out;
+  });
+  const { read_from: _r, cells: _c, ...rest } = content;
+  // The view shows a subset of kernelspec / language_info: merged one level deep over the original.
+  const metadata: Record<string, unknown> = { ...((original.metadata ?? {}) as Record<string, unknown>) };
+  for (const [k, v] of Object.entries((rest.metadata ?? {}) as Record<string, unknown>)) {
+    const o = metadata[k];
+    metadata[k] = isPlain(v) && isPlain(o) ? { ...o, ...v } : v;
+  }
+  return { ...rest, metadata, cells };
+}
+
+/** True when `view` is `full` with its middle cut by capText (what the view shows of a long source). */
+function isCutSource(view: string, full: string): boolean {
+  const m = /\n… \[output truncated: showing \d+ of (\d+) characters, the first (\d+) and the last (\d+);[^\n]*\] …\n/.exec(view);
+  if (!m || Number(m[1]) !== full.length) return false;
+  return full.startsWith(view.slice(0, m.index)) && full.endsWith(view.slice(m.index + m[0].length));
+}
+
+function isPlain(v: unknown): v is Record<string, unknown> {
+  return !!v && typeof v === 'object' && !Array.isArray(v);
 }

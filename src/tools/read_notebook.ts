@@ -84,7 +84,8 @@ export const readNotebook = defineTool({
       structured: {
         ...base,
         returned: page.cells.length,
-        notebook: { ...head, cells: page.cells },
+        // read_from lets write_notebook restore what this view leaves out (the seed writes it back).
+        notebook: { ...head, read_from: { path: relativePath, version, complete: start === 0 && page.nextStart === total && !page.outline.length }, cells: page.cells },
         ...(page.outline.length ? { outline: page.outline } : {}),
         note,
         ...(next ? { next } : {}),

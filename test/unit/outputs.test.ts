@@ -83,13 +83,13 @@ test('stripAnsi removes colour, cursor and OSC hyperlink sequences', () => {
   assert.equal(stripAnsi('\u001b[1;32mok\u001b[0m \u001b[2K\u001b]8;;http://x\u0007link\u001b]8;;\u0007'), 'ok link');
 });
 
-test('long text is capped per output with a note saying how to get the rest', () => {
-  const long = 'x'.repeat(250);
-  const r = renderOutputs([{ output_type: 'stream', name: 'stdout', text: long }], limits, { moreHint: 'Read the cell with read_notebook.' });
+test('long text keeps its head and tail with a note saying what was cut and how to get the rest', () => {
+  const long = Array.from({ length: 50 }, (_, i) => `line ${String(i).padStart(2, '0')}\n`).join(''); // 400 chars
+  const r = renderOutputs([{ output_type: 'stream', name: 'stdout', text: long }], limits, { moreHint: (i, offset) => `read_output {"output_index":${i},"offset":${offset}}` });
   const text = r.outputs[0].text as string;
-  assert.ok(text.startsWith('x'.repeat(100)));
-  assert.ok(!text.startsWith('x'.repeat(101)));
-  assert.match(text, /truncated: showing 100 of 250 characters\. Read the cell with read_notebook\./);
+  assert.ok(text.startsWith(long.slice(0, 67)), 'the first two thirds of the budget');
+  assert.ok(text.endsWith(long.slice(-33)), 'the last third: the end of a log matters');
+  assert.match(text, /output truncated: showing 100 of 400 characters, the first 67 and the last 33; 300 characters \(\d+ lines\) cut\. read_output \{"output_index":0,"offset":67\}\]/);
   assert.equal(capText('short', 100), 'short');
 });
 
@@ -128,6 +128,9 @@ test('rich outputs fall back to text/plain; without it, text mimes are shown and
     { maxOutputChars: 1000, maxImageBytes: 1000 },
   );
   assert.match(r.text, /^Out: {4}a {2}b\n0 {2}1 {2}2/);
+  // The HTML of a table says what its text/plain says in many more characters: named, not repeated.
+  assert.deepEqual(r.outputs[0].data, { 'text/plain': '   a  b\n0  1  2' });
+  assert.equal(r.outputs[0].also, 'text/html (16 characters)');
   assert.match(r.text, /<h1>Title<\/h1>/);
   assert.match(r.text, /\[application\/vnd\.custom output, 7 characters\]/);
   assert.equal(r.outputs[0].execution_count, 3);
