@@ -100,19 +100,34 @@ const ANNOTATION_DEFAULTS: Record<string, boolean> = { readOnlyHint: false, dest
 
 function compactAnnotations(a: ToolDef['annotations']): Record<string, boolean> {
   const out: Record<string, boolean> = {};
-  for (const [k, v] of Object.entries(a)) if (ANNOTATION_DEFAULTS[k] !== v || k === 'readOnlyHint') out[k] = v;
+  for (const [k, v] of Object.entries(a)) {
+    // MCP: destructiveHint and idempotentHint mean something only when readOnlyHint is false.
+    if (a.readOnlyHint && (k === 'destructiveHint' || k === 'idempotentHint')) continue;
+    if (ANNOTATION_DEFAULTS[k] !== v || k === 'readOnlyHint') out[k] = v;
+  }
   return out;
 }
 
-function jsonSchema(shape: z.ZodRawShape, isInput: boolean): Record<string, unknown> {
+function jsonSchema(shape: z.ZodRawShape, isInput: boolean, typedOutput = false): Record<string, unknown> {
   const schema = z.toJSONSchema(z.object(shape), { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
   delete schema.$schema;
   const out = simplify(schema, isInput);
   if (!isInput) {
-    // Output fields: their types, one level deep; nested objects are described by the tool's text.
-    for (const [k, v] of Object.entries(out.properties ?? {})) out.properties[k] = shallow(v as Record<string, unknown>);
+    // Output fields as clients see them: their names only. tools/list goes into the model's
+    // context on every turn, and no client needs the types to read a result; the tests check
+    // every result against the typed schema (typedOutputSchemas) instead.
+    for (const [k, v] of Object.entries(out.properties ?? {})) out.properties[k] = typedOutput ? shallow(v as Record<string, unknown>) : {};
   }
   return out;
+}
+
+/** Output schemas with their field types, one level deep (for tests that validate every result). */
+export function typedOutputSchemas(tools: readonly ToolDef[] = TOOLS): Map<string, Record<string, unknown>> {
+  return new Map(tools.map((t) => [t.name, jsonSchema(t.outputSchema, false, true)]));
+}
+
+function isEmptyObject(x: unknown): boolean {
+  return !!x && typeof x === 'object' && !Array.isArray(x) && Object.keys(x).length === 0;
 }
 
 function shallow(s: Record<string, unknown>): Record<string, unknown> {
@@ -136,6 +151,8 @@ function simplify(v: unknown, keepDescriptions: boolean): any {
     // more may come is left open (a result with an extra field stays valid for older clients).
     if (!keepDescriptions && ((k === 'description' && typeof x === 'string') || k === 'required' || k === 'additionalProperties')) continue;
     if ((k === 'maximum' && x === Number.MAX_SAFE_INTEGER) || (k === 'minimum' && x === Number.MIN_SAFE_INTEGER)) continue;
+    // A free-form object: "properties": {} and "additionalProperties": {} say what "type": "object" says.
+    if ((k === 'properties' || k === 'additionalProperties') && isEmptyObject(x) && isEmptyObject((v as Record<string, unknown>).additionalProperties)) continue;
     out[k] =
       k === 'properties' && x && typeof x === 'object'
         ? Object.fromEntries(Object.entries(x).map(([p, s]) => [p, simplify(s, keepDescriptions)]))

@@ -4,9 +4,9 @@ import { describeResult, kernelIdParam, outputsSchema, renderForModel, runWithPr
 
 export const executeCell = defineTool({
   name: 'execute_cell',
-  title: 'Execute code',
+  title: 'Run code in a kernel',
   description:
-    'Run code in a kernel (nothing saved); returns outputs, errors and plots as images. On time-out the kernel is interrupted and partial outputs returned.',
+    'Run Python (or any) code in a Jupyter kernel (nothing saved); returns outputs, errors and plots as images. On time-out the kernel is interrupted and partial outputs returned.',
   inputSchema: {
     kernel_id: kernelIdParam,
     code: z.string().describe('Code to run, as written.'),

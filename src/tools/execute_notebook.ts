@@ -7,9 +7,9 @@ import { describeResult, executorFor, OutputSaver, renderForModel, runWithProgre
 
 export const executeNotebook = defineTool({
   name: 'execute_notebook',
-  title: 'Execute notebook',
+  title: 'Run all notebook cells',
   description:
-    "Run all code cells in order, saving each cell's outputs as it ends; stops at the first error unless continue_on_error. Without kernel_id: the notebook's own kernel (state persists).",
+    "Run all code cells of a Jupyter notebook in order, saving each cell's outputs as it ends; stops at the first error unless continue_on_error. Without kernel_id: the notebook's own kernel (state persists).",
   inputSchema: {
     path: pathParam,
     kernel_id: z.string().min(1).optional().describe("Kernel id (default: the notebook's own kernel)."),

@@ -17,9 +17,9 @@ import {
 
 export const executeNotebookCell = defineTool({
   name: 'execute_notebook_cell',
-  title: 'Execute notebook cell',
+  title: 'Run notebook cell',
   description:
-    "Run one code cell, saving its outputs in the notebook. Without kernel_id: the notebook's own kernel (the editor's if open in VS Code). Plots return as images.",
+    "Run (execute) one code cell of a Jupyter notebook, saving its outputs in the notebook. Without kernel_id: the notebook's own kernel (the editor's if open in VS Code). Plots return as images.",
   inputSchema: {
     path: pathParam,
     cell_index: z.number().int().min(0).optional().describe('0-based cell position (or give cell_id).'),

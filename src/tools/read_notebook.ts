@@ -9,18 +9,18 @@ const RESERVE = 1500;
 
 export const readNotebook = defineTool({
   name: 'read_notebook',
-  title: 'Read Jupyter notebook (cells, outputs, outline)',
+  title: 'Read Jupyter notebook',
   description:
-    'Read a Jupyter notebook (.ipynb): cells with source and outputs, as much as fits; the rest is outlined and `next` gives the exact call for the next page. Plots show as placeholders: see one with read_output. format "outline" lists every cell in one line; "source" leaves outputs out; "raw" is nbformat JSON.',
+    'Read a Jupyter notebook: cells, source, outputs, as much as fits (`next` is the call for the rest). Plots are placeholders: see them with read_output. format: outline (a line per cell), source (no outputs), raw (nbformat JSON).',
   inputSchema: {
     path: pathParam,
     format: z
       .enum(['full', 'outline', 'source', 'raw'])
       .optional()
-      .describe('"full" (default): cells with model-ready outputs. "outline": one line per cell. "source": no outputs. "raw": nbformat JSON of each cell (base64 left out).'),
+      .describe('"full" (default), "outline", "source" or "raw".'),
     start_index: z.number().int().min(0).optional().describe('First cell to return (default 0).'),
-    limit: z.number().int().min(1).optional().describe('Maximum cells to return (default: as many as fit).'),
-    include_outputs: z.boolean().optional().describe('Format "full": include outputs (default true; false is format "source").'),
+    limit: z.number().int().min(1).optional().describe('Max cells (default: what fits).'),
+    include_outputs: z.boolean().optional().describe('false: as format "source".'),
   },
   outputSchema: {
     path: z.string().describe('Notebook path relative to the workspace root.'),

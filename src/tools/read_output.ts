@@ -13,28 +13,24 @@ const IMAGES = ['image/png', 'image/jpeg'];
 
 export const readOutput = defineTool({
   name: 'read_output',
-  title: 'See a notebook cell output: plot image or full text',
+  title: 'See cell output or plot',
   description:
-    "Look at one output of a Jupyter notebook cell: a plot or image as an image; text (long logs, tables, tracebacks) in full, paged by offset. Without output_index: the cell's source. read_notebook names these calls.",
+    "See one output of a Jupyter notebook cell: a plot or chart as an image, or long text in full, paged by offset. Without output_index: the cell's source.",
   inputSchema: {
     path: pathParam,
     index: indexParam,
     cell_id: cellIdParam,
-    output_index: z.number().int().min(0).optional().describe("0-based output of the cell (default: the cell's source instead)."),
-    mime: z.string().min(1).optional().describe('Which form of a rich output, e.g. "text/html" (default: the image if any, else text/plain).'),
-    offset: z.number().int().min(0).optional().describe('First character of the text to return (default 0; from `next`).'),
+    output_index: z.number().int().min(0).optional().describe("0-based output (default: the cell's source)."),
+    mime: z.string().min(1).optional().describe('e.g. "text/html" (default: image, else text/plain).'),
+    offset: z.number().int().min(0).optional().describe('First character (default 0).'),
   },
   outputSchema: {
     path: z.string(),
-    index: z.number().describe('Cell position.'),
     cell_id: z.string().describe('Stable cell id.'),
     output_index: z.number().optional(),
-    output_type: z.string().optional(),
     mime: z.string().optional().describe('What was returned: a mime type, "stream:stdout", "error" or "source".'),
-    kinds: z.array(z.string()).optional().describe('Every form this output has (mime types).'),
     image: z.string().optional().describe('The image, described; it follows as image content.'),
     text: z.string().optional().describe('The text, from offset.'),
-    offset: z.number().optional(),
     total_chars: z.number().optional().describe('Length of the whole text.'),
     next: z.object({ tool: z.string(), arguments: z.looseObject({}) }).optional().describe('The call for the rest of the text.'),
   },

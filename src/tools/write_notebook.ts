@@ -6,9 +6,9 @@ import { restoreFromView, type ViewMark } from './notebookView';
 
 export const writeNotebook = defineTool({
   name: 'write_notebook',
-  title: 'Write notebook',
+  title: 'Write Jupyter notebook',
   description:
-    'Write a whole notebook (nbformat 4). Replaces an existing one only if unchanged since this session read it (or expected_version), else needs overwrite. Prefer cell tools for small changes.',
+    'Write a whole Jupyter notebook (.ipynb, nbformat 4). Replaces an existing one only if unchanged since this session read it (or expected_version), else needs overwrite. Prefer cell tools for small changes.',
   inputSchema: {
     path: pathParam,
     content: z.union([z.looseObject({}), z.string()]).describe('nbformat 4 notebook object, or its JSON text.'),

@@ -13,11 +13,12 @@ import { createKernelBackend } from '../../src/kernels/factory';
 import type { ResultShape, ToolContext } from '../../src/tools/tool';
 import { silentLogger, type Logger } from '../../src/util/log';
 import { DEFAULTS, type Settings } from '../../src/config';
-import { toolList } from '../../src/server/mcpServer';
+import { typedOutputSchemas } from '../../src/server/mcpServer';
 import Ajv from 'ajv';
 
 const ajv = new Ajv({ strict: false, allErrors: true });
-const outputValidators = new Map(toolList().map((t) => [t.name, ajv.compile(t.outputSchema ?? {})]));
+// The typed output schemas: what tools/list advertises names the fields only (see toolList).
+const outputValidators = new Map([...typedOutputSchemas()].map(([name, schema]) => [name, ajv.compile(schema)]));
 
 /** Fails when a tool's structured result does not match the output schema it advertises. */
 export function checkOutputSchema(name: string, structured: unknown): void {
