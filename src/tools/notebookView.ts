@@ -34,8 +34,8 @@ export interface CellCaps {
   output: number;
   /** Characters of source (head and tail kept). */
   source: number;
-  /** Outputs only named (one line each), not rendered: the last resort for a cell too big for a page. */
-  outputsAsLines?: boolean;
+  /** Outputs only named (one line each), or in one line for all: the last resorts for a cell too big for a page. */
+  outputsAsLines?: boolean | 'one';
 }
 
 /**
@@ -60,6 +60,8 @@ export function modelCell(path: string, cell: Cell, index: number, form: CellFor
     const outputs = (cell.outputs ?? []) as Output[];
     if (form === 'source') {
       if (outputs.length) out.outputs_left_out = outputs.length;
+    } else if (caps.outputsAsLines === 'one' && outputs.length) {
+      out.outputs = [`[${outputs.length} outputs not shown to fit the page: read each with ${callText(readOutputCall(path, cell, index, 0))}, output_index 0 to ${outputs.length - 1}]`];
     } else if (caps.outputsAsLines && outputs.length) {
       out.outputs = outputs.map((_o, i) => `[output ${i} not shown to fit the page: ${callText(readOutputCall(path, cell, index, i))}]`);
     } else {
@@ -81,8 +83,12 @@ function rawCell(path: string, cell: Cell, index: number, caps: CellCaps): Recor
   const out: Record<string, unknown> = { ...(cell as Record<string, unknown>), index };
   const src = joinSource(cell.source);
   if (src.length > caps.source) out.source = capText(src, caps.source, (offset) => `Read the whole source with ${callText(readOutputCall(path, cell, index, undefined, { offset }))}.`);
-  if (cell.cell_type === 'code') {
-    out.outputs = ((cell.outputs ?? []) as Output[]).map((o, i) => {
+  const outputs = (cell.outputs ?? []) as Output[];
+  if (cell.cell_type === 'code' && caps.outputsAsLines && outputs.length) {
+    // The last resort for a cell too big for a page: its outputs are named, each one read_output away.
+    out.outputs = [`[${outputs.length} outputs not shown to fit the page: read each with ${callText(readOutputCall(path, cell, index, 0))}, output_index 0 to ${outputs.length - 1}]`];
+  } else if (cell.cell_type === 'code') {
+    out.outputs = outputs.map((o, i) => {
       const r: Record<string, unknown> = { ...o };
       const more = (offset: number) => `Read the rest with ${callText(readOutputCall(path, cell, index, i, { offset }))}.`;
       if (o.output_type === 'stream' && joinSource(o.text as string | string[]).length > caps.output) r.text = cut(joinSource(o.text as string | string[]), more);
@@ -169,7 +175,7 @@ export function pageCells(o: PageOptions, form: CellForm): CellPage {
     for (const caps of [
       { output: 300, source: Math.floor(budget / 3) },
       { output: 300, source: Math.floor(budget / 4), outputsAsLines: true },
-      { output: 200, source: 1000, outputsAsLines: true },
+      { output: 200, source: 1000, outputsAsLines: 'one' as const },
     ]) {
       r = render(i, caps);
       if (r.size <= budget) break;

@@ -320,7 +320,7 @@ describe('kernel tools on a real Jupyter server', () => {
     assert.equal(r.outputs[0].text.trim(), realpathSync(path.join(ws.root, 'sub')));
     const big = await call(client, 'execute_notebook_cell', { path: name, cell_index: 1 });
     assert.ok(big.text.length < 25_000, `text of ${big.text.length} chars`);
-    assert.match(big.text, /output truncated: showing 20000 of 50001 characters\. The full output is saved in sub\/where\.ipynb \(cell 1\)/);
+    assert.match(big.text, /output truncated: showing 20000 of 50001 characters, the first 13334 and the last 6666; 30001 characters \(0 lines\) cut\. The full output is saved in sub\/where\.ipynb \(cell 1\): read the rest with read_output \{"path":"sub\/where\.ipynb","cell_id":"[^"]+","output_index":0,"offset":13334\}/);
     const nb = readNb(ws.root, name);
     assert.equal(joinSource((nb.cells[1].outputs![0] as any).text).length, 50001, 'the notebook keeps everything');
     await ok(client, 'stop_kernel', { kernel_id: r.kernel_id });
