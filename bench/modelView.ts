@@ -61,6 +61,7 @@ export async function runModelView(opts: { kernel?: boolean } = {}): Promise<{ r
     await measure('read_notebook {path}: 20,000-line output', 'read_notebook', { path: f.longOutput });
     await measure('read_notebook outline: 471 cells', 'read_notebook', { path: f.big471, format: 'outline' });
     await measure('read_notebook outline: 5,000 cells', 'read_notebook', { path: f.big5000, format: 'outline' });
+    await measure('read_output: analysis.ipynb plot', 'read_output', { path: 'analysis.ipynb', index: plotCell(), output_index: 0 });
     if (jupyter) {
       const k = (await client.callTool({ name: 'start_kernel', arguments: {} })) as { structuredContent?: { kernel_id?: string } };
       const kernel_id = k.structuredContent?.kernel_id;
