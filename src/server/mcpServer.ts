@@ -101,8 +101,6 @@ const ANNOTATION_DEFAULTS: Record<string, boolean> = { readOnlyHint: false, dest
 function compactAnnotations(a: ToolDef['annotations']): Record<string, boolean> {
   const out: Record<string, boolean> = {};
   for (const [k, v] of Object.entries(a)) {
-    // MCP: destructiveHint and idempotentHint mean something only when readOnlyHint is false.
-    if (a.readOnlyHint && (k === 'destructiveHint' || k === 'idempotentHint')) continue;
     if (ANNOTATION_DEFAULTS[k] !== v || k === 'readOnlyHint') out[k] = v;
   }
   return out;

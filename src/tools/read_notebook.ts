@@ -3,9 +3,10 @@ import { defineTool, ToolError } from './tool';
 import { looseObject, pathParam } from './schemas';
 import { callText, notebookHead, pageCells, pageOutline, type NextCall } from './notebookView';
 
-// Room left in the result for the fields around the page (path, version, counts, note, next) and
-// for the text view's summary line, which repeats the note before the same JSON.
-const RESERVE = 1500;
+// Room left in the result for the fields around the page (version, counts, note, next, read_from)
+// and for the text view's summary line, which repeats the note before the same JSON. The note and
+// the calls in it name the path several times.
+const reserve = (path: string) => 1500 + 10 * path.length;
 
 export const readNotebook = defineTool({
   name: 'read_notebook',
@@ -47,9 +48,9 @@ export const readNotebook = defineTool({
       throw new ToolError(`start_index ${start} is past the end: the notebook has ${total} cells (valid start_index: 0 to ${Math.max(0, total - 1)}).`);
     }
     const end = args.limit !== undefined ? Math.min(total, start + args.limit) : total;
-    const format = args.format ?? (args.include_outputs === false ? 'source' : 'full');
+    const format = args.include_outputs === false && (args.format ?? 'full') === 'full' ? 'source' : (args.format ?? 'full');
     const base = { path: relativePath, store, version, cell_count: total, start_index: start };
-    const budget = ctx.limits.maxResultChars - RESERVE - JSON.stringify(base).length;
+    const budget = ctx.limits.maxResultChars - reserve(relativePath) - JSON.stringify(base).length;
     // The next page keeps the caller's format and what is left of its limit.
     const nextCall = (nextStart: number): NextCall | undefined => {
       if (nextStart >= total) return undefined;
