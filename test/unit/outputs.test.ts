@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { OutputCollector, renderOutputs, stripAnsi, base64Bytes, capText, collapseOverwrites, type IopubMessage } from '../../src/kernels/outputs';
+import { readFileSync } from 'fs';
+import * as path from 'path';
+import { OutputCollector, renderOutputs, stripAnsi, base64Bytes, capText, collapseOverwrites, pngSize, type IopubMessage } from '../../src/kernels/outputs';
 
 const msg = (msg_type: string, content: Record<string, unknown>): IopubMessage => ({ header: { msg_type }, content });
 const limits = { maxOutputChars: 100, maxImageBytes: 1000 };
@@ -134,4 +136,15 @@ test('rich outputs fall back to text/plain; without it, text mimes are shown and
   assert.match(r.text, /<h1>Title<\/h1>/);
   assert.match(r.text, /\[application\/vnd\.custom output, 7 characters\]/);
   assert.equal(r.outputs[0].execution_count, 3);
+});
+
+test('read results: images become a placeholder naming kind, size and how to see it; no base64 anywhere', () => {
+  const nb = JSON.parse(readFileSync(path.join(__dirname, '..', 'fixtures', 'analysis.ipynb'), 'utf8'));
+  const plot = nb.cells[4].outputs;
+  const r = renderOutputs(plot, { maxOutputChars: 1000, maxImageBytes: 1_000_000 }, { images: 'placeholder', imageHint: (i) => `read_output {"output_index":${i}}` });
+  assert.equal(r.images.length, 0, 'no image content in a read result');
+  assert.equal((r.outputs[0].data as Record<string, unknown>)['image/png'], '[image/png image 366×256, 16.4 KB, not included here; to see it: read_output {"output_index":0}]');
+  assert.ok(!JSON.stringify(r).includes('iVBOR'));
+  assert.deepEqual(pngSize(plot[0].data['image/png']), { width: 366, height: 256 });
+  assert.equal(pngSize('/9j/4AAQSkZJRg=='), undefined, 'not a PNG');
 });
