@@ -31,9 +31,10 @@ export const executeNotebook = defineTool({
         id: z.string().optional().describe('Its stable id.'),
         ename: z.string().describe('Exception name ("Timeout" for a time-out).'),
         evalue: z.string().describe('Exception message.'),
+        output: z.string().optional().describe('Its outputs as the model reads them, traceback included.'),
       })
       .optional()
-      .describe('The first cell that failed, if any (its traceback is in the text and saved in the notebook).'),
+      .describe('The first cell that failed, if any (its outputs are also saved in the notebook).'),
   },
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   runsCode: true,
@@ -47,7 +48,7 @@ export const executeNotebook = defineTool({
     const saver = new OutputSaver(ctx, relativePath);
     let executed = 0;
     let errors = 0;
-    let failed: { index: number; id?: string; ename: string; evalue: string } | undefined;
+    let failed: { index: number; id?: string; ename: string; evalue: string; output?: string } | undefined;
     let failureText = '';
     let stoppedEarly = false;
 
@@ -81,8 +82,10 @@ export const executeNotebook = defineTool({
             ename: err ? String(err.ename) : res.status === 'timeout' ? 'Timeout' : res.status,
             evalue: err ? String(err.evalue) : (res.message ?? ''),
           };
-          const r = renderForModel(ctx, res, `${relativePath} (cell ${t.index})`);
+          const r = renderForModel(ctx, res, { path: relativePath, cell: t.cell, index: t.index });
           failureText = `Cell ${t.index}: ${describeResult(res)}${r.text ? `\n${r.text}` : ''}`;
+          // VS Code and Claude Code models read structuredContent only: the traceback goes there too.
+          if (r.text) failed.output = r.text;
         }
         // An aborted run (client cancelled) always stops; errors stop unless asked to go on.
         if (res.status === 'aborted' || !args.continue_on_error) {

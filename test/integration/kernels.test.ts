@@ -271,7 +271,11 @@ describe('kernel tools on a real Jupyter server', () => {
     const r = await call(client, 'execute_notebook', { path: name, kernel_id: kernelId });
     assert.ok(!r.isError, r.text);
     assert.equal(r.structured.success, false);
-    assert.deepEqual(r.structured.failed_cell, { index: 1, id: 'c1', ename: 'ValueError', evalue: 'bad value' });
+    const { output, ...failed } = r.structured.failed_cell;
+    assert.deepEqual(failed, { index: 1, id: 'c1', ename: 'ValueError', evalue: 'bad value' });
+    // The traceback is in the structured view too (what VS Code and Claude Code models read).
+    assert.match(output, /ValueError\s+Traceback \(most recent call last\)[\s\S]*raise ValueError\("bad value"\)[\s\S]*ValueError: bad value/);
+    assert.ok(!output.includes('\u001b'), 'ANSI stripped');
     assert.equal(r.structured.executed, 2);
     assert.match(r.text, /ValueError: bad value/);
     const nb = readNb(ws.root, name);
