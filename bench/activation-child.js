@@ -29,7 +29,7 @@ function stub() {
     construct: () => stub(),
   });
 }
-const settings = { autoStart, port: 0, saveAfterEdit: true, jupyterServerUrl: '', executionTimeout: 300, maxOutputChars: 20000, maxImageKb: 512 };
+const settings = { autoStart, port: 0, saveAfterEdit: true, jupyterServerUrl: '', executionTimeout: 300, maxOutputChars: 20000, maxImageKb: 512, maxResultChars: 40000 };
 const base = stub();
 // esbuild's ESM interop copies own properties: list every API name the extension may touch.
 const NAMES = [

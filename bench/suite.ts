@@ -7,7 +7,7 @@ import { spawnSync } from 'child_process';
 import { log, ROOT, type Row } from './lib';
 import { consoleTable, latencySvg, markdownTable } from './report';
 
-const ALL = ['files', 'editor', 'kernel', 'notebooks', 'concurrency', 'startup', 'context'] as const;
+const ALL = ['files', 'editor', 'kernel', 'notebooks', 'concurrency', 'startup', 'context', 'modelview'] as const;
 type Scenario = (typeof ALL)[number];
 
 const argv = process.argv.slice(2);
@@ -134,6 +134,14 @@ async function main(): Promise<void> {
       const r = await runStartup({ quick });
       rows.push(...r.rows);
       details.startup = r.extra;
+    });
+  }
+  if (want('modelview')) {
+    await step('8 model view', async () => {
+      const { runModelView } = await import('./modelView');
+      const r = await runModelView();
+      rows.push(...r.rows);
+      details.modelView = r.views;
     });
   }
   sortRows(rows);

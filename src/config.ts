@@ -10,6 +10,7 @@
 import { readFileSync, existsSync, statSync } from 'fs';
 import * as path from 'path';
 import { parseJupyterUrl } from './kernels/jupyter';
+import type { ResultShape } from './tools/tool';
 
 export interface Settings {
   host: string;
@@ -31,7 +32,7 @@ export interface Settings {
   };
   /** timeoutMs: per-cell time-out; maxWaitMs: longest wait before an execution tool answers "running". */
   execution: { timeoutMs: number; maxWaitMs?: number };
-  limits: { maxOutputChars: number; maxImageBytes: number; maxBodyBytes: number; maxResultChars: number };
+  limits: { maxOutputChars: number; maxImageBytes: number; maxBodyBytes: number; maxResultChars: number; resultShape: ResultShape };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   configFile?: string;
   check: boolean;
@@ -46,10 +47,11 @@ export const DEFAULTS = {
   port: 3000,
   timeoutSeconds: 300,
   maxOutputChars: 20_000,
-  maxResultChars: 40_000,
   maxWaitSeconds: 300,
   maxImageBytes: 512 * 1024,
   maxBodyMb: 100,
+  maxResultChars: 40_000,
+  resultShape: 'auto' as ResultShape,
 };
 
 export class UsageError extends Error {
@@ -93,8 +95,11 @@ Jupyter
   --check                Test the Jupyter connection (start a kernel, run a line, stop it) and exit
 
 Output
+  --max-result-chars N   What the model reads from one tool result, in every client's view (default
+                         40000 ≈ 10k tokens); larger data is paged and the result says the next call
+  --result-shape S       auto | structured | text (default auto: picked per client at initialize);
+                         text: no structuredContent, for clients that show the model only the text
   --max-output-chars N   Text returned to the model per output (default 20000; notebooks keep all)
-  --max-result-chars N   Characters the model reads from one tool result (default 40000)
   --max-image-kb N       Largest image returned to the model; larger ones are downscaled (default 512)
   --max-body-mb N        Largest request accepted (default 100)
   --log-level L          debug | info | warn | error (default info); logs go to stderr
@@ -107,7 +112,7 @@ const BOOLEAN_FLAGS = new Set(['stdio', 'offline', 'check', 'no-local-jupyter', 
 const VALUE_FLAGS = new Set([
   'port', 'host', 'root', 'config', 'url', 'token', 'auth-token', 'allow-origin', 'timeout', 'max-wait',
   'max-output-chars', 'max-result-chars', 'max-image-kb', 'max-body-mb', 'log-level',
-  'token-file', 'auth-token-file', 'allow-host', 'jupyter-root',
+  'token-file', 'auth-token-file', 'allow-host', 'jupyter-root', 'result-shape',
 ]);
 /** Options that may be given more than once; their values accumulate. */
 const REPEATABLE = new Set(['allow-origin', 'allow-host']);
@@ -160,14 +165,15 @@ interface FileConfig {
   timeout?: number;
   maxWait?: number;
   maxOutputChars?: number;
-  maxResultChars?: number;
   maxImageKb?: number;
   maxBodyMb?: number;
+  maxResultChars?: number;
+  resultShape?: ResultShape;
   logLevel?: Settings['logLevel'];
   startLocalJupyter?: boolean;
 }
 
-const FILE_KEYS = ['jupyterServer', 'port', 'host', 'root', 'offline', 'authToken', 'allowedOrigins', 'allowedHosts', 'timeout', 'maxWait', 'maxOutputChars', 'maxResultChars', 'maxImageKb', 'maxBodyMb', 'logLevel', 'startLocalJupyter'];
+const FILE_KEYS = ['jupyterServer', 'port', 'host', 'root', 'offline', 'authToken', 'allowedOrigins', 'allowedHosts', 'timeout', 'maxWait', 'maxOutputChars', 'maxResultChars', 'resultShape', 'maxImageKb', 'maxBodyMb', 'logLevel', 'startLocalJupyter'];
 /** Keys a config file that was not named with --config cannot set: they guard the user. */
 const GUARD_KEYS = ['root', 'host', 'authToken', 'allowedOrigins', 'allowedHosts'] as const;
 
@@ -228,6 +234,8 @@ export function resolveSettings(argv: string[], env: NodeJS.ProcessEnv = process
   const offlineRaw = a.offline ?? envBool(env.JUPYTER_MCP_OFFLINE) ?? fc.offline ?? fc.jupyterServer?.offline ?? false;
   const logLevel = String(a['log-level'] ?? env.JUPYTER_MCP_LOG_LEVEL ?? fc.logLevel ?? 'info');
   if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) throw new UsageError(`--log-level must be debug, info, warn or error, not "${logLevel}".`);
+  const resultShape = String(a['result-shape'] ?? env.JUPYTER_MCP_RESULT_SHAPE ?? fc.resultShape ?? DEFAULTS.resultShape);
+  if (!['auto', 'structured', 'text'].includes(resultShape)) throw new UsageError(`--result-shape must be auto, structured or text, not "${resultShape}".`);
 
   const authToken = pickSecret('auth token', 'authToken', {
     flag: 'auth-token', env: 'JUPYTER_MCP_AUTH_TOKEN', fromFile: fc.authToken, fileSource,
@@ -317,8 +325,10 @@ export function resolveSettings(argv: string[], env: NodeJS.ProcessEnv = process
     limits: {
       maxOutputChars: num('--max-output-chars', a['max-output-chars'] ?? fc.maxOutputChars ?? DEFAULTS.maxOutputChars, 200, 10_000_000),
       maxImageBytes: num('--max-image-kb', a['max-image-kb'] ?? fc.maxImageKb ?? DEFAULTS.maxImageBytes / 1024, 1, 100_000) * 1024,
-      maxResultChars: num('--max-result-chars', a['max-result-chars'] ?? fc.maxResultChars ?? DEFAULTS.maxResultChars, 1000, 10_000_000),
       maxBodyBytes: num('--max-body-mb', a['max-body-mb'] ?? fc.maxBodyMb ?? DEFAULTS.maxBodyMb, 1, 2048) * 1024 * 1024,
+      // Below 4,000 a notebook page could not hold one cell's outline and the paging hint.
+      maxResultChars: num('--max-result-chars', a['max-result-chars'] ?? fc.maxResultChars ?? DEFAULTS.maxResultChars, 4_000, 10_000_000),
+      resultShape: resultShape as ResultShape,
     },
     logLevel: logLevel as Settings['logLevel'],
     configFile: Object.keys(fc).length ? configFile : undefined,

@@ -24,7 +24,12 @@ export async function createCore(settings: Settings, log: Logger): Promise<Core>
   const context: Omit<ToolContext, 'session'> = {
     notebooks: files,
     kernels,
-    limits: { maxOutputChars: settings.limits.maxOutputChars, maxImageBytes: settings.limits.maxImageBytes, maxResultChars: settings.limits.maxResultChars },
+    limits: {
+      maxOutputChars: settings.limits.maxOutputChars,
+      maxImageBytes: settings.limits.maxImageBytes,
+      maxResultChars: settings.limits.maxResultChars,
+      resultShape: settings.limits.resultShape,
+    },
     execution: { timeoutMs: settings.execution.timeoutMs, maxWaitMs: settings.execution.maxWaitMs },
     log,
     mayRunCode: () => undefined,

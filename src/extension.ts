@@ -32,7 +32,7 @@ export function activate(context: vscode.ExtensionContext): JupyterMcpApi {
     ...registerCommands(server, channel),
     registerMcpProvider(server),
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (server.state === 'running' && (e.affectsConfiguration(`${SECTION}.port`) || e.affectsConfiguration(`${SECTION}.executionTimeout`) || e.affectsConfiguration(`${SECTION}.maxOutputChars`) || e.affectsConfiguration(`${SECTION}.maxImageKb`))) {
+      if (server.state === 'running' && (e.affectsConfiguration(`${SECTION}.port`) || e.affectsConfiguration(`${SECTION}.executionTimeout`) || e.affectsConfiguration(`${SECTION}.maxOutputChars`) || e.affectsConfiguration(`${SECTION}.maxImageKb`) || e.affectsConfiguration(`${SECTION}.maxResultChars`))) {
         void server.restart();
       }
     }),

@@ -12,8 +12,8 @@ import { createMcpServer, SERVER_VERSION } from '../server/mcpServer';
 import { startHttpServer, type RunningHttpServer } from '../server/http';
 import { TOOLS } from '../tools';
 import type { Logger } from '../util/log';
+import type { OutputLimits } from '../tools/tool';
 import { registerSecret } from '../util/log';
-import { DEFAULTS } from '../config';
 import { EditorKernels } from './editorKernels';
 import { EditorCellRunner } from './cellRunner';
 
@@ -22,7 +22,7 @@ export interface RuntimeOptions {
   port: number;
   authToken: string;
   jupyter?: { url: string; token?: string };
-  limits: { maxOutputChars: number; maxImageBytes: number; maxResultChars?: number };
+  limits: OutputLimits;
   timeoutMs: number;
   log: Logger;
   saveAfterEdit: () => boolean;
@@ -82,7 +82,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     notebooks,
     cellRunner,
     kernels,
-    limits: { maxResultChars: DEFAULTS.maxResultChars, ...opts.limits },
+    limits: opts.limits,
     execution: { timeoutMs: opts.timeoutMs },
     log: opts.log,
     mayRunCode: opts.mayRunCode,

@@ -157,8 +157,19 @@ export function stripAnsi(text: string): string {
 const IMAGE_MIMES = ['image/png', 'image/jpeg'] as const;
 
 export interface RenderOptions {
-  /** Appended to a truncation note: where the full text can be read (e.g. the notebook cell). */
-  moreHint?: string;
+  /**
+   * Appended to a cut note: how to read the whole text (e.g. read_output with an offset). A
+   * function gets the output's index and the offset of the first character left out.
+   */
+  moreHint?: string | ((outputIndex: number, offset: number) => string);
+  /**
+   * "content" (default): images become MCP image content (execution results). "placeholder": each
+   * image is a one-line note naming its kind, size and how to see it (read results, where a page
+   * of cells could hold dozens of plots).
+   */
+  images?: 'content' | 'placeholder';
+  /** With images "placeholder": how to see the image of output `outputIndex` (e.g. a read_output call). */
+  imageHint?: (outputIndex: number) => string;
 }
 
 export interface RenderedOutputs {
@@ -177,40 +188,65 @@ export function base64Bytes(b64: string): number {
   return Math.max(0, Math.floor((s.length * 3) / 4) - pad);
 }
 
-function formatBytes(n: number): string {
+/** Width and height of a PNG from its header (no decoding), or undefined for anything else. */
+export function pngSize(b64: string): { width: number; height: number } | undefined {
+  const head = Buffer.from(b64.replace(/\s+/g, '').slice(0, 32), 'base64');
+  if (head.length < 24 || head.readUInt32BE(0) !== 0x89504e47 || head.toString('latin1', 12, 16) !== 'IHDR') return undefined;
+  return { width: head.readUInt32BE(16), height: head.readUInt32BE(20) };
+}
+
+export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
   return `${(n / 1024 / 1024).toFixed(1)} MB`;
 }
 
-function asText(v: unknown): string {
+export function asText(v: unknown): string {
   if (Array.isArray(v)) return v.map(String).join('');
   return typeof v === 'string' ? v : v === undefined || v === null ? '' : JSON.stringify(v);
 }
 
-/** Caps one text at `max` characters and says how much was left out and how to get it. */
-export function capText(text: string, max: number, hint?: string): string {
+/**
+ * Caps one text at about `max` characters: the head (two thirds) and the tail (one third) are
+ * kept, since a log's end (the final loss, the exception) matters as much as its start, and the
+ * note between them says how much was cut and how to get it. `hint` may depend on the offset of
+ * the first character left out.
+ */
+export function capText(text: string, max: number, hint?: string | ((offset: number) => string)): string {
   if (text.length <= max) return text;
-  const note = `\n… [output truncated: showing ${max} of ${text.length} characters. ${
-    hint ?? 'Print less (e.g. a slice, df.head(), or write the data to a file and read parts of it).'
-  }]`;
-  return text.slice(0, Math.max(0, max)) + note;
+  const budget = Math.max(0, max);
+  const headLen = Math.ceil((budget * 2) / 3);
+  const tailLen = budget - headLen;
+  const how = typeof hint === 'function' ? hint(headLen) : (hint ?? 'Print less (e.g. a slice, df.head(), or write the data to a file and read parts of it).');
+  const cut = text.length - headLen - tailLen;
+  const lines = countLines(text, headLen, text.length - tailLen);
+  const note = `\n… [output truncated: showing ${budget} of ${text.length} characters, the first ${headLen} and the last ${tailLen}; ${cut} characters (${lines} line${lines === 1 ? '' : 's'}) cut. ${how}] …\n`;
+  return text.slice(0, headLen) + note + (tailLen > 0 ? text.slice(text.length - tailLen) : '');
+}
+
+function countLines(text: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = text.indexOf('\n', from); i >= 0 && i < to; i = text.indexOf('\n', i + 1)) n++;
+  return n;
 }
 
 /**
  * Converts nbformat outputs into what the model reads: text (stream, text/plain, errors) stripped
- * of ANSI codes and capped per output at limits.maxOutputChars; image/png and image/jpeg as MCP
- * image content (over limits.maxImageBytes downscaled to fit, or, when that fails, a text note
- * with the size instead); other rich outputs
- * fall back to their text/plain representation.
+ * of ANSI codes and capped per output at limits.maxOutputChars (head and tail kept); image/png and
+ * image/jpeg as MCP image content (over limits.maxImageBytes downscaled to fit, or, when that
+ * fails, a text note with the size instead), or as a placeholder with opts.images "placeholder";
+ * a rich output with a text/plain form is shown as that text (the HTML of a DataFrame says the same
+ * in ten times the characters); without one, text mimes are shown and others named.
+ * Base64 never reaches the returned outputs or text.
  */
-export function renderOutputs(outputs: readonly Output[], limits: OutputLimits, opts: RenderOptions = {}): RenderedOutputs {
+export function renderOutputs(outputs: readonly Output[], limits: Pick<OutputLimits, 'maxOutputChars' | 'maxImageBytes'>, opts: RenderOptions = {}): RenderedOutputs {
   const rendered: Output[] = [];
   const texts: string[] = [];
   const images: ImageContent[] = [];
-  const cap = (s: string) => capText(stripAnsi(s), limits.maxOutputChars, opts.moreHint);
 
-  for (const o of outputs) {
+  outputs.forEach((o, index) => {
+    const hint = typeof opts.moreHint === 'function' ? (offset: number) => (opts.moreHint as (i: number, off: number) => string)(index, offset) : opts.moreHint;
+    const cap = (s: string) => capText(stripAnsi(s), limits.maxOutputChars, hint);
     switch (o.output_type) {
       case 'stream': {
         const text = cap(asText(o.text));
@@ -234,41 +270,35 @@ export function renderOutputs(outputs: readonly Output[], limits: OutputLimits, 
         for (const mime of IMAGE_MIMES) {
           if (typeof data[mime] !== 'string' || shownImage) continue;
           const b64 = (data[mime] as string).replace(/\s+/g, '');
-          const bytes = base64Bytes(b64);
-          const fitted = bytes > limits.maxImageBytes ? fitImage(b64, mime, limits.maxImageBytes) : undefined;
-          if (fitted) {
-            images.push({ type: 'image', data: fitted.data, mimeType: mime });
-            outData[mime] =
-              `[${mime} image, ${formatBytes(bytes)} at ${fitted.fromWidth}×${fitted.fromHeight}, downscaled to ${fitted.width}×${fitted.height} ` +
-              `(${formatBytes(fitted.bytes)}) to fit the ${formatBytes(limits.maxImageBytes)} limit, returned as image content #${images.length}; the notebook keeps the original]`;
-            parts.push(String(outData[mime]));
-          } else if (bytes > limits.maxImageBytes) {
-            const note = `[${mime} image of ${formatBytes(bytes)} not shown: larger than the ${formatBytes(limits.maxImageBytes)} limit and could not be downscaled. ` +
-              'Make it smaller (e.g. plt.figure(figsize=(6, 4)), savefig with a lower dpi) or save it to a file.]';
-            outData[mime] = note;
-            parts.push(note);
-          } else {
-            images.push({ type: 'image', data: b64, mimeType: mime });
-            outData[mime] = `[${mime} image, ${formatBytes(bytes)}, returned as image content #${images.length}]`;
-            parts.push(String(outData[mime]));
-          }
+          const note = opts.images === 'placeholder' ? imagePlaceholder(mime, b64, opts.imageHint?.(index)) : imageContent(mime, b64, limits.maxImageBytes, images);
+          outData[mime] = note;
+          parts.push(note);
           shownImage = true;
         }
-        if (data['text/plain'] !== undefined) {
-          const text = cap(asText(data['text/plain']));
+        const plain = data['text/plain'];
+        if (plain !== undefined) {
+          const text = cap(asText(plain));
           outData['text/plain'] = text;
           // A figure's text/plain is "<Figure size 640x480 with 1 Axes>": keep it only without an image.
           if (!shownImage) parts.push(text);
         }
+        const left: string[] = [];
         for (const [mime, v] of Object.entries(data)) {
           if (mime in outData || IMAGE_MIMES.includes(mime as (typeof IMAGE_MIMES)[number])) continue;
           const raw = asText(v);
-          outData[mime] = capText(raw, limits.maxOutputChars, opts.moreHint);
-          if (!shownImage && data['text/plain'] === undefined) {
-            parts.push(mime.startsWith('text/') || mime.includes('json') ? cap(raw) : `[${mime} output, ${raw.length} characters]`);
+          if (plain !== undefined || shownImage) {
+            left.push(`${mime} (${raw.length} characters)`);
+          } else if (mime.startsWith('text/') || mime.includes('json') || mime === 'image/svg+xml') {
+            outData[mime] = cap(raw);
+            parts.push(String(outData[mime]));
+          } else {
+            outData[mime] = `[${mime} output, ${raw.length} characters]`;
+            parts.push(String(outData[mime]));
           }
         }
         const r: Output = { output_type: o.output_type, data: outData };
+        // Other forms of the same value (the HTML of a table) are named, not repeated.
+        if (left.length) r.also = left.join(', ');
         if (o.output_type === 'execute_result') r.execution_count = o.execution_count ?? null;
         rendered.push(r);
         if (parts.length) texts.push(o.output_type === 'execute_result' ? `Out: ${parts.join('\n')}` : parts.join('\n'));
@@ -277,10 +307,36 @@ export function renderOutputs(outputs: readonly Output[], limits: OutputLimits, 
       default:
         rendered.push({ output_type: o.output_type });
     }
-  }
+  });
   // Stream text usually ends with its own newline: do not add a blank line after it.
   const text = texts.reduce((acc, t) => (acc === '' ? t : acc.endsWith('\n') ? acc + t : `${acc}\n${t}`), '');
   return { outputs: rendered, text, images };
+}
+
+/** Adds an image to `images` (downscaled when over the limit) and returns the note that stands for it. */
+function imageContent(mime: 'image/png' | 'image/jpeg', b64: string, maxImageBytes: number, images: ImageContent[]): string {
+  const bytes = base64Bytes(b64);
+  if (bytes <= maxImageBytes) {
+    images.push({ type: 'image', data: b64, mimeType: mime });
+    return `[${mime} image, ${formatBytes(bytes)}, returned as image content #${images.length}]`;
+  }
+  const fitted = fitImage(b64, mime, maxImageBytes);
+  if (!fitted) {
+    return (
+      `[${mime} image of ${formatBytes(bytes)} not shown: larger than the ${formatBytes(maxImageBytes)} limit and could not be downscaled. ` +
+      'Make it smaller (e.g. plt.figure(figsize=(6, 4)), savefig with a lower dpi) or save it to a file.]'
+    );
+  }
+  images.push({ type: 'image', data: fitted.data, mimeType: mime });
+  return (
+    `[${mime} image, ${formatBytes(bytes)} at ${fitted.fromWidth}×${fitted.fromHeight}, downscaled to ${fitted.width}×${fitted.height} ` +
+    `(${formatBytes(fitted.bytes)}) to fit the ${formatBytes(maxImageBytes)} limit, returned as image content #${images.length}; the notebook keeps the original]`
+  );
+}
+
+function imagePlaceholder(mime: string, b64: string, how?: string): string {
+  const dims = mime === 'image/png' ? pngSize(b64) : undefined;
+  return `[${mime} image${dims ? ` ${dims.width}×${dims.height}` : ''}, ${formatBytes(base64Bytes(b64))}, not included here${how ? `; to see it: ${how}` : ''}]`;
 }
 
 /** The MCP content blocks for rendered outputs: one text block (if any) then the images. */

@@ -6,7 +6,7 @@ import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, typ
 import { FORGET_AFTER_MS, runRegistry } from '../runs/registry';
 import { z } from 'zod';
 import { TOOLS } from '../tools';
-import type { Content, ToolContext, ToolDef } from '../tools/tool';
+import type { Content, ResultShape, ToolContext, ToolDef } from '../tools/tool';
 import { redact } from '../util/log';
 import { sessionLogger } from './clientLog';
 
@@ -16,7 +16,8 @@ export const SERVER_VERSION = '0.1.0';
 const INSTRUCTIONS = `Jupyter MCP: read, edit and run Jupyter notebooks.
 - Name the notebook on every call (path relative to the workspace root); there is no "current notebook".
 - Prefer cell_id (stable) over index: ids survive edits by other people and agents.
-- For large notebooks call read_notebook with format "outline" first, then page with start_index/limit.
+- read_notebook returns what fits; when a result has \`next\`, that is the exact call for the rest.
+- Plots and long outputs in read results are placeholders naming the read_output call that shows them.
 - execute_notebook_cell / execute_notebook pick the notebook's own kernel when kernel_id is omitted.
 - Long code answers status "running" with a run_id before your client gives up: call wait_for_run for what comes next, cancel_run to stop; list_runs shows the runs of every session.`;
 
@@ -42,18 +43,52 @@ export function createMcpServer(ctx: Omit<ToolContext, 'session'>, hooks: Server
     session: { seen: new Map(), clientName: () => server.server.getClientVersion()?.name },
     log: sessionLogger(server, ctx.log, SERVER_NAME),
   };
-  const registered = new Map(tools.map((tool) => [tool.name, registerTool(server, tool, sessionCtx, hooks)]));
+  // Known once the client has sent initialize, which comes before any tools/list or call.
+  const shape = () => resolveShape(ctx.limits.resultShape, server.server.getClientVersion());
+  const registered = new Map(tools.map((tool) => [tool.name, registerTool(server, tool, sessionCtx, hooks, shape)]));
   acceptTasks(server, tools, registered, sessionCtx);
   // The tool list is fixed for the life of a session, so no list_changed will ever come; the SDK's
   // registerTool advertises listChanged: true regardless, which this undoes.
   server.server.registerCapabilities({ tools: { listChanged: false } });
   // tools/list is answered from a list built once per process (the SDK would convert every zod
-  // schema on every request) and kept small: it is sent into the model's context.
-  server.server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: toolList(tools) }));
+  // schema on every request) and kept small: it is sent into the model's context. Without
+  // structuredContent (shape "text") no output schema is advertised: MCP requires structured
+  // results from tools that declare one.
+  server.server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: shape() === 'text' ? textOnlyToolList(tools) : toolList(tools) }));
   return server;
 }
 
+/**
+ * The shape of results for one client. "auto" gives every client structuredContent (VS Code and
+ * Claude Code hand their model its JSON; Roo Code and Cline read the text, which says the same),
+ * except Claude Code before 2.1.197: those versions dropped image blocks beside structuredContent
+ * (anthropics/claude-code #54737), so their model would never see a plot; they get text and images.
+ */
+export function resolveShape(setting: ResultShape | undefined, client?: { name: string; version: string }): 'structured' | 'text' {
+  if (setting === 'structured' || setting === 'text') return setting;
+  if (client && /^claude[- ]code$/i.test(client.name) && olderThan(client.version, [2, 1, 197])) return 'text';
+  return 'structured';
+}
+
+function olderThan(version: string, than: number[]): boolean {
+  const v = version.split(/[.+-]/).slice(0, 3).map((x) => Number.parseInt(x, 10));
+  if (v.some((x) => !Number.isFinite(x))) return false;
+  for (let i = 0; i < than.length; i++) if ((v[i] ?? 0) !== than[i]) return (v[i] ?? 0) < than[i];
+  return false;
+}
+
 const listCache = new WeakMap<readonly ToolDef[], Tool[]>();
+const textListCache = new WeakMap<readonly ToolDef[], Tool[]>();
+
+/** The tool list for clients served text only: the same without output schemas. */
+export function textOnlyToolList(tools: readonly ToolDef[] = TOOLS): Tool[] {
+  let list = textListCache.get(tools);
+  if (!list) {
+    list = toolList(tools).map(({ outputSchema: _o, ...t }) => t);
+    textListCache.set(tools, list);
+  }
+  return list;
+}
 
 /**
  * The tools as clients see them. Input schemas keep every field's description (the model needs
@@ -83,19 +118,32 @@ const ANNOTATION_DEFAULTS: Record<string, boolean> = { readOnlyHint: false, dest
 
 function compactAnnotations(a: ToolDef['annotations']): Record<string, boolean> {
   const out: Record<string, boolean> = {};
-  for (const [k, v] of Object.entries(a)) if (ANNOTATION_DEFAULTS[k] !== v || k === 'readOnlyHint') out[k] = v;
+  for (const [k, v] of Object.entries(a)) {
+    if (ANNOTATION_DEFAULTS[k] !== v || k === 'readOnlyHint') out[k] = v;
+  }
   return out;
 }
 
-function jsonSchema(shape: z.ZodRawShape, isInput: boolean): Record<string, unknown> {
+function jsonSchema(shape: z.ZodRawShape, isInput: boolean, typedOutput = false): Record<string, unknown> {
   const schema = z.toJSONSchema(z.object(shape), { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
   delete schema.$schema;
   const out = simplify(schema, isInput);
   if (!isInput) {
-    // Output fields: their types, one level deep; nested objects are described by the tool's text.
-    for (const [k, v] of Object.entries(out.properties ?? {})) out.properties[k] = shallow(v as Record<string, unknown>);
+    // Output fields as clients see them: their names only. tools/list goes into the model's
+    // context on every turn, and no client needs the types to read a result; the tests check
+    // every result against the typed schema (typedOutputSchemas) instead.
+    for (const [k, v] of Object.entries(out.properties ?? {})) out.properties[k] = typedOutput ? shallow(v as Record<string, unknown>) : {};
   }
   return out;
+}
+
+/** Output schemas with their field types, one level deep (for tests that validate every result). */
+export function typedOutputSchemas(tools: readonly ToolDef[] = TOOLS): Map<string, Record<string, unknown>> {
+  return new Map(tools.map((t) => [t.name, jsonSchema(t.outputSchema, false, true)]));
+}
+
+function isEmptyObject(x: unknown): boolean {
+  return !!x && typeof x === 'object' && !Array.isArray(x) && Object.keys(x).length === 0;
 }
 
 function shallow(s: Record<string, unknown>): Record<string, unknown> {
@@ -119,6 +167,8 @@ function simplify(v: unknown, keepDescriptions: boolean): any {
     // more may come is left open (a result with an extra field stays valid for older clients).
     if (!keepDescriptions && ((k === 'description' && typeof x === 'string') || k === 'required' || k === 'additionalProperties')) continue;
     if ((k === 'maximum' && x === Number.MAX_SAFE_INTEGER) || (k === 'minimum' && x === Number.MIN_SAFE_INTEGER)) continue;
+    // A free-form object: "properties": {} and "additionalProperties": {} say what "type": "object" says.
+    if ((k === 'properties' || k === 'additionalProperties') && isEmptyObject(x) && isEmptyObject((v as Record<string, unknown>).additionalProperties)) continue;
     out[k] =
       k === 'properties' && x && typeof x === 'object'
         ? Object.fromEntries(Object.entries(x).map(([p, s]) => [p, simplify(s, keepDescriptions)]))
@@ -166,7 +216,7 @@ function acceptTasks(server: McpServer, tools: readonly ToolDef[], registered: M
   });
 }
 
-function registerTool(server: McpServer, tool: ToolDef, ctx: ToolContext, hooks: ServerHooks): RegisteredTool {
+function registerTool(server: McpServer, tool: ToolDef, ctx: ToolContext, hooks: ServerHooks, shape: () => 'structured' | 'text'): RegisteredTool {
   return server.registerTool(
     tool.name,
     {
@@ -200,19 +250,60 @@ function registerTool(server: McpServer, tool: ToolDef, ctx: ToolContext, hooks:
               .catch(() => undefined);
           },
         });
-        const text = out.omitJsonText ? out.summary : `${out.summary}\n${JSON.stringify(out.structured)}`;
-        const content: Content[] = [{ type: 'text', text }, ...(out.extra ?? [])];
+        const fitted = fitResult(out.omitJsonText ? out.summary : `${out.summary}\n${JSON.stringify(out.structured)}`, out.structured as Record<string, unknown>, ctx.limits.maxResultChars);
+        if (fitted.cut) ctx.log.warn(`tool ${tool.name}: result over the ${ctx.limits.maxResultChars}-character budget, cut (${fitted.cut})`);
+        const content: Content[] = [{ type: 'text', text: fitted.text }, ...(out.extra ?? [])];
         const ms = performance.now() - started;
         ctx.log.info(`tool ${tool.name}${target ? ` ${target}` : ''} ok ${ms.toFixed(1)} ms`);
         hooks.onToolCall?.(tool.name, ms, true, target);
-        return { content, structuredContent: out.structured as Record<string, unknown> };
+        return shape() === 'text' ? { content } : { content, structuredContent: fitted.structured };
       } catch (e) {
         const ms = performance.now() - started;
         const message = redact(e instanceof Error ? e.message : String(e));
         ctx.log.warn(`tool ${tool.name}${target ? ` ${target}` : ''} failed ${ms.toFixed(1)} ms: ${message}`);
         hooks.onToolCall?.(tool.name, ms, false, target);
-        return { content: [{ type: 'text' as const, text: message }], isError: true };
+        // Claude Code drops structuredContent on errors (#86032): the text is the whole message.
+        return { content: [{ type: 'text' as const, text: fitResult(message, undefined, ctx.limits.maxResultChars).text }], isError: true };
       }
     },
   );
+}
+
+const CUT_HINT =
+  'Ask for less: read_notebook pages (its `next` field is the exact next call), format "outline" lists cells in one line each, read_output reads one output by offset.';
+
+/**
+ * The last guard of the character budget: tools fit their results themselves; whatever still
+ * does not fit in a client's view (the text for Roo Code and Cline, the structuredContent JSON for
+ * VS Code and Claude Code) is cut here, saying so, never silently. Text keeps its head and tail;
+ * structuredContent keeps its small fields and says which were left out.
+ */
+export function fitResult(text: string, structured: Record<string, unknown> | undefined, budget: number): { text: string; structured: Record<string, unknown> | undefined; cut?: string } {
+  const cuts: string[] = [];
+  if (text.length > budget) {
+    cuts.push(`text ${text.length} chars`);
+    const note = `\n… [result cut: ${text.length} characters are over the ${budget}-character budget (--max-result-chars); the first and last parts are shown. ${CUT_HINT}] …\n`;
+    const room = Math.max(0, budget - note.length);
+    const head = Math.ceil((room * 2) / 3);
+    text = text.slice(0, head) + note + text.slice(text.length - (room - head));
+  }
+  if (structured) {
+    const size = JSON.stringify(structured).length;
+    if (size > budget) {
+      cuts.push(`structuredContent ${size} chars`);
+      const kept: Record<string, unknown> = {};
+      const left: string[] = [];
+      let used = 600;
+      for (const [k, v] of Object.entries(structured)) {
+        const s = JSON.stringify(v)?.length ?? 0;
+        if (used + s + k.length + 4 <= budget - 600) {
+          kept[k] = v;
+          used += s + k.length + 4;
+        } else left.push(`${k} (${s} characters)`);
+      }
+      kept.result_cut = `This result was ${size} characters, over the ${budget}-character budget (--max-result-chars); left out: ${left.join(', ')}. ${CUT_HINT}`;
+      structured = kept;
+    }
+  }
+  return { text, structured, ...(cuts.length ? { cut: cuts.join(', ') } : {}) };
 }

@@ -6,8 +6,8 @@ import { cellIdParam, editResultShape, indexParam, pathParam } from './schemas';
 
 export const clearOutputs = defineTool({
   name: 'clear_outputs',
-  title: 'Clear outputs',
-  description: 'Clear outputs and execution counts of one code cell, or of all when no cell is named.',
+  title: 'Clear notebook outputs',
+  description: 'Clear outputs (text, plots) and execution counts of one notebook cell, or of all when no cell is named.',
   inputSchema: { path: pathParam, index: indexParam, cell_id: cellIdParam },
   outputSchema: {
     ...editResultShape,

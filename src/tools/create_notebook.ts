@@ -5,8 +5,8 @@ import { editResultShape, looseObject, pathParam } from './schemas';
 
 export const createNotebook = defineTool({
   name: 'create_notebook',
-  title: 'Create notebook',
-  description: 'Create an empty nbformat 4.5 notebook. Refuses to replace an existing file unless overwrite.',
+  title: 'Create Jupyter notebook',
+  description: 'Create an empty Jupyter notebook (.ipynb, nbformat 4.5). Refuses to replace an existing file unless overwrite.',
   inputSchema: {
     path: pathParam,
     kernel: z.string().min(1).optional().describe('Kernelspec name (default "python3"; see list_kernels).'),

@@ -6,9 +6,9 @@ import { cellIdParam, editResultShape, indexParam, pathParam } from './schemas';
 
 export const editCellSource = defineTool({
   name: 'edit_cell_source',
-  title: 'Edit text in a cell',
+  title: 'Edit text in a notebook cell',
   description:
-    'Replace exact text in a cell, like a file edit: old_string must occur once (or pass replace_all).',
+    'Replace exact text in the code or markdown of a notebook cell, like a file edit: old_string must occur once (or pass replace_all).',
   inputSchema: {
     path: pathParam,
     index: indexParam,

@@ -7,9 +7,9 @@ import { describeResult, executorFor, LiveSave, noteSchema, OutputSaver, renderF
 
 export const executeNotebook = defineTool({
   name: 'execute_notebook',
-  title: 'Execute notebook',
+  title: 'Run all notebook cells',
   description:
-    "Run all code cells in order, saving outputs as they arrive; stops at the first error unless continue_on_error. Without kernel_id: the notebook's own kernel (state persists). Long runs answer status \"running\" with a run_id (see wait_for_run).",
+    "Run all code cells of a Jupyter notebook in order, saving outputs as they arrive; stops at the first error unless continue_on_error. Without kernel_id: the notebook's own kernel (state persists). Long runs answer status \"running\" with a run_id (see wait_for_run).",
   inputSchema: {
     path: pathParam,
     kernel_id: z.string().min(1).optional().describe("Kernel id (default: the notebook's own kernel)."),
@@ -32,9 +32,10 @@ export const executeNotebook = defineTool({
         id: z.string().optional().describe('Its stable id.'),
         ename: z.string().describe('Exception name ("Timeout" for a time-out).'),
         evalue: z.string().describe('Exception message.'),
+        output: z.string().optional().describe('Its outputs as the model reads them, traceback included.'),
       })
       .optional()
-      .describe('The first cell that failed, if any (its traceback is in the text and saved in the notebook).'),
+      .describe('The first cell that failed, if any (its outputs are also saved in the notebook).'),
     status: z.literal('running').optional().describe('Present while the run goes on: call wait_for_run with run_id.'),
     outputs: z.array(z.looseObject({})).optional().describe('While running: outputs since the last answer, each with its cell_index.'),
     running_cell: z.number().optional().describe('While running: index of the cell running now.'),
@@ -56,7 +57,7 @@ export const executeNotebook = defineTool({
       const saver = new OutputSaver(ctx, relativePath);
       let executed = 0;
       let errors = 0;
-      let failed: { index: number; id?: string; ename: string; evalue: string } | undefined;
+      let failed: { index: number; id?: string; ename: string; evalue: string; output?: string } | undefined;
       let failureText = '';
       let stoppedEarly = false;
       // Stopping at the first error, the cells' requests can all go to the kernel at once: it
@@ -112,8 +113,10 @@ export const executeNotebook = defineTool({
                 ename: err ? String(err.ename) : res.status === 'timeout' ? 'Timeout' : res.status,
                 evalue: err ? String(err.evalue) : (res.message ?? ''),
               };
-              const r = renderForModel(ctx, res, `${relativePath} (cell ${t.index})`);
+              const r = renderForModel(ctx, res, { path: relativePath, cell: t.cell, index: t.index });
               failureText = `Cell ${t.index}: ${describeResult(res)}${r.text ? `\n${r.text}` : ''}`;
+              // VS Code and Claude Code models read structuredContent only: the traceback goes there too.
+              if (r.text) failed.output = r.text;
             }
             // An aborted run (client cancelled) always stops; errors stop unless asked to go on.
             if (res.status === 'aborted' || !args.continue_on_error) {

@@ -24,9 +24,9 @@ import { unseenNote } from '../runs/registry';
 
 export const executeNotebookCell = defineTool({
   name: 'execute_notebook_cell',
-  title: 'Execute notebook cell',
+  title: 'Run notebook cell',
   description:
-    "Run one code cell, saving its outputs in the notebook as they arrive. Without kernel_id: the notebook's own kernel (the editor's if open in VS Code). Plots return as images. Long runs answer status \"running\" with a run_id (see wait_for_run).",
+    "Run (execute) one code cell of a Jupyter notebook, saving its outputs in the notebook as they arrive. Without kernel_id: the notebook's own kernel (the editor's if open in VS Code). Plots return as images. Long runs answer status \"running\" with a run_id (see wait_for_run).",
   inputSchema: {
     path: pathParam,
     cell_index: z.number().int().min(0).optional().describe('0-based cell position (or give cell_id).'),
@@ -89,7 +89,7 @@ export const executeNotebookCell = defineTool({
       const kernelId = executor.kernelId;
       // Outputs a "running" answer already returned are not repeated (all are in the notebook).
       const unseen = ctl.run.unseenOfLastCell(res.outputs);
-      const r = renderForModel(ctx, { ...res, outputs: unseen.outputs }, `${relativePath} (cell ${index})`);
+      const r = renderForModel(ctx, { ...res, outputs: unseen.outputs }, { path: relativePath, cell, index, outputOffset: unseen.earlier });
       const where = `${relativePath}[${index}]`;
       const message =
         res.status === 'ok'

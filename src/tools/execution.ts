@@ -10,6 +10,7 @@ import type { Output } from '../notebooks/nbformat';
 import { runRegistry, type LiveOutputs, type Run, type RunInfo, type RunControl } from '../runs/registry';
 import { waitMs } from '../runs/waits';
 import type { ToolCallExtra, ToolContext, ToolOutput } from './tool';
+import { callText, readOutputCall } from './notebookView';
 
 export const timeoutParam = z
   .number()
@@ -231,12 +232,30 @@ export class OutputSaver {
   }
 }
 
-/** The outputs for the model, with a hint on where the full text is. */
-export function renderForModel(ctx: ToolContext, res: ExecuteResult, savedIn?: string): RenderedOutputs {
-  return renderOutputs(res.outputs, ctx.limits, {
-    moreHint: savedIn
-      ? `The full output is saved in ${savedIn}: read that cell with read_notebook, or print less.`
-      : 'Print less (a slice, df.head()), or write the data to a file and read parts of it.',
+/** Where a run's outputs were saved: the notebook cell, so a cut note can name the read_output call. */
+export interface SavedCell {
+  path: string;
+  cell: Cell;
+  index: number;
+  /** Index in the cell's outputs of the first output rendered (a run's later look skips those seen). */
+  outputOffset?: number;
+}
+
+/**
+ * The outputs for the model, with a hint on where the full text is. Each output's text is capped
+ * so that all of them together fit the result budget (they appear once in the structured outputs
+ * and once in the text; each client reads one of the two).
+ */
+export function renderForModel(ctx: ToolContext, res: ExecuteResult, savedIn?: string | SavedCell): RenderedOutputs {
+  const budget = Math.floor(ctx.limits.maxResultChars * 0.85) - 2000;
+  const perOutput = Math.max(200, Math.floor(budget / Math.max(1, res.outputs.length)));
+  return renderOutputs(res.outputs, { maxOutputChars: Math.min(ctx.limits.maxOutputChars, perOutput), maxImageBytes: ctx.limits.maxImageBytes }, {
+    moreHint:
+      typeof savedIn === 'object'
+        ? (i, offset) => `The full output is saved in ${savedIn.path} (cell ${savedIn.index}): read the rest with ${callText(readOutputCall(savedIn.path, savedIn.cell, savedIn.index, (savedIn.outputOffset ?? 0) + i, { offset }))}.`
+        : savedIn
+          ? `The full output is saved in ${savedIn}: read that cell with read_output, or print less.`
+          : 'Print less (a slice, df.head()), or write the data to a file and read parts of it.',
   });
 }
 

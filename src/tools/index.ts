@@ -1,6 +1,7 @@
 // The one list of tools. Each tool lives in its own file; the server registers exactly these.
 import type { ToolDef } from './tool';
 import { readNotebook } from './read_notebook';
+import { readOutput } from './read_output';
 import { createNotebook } from './create_notebook';
 import { writeNotebook } from './write_notebook';
 import { addCell } from './add_cell';
@@ -34,6 +35,7 @@ export const TOOLS: readonly ToolDef[] = [
   moveCell,
   clearOutputs,
   listNotebooks,
+  readOutput,
   // Kernels and execution.
   listKernels,
   startKernel,

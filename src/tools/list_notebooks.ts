@@ -3,8 +3,8 @@ import { defineTool } from './tool';
 
 export const listNotebooks = defineTool({
   name: 'list_notebooks',
-  title: 'List notebooks',
-  description: 'List .ipynb notebooks under a folder: size, mtime, open in the editor.',
+  title: 'List Jupyter notebooks',
+  description: 'Find Jupyter notebooks (.ipynb) under a folder: size, mtime, open in the editor.',
   inputSchema: {
     folder: z.string().optional().describe('Folder under the workspace root (default: root).'),
     recursive: z.boolean().optional().describe('Include sub-folders (default true).'),

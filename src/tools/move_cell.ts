@@ -5,8 +5,8 @@ import { cellIdParam, editResultShape, indexParam, pathParam } from './schemas';
 
 export const moveCell = defineTool({
   name: 'move_cell',
-  title: 'Move cell',
-  description: 'Move a cell (by cell_id or index) to to_index; ids do not change.',
+  title: 'Move notebook cell',
+  description: 'Move a notebook cell (by cell_id or index) to to_index; ids do not change.',
   inputSchema: {
     path: pathParam,
     index: indexParam,

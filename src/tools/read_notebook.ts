@@ -1,20 +1,27 @@
 import { z } from 'zod';
-import { outlineCell, outlineText } from '../notebooks/outline';
-import type { Cell } from '../notebooks/nbformat';
 import { defineTool, ToolError } from './tool';
 import { looseObject, pathParam } from './schemas';
+import { callText, notebookHead, pageCells, pageOutline, type NextCall } from './notebookView';
+
+// Room left in the result for the fields around the page (version, counts, note, next, read_from)
+// and for the text view's summary line, which repeats the note before the same JSON. The note and
+// the calls in it name the path several times.
+const reserve = (path: string) => 1500 + 10 * path.length;
 
 export const readNotebook = defineTool({
   name: 'read_notebook',
-  title: 'Read notebook',
+  title: 'Read Jupyter notebook',
   description:
-    'Read a notebook. format "full" (default; nbformat JSON), "outline" (a line per cell; cheap on large notebooks) or "source" (no outputs). Page with start_index/limit.',
+    'Read a Jupyter notebook: cells, source, outputs, as much as fits (`next` is the call for the rest). Plots are placeholders: see them with read_output. format: outline (a line per cell), source (no outputs), raw (nbformat JSON).',
   inputSchema: {
     path: pathParam,
-    format: z.enum(['full', 'outline', 'source']).optional().describe('"full" (default), "outline" or "source".'),
+    format: z
+      .enum(['full', 'outline', 'source', 'raw'])
+      .optional()
+      .describe('"full" (default), "outline", "source" or "raw".'),
     start_index: z.number().int().min(0).optional().describe('First cell to return (default 0).'),
-    limit: z.number().int().min(1).optional().describe('Maximum cells to return (default all).'),
-    include_outputs: z.boolean().optional().describe('Format "full": include outputs (default true).'),
+    limit: z.number().int().min(1).optional().describe('Max cells (default: what fits).'),
+    include_outputs: z.boolean().optional().describe('false: as format "source".'),
   },
   outputSchema: {
     path: z.string().describe('Notebook path relative to the workspace root.'),
@@ -22,25 +29,14 @@ export const readNotebook = defineTool({
     version: z.string().describe('Version token of what was read; write_notebook checks it so changes made since are not overwritten.'),
     cell_count: z.number().describe('Total number of cells in the notebook.'),
     start_index: z.number().describe('Index of the first cell returned.'),
-    returned: z.number().describe('Number of cells returned.'),
-    notebook: looseObject.optional().describe('The notebook in nbformat 4 JSON (formats "full" and "source"); with paging, `cells` holds only the requested page.'),
-    outline: z
-      .array(
-        z.object({
-          index: z.number().describe('Cell position.'),
-          id: z.string().describe('Stable cell id ("index:N" when the notebook has no ids).'),
-          cell_type: z.string().describe('code, markdown or raw.'),
-          first_line: z.string().describe('First non-empty line of the source.'),
-          lines: z.number().describe('Number of source lines.'),
-          execution_count: z.number().nullable().optional().describe('Execution count of a code cell.'),
-          outputs: z
-            .array(z.object({ output_type: z.string(), kinds: z.array(z.string()), size: z.number() }))
-            .optional()
-            .describe('Per output: type, mime types (or stream name) and size in characters.'),
-        }),
-      )
+    returned: z.number().describe('Number of cells returned in full (in notebook.cells, or outline lines for format "outline").'),
+    notebook: looseObject.optional().describe('nbformat, kernel metadata and `cells` (this page): index, id, cell_type, source, execution_count, outputs.'),
+    outline: z.array(z.string()).optional().describe('One line per cell: all of them for format "outline"; otherwise the cells after notebook.cells that did not fit.'),
+    note: z.string().optional().describe('What this page holds and how to read the rest.'),
+    next: z
+      .object({ tool: z.string(), arguments: looseObject })
       .optional()
-      .describe('Format "outline": one entry per cell.'),
+      .describe('The call that returns the next page, when cells remain.'),
   },
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   async handler(args, ctx) {
@@ -52,29 +48,63 @@ export const readNotebook = defineTool({
       throw new ToolError(`start_index ${start} is past the end: the notebook has ${total} cells (valid start_index: 0 to ${Math.max(0, total - 1)}).`);
     }
     const end = args.limit !== undefined ? Math.min(total, start + args.limit) : total;
-    const page = notebook.cells.slice(start, end);
-    const format = args.format ?? 'full';
-    const base = { path: relativePath, store, version, cell_count: total, start_index: start, returned: page.length };
-    const paged = start > 0 || end < total ? ` (cells ${start}-${end - 1} of ${total})` : '';
+    const format = args.include_outputs === false && (args.format ?? 'full') === 'full' ? 'source' : (args.format ?? 'full');
+    const base = { path: relativePath, store, version, cell_count: total, start_index: start };
+    const budget = ctx.limits.maxResultChars - reserve(relativePath) - JSON.stringify(base).length;
+    // The next page keeps the caller's format and what is left of its limit.
+    const nextCall = (nextStart: number): NextCall | undefined => {
+      if (nextStart >= total) return undefined;
+      const a: Record<string, unknown> = { path: relativePath };
+      if (format !== 'full') a.format = format;
+      a.start_index = nextStart;
+      if (args.limit !== undefined) {
+        if (nextStart < end) a.limit = end - nextStart;
+        else a.limit = args.limit;
+      }
+      return { tool: 'read_notebook', arguments: a };
+    };
+
     if (format === 'outline') {
-      const outline = page.map((c, i) => outlineCell(c, start + i));
+      const page = pageOutline(notebook, start, end, budget);
+      const next = nextCall(page.nextStart);
+      const note = pageNote(relativePath, total, start, page.nextStart, 0, next);
       return {
-        structured: { ...base, outline },
-        summary: `${relativePath}: ${total} cells${paged}\n${outlineText(outline)}`,
+        structured: { ...base, returned: page.outline.length, outline: page.outline, note, ...(next ? { next } : {}) },
+        summary: `${note}\n${page.outline.join('\n')}`,
         omitJsonText: true,
       };
     }
-    const withOutputs = format === 'full' && args.include_outputs !== false;
-    const cells = withOutputs ? page : page.map(stripOutputs);
+    const head = notebookHead(notebook, format === 'raw', budget);
+    const page = pageCells({ path: relativePath, notebook, start, end, limit: args.limit, budget: budget - JSON.stringify(head).length, limits: ctx.limits }, format);
+    const next = nextCall(page.nextStart);
+    const outlinedTo = page.nextStart + page.outline.length;
+    const outlineCall: NextCall | undefined =
+      page.outline.length && outlinedTo < end ? { tool: 'read_notebook', arguments: { path: relativePath, format: 'outline', start_index: outlinedTo } } : undefined;
+    const note = pageNote(relativePath, total, start, page.nextStart, page.outline.length, next, outlineCall) + (format === 'source' ? ' Outputs left out (format "source").' : '');
     return {
-      structured: { ...base, notebook: { ...notebook, cells } },
-      summary: `${relativePath}: ${total} cells${paged}${withOutputs ? '' : ', outputs left out'}.`,
+      structured: {
+        ...base,
+        returned: page.cells.length,
+        // read_from lets write_notebook restore what this view leaves out (the seed writes it back).
+        notebook: { ...head, read_from: { path: relativePath, version, complete: start === 0 && page.nextStart === total && !page.outline.length }, cells: page.cells },
+        ...(page.outline.length ? { outline: page.outline } : {}),
+        note,
+        ...(next ? { next } : {}),
+      },
+      summary: note,
     };
   },
 });
 
-function stripOutputs(c: Cell): Cell {
-  if (c.cell_type !== 'code') return c;
-  const { outputs: _o, ...rest } = c;
-  return { ...rest, outputs: [] } as Cell;
+/** One sentence on what the page holds and the exact call for the rest. */
+function pageNote(path: string, total: number, start: number, nextStart: number, outlined: number, next: NextCall | undefined, outlineCall?: NextCall): string {
+  const shown = nextStart - start;
+  if (!next && start === 0) return `${path}: all ${total} cells.`;
+  let s = shown === 1 ? `${path}: cell ${start} of ${total}` : `${path}: cells ${start}-${nextStart - 1} of ${total}`;
+  if (outlined) s += `; cells ${nextStart}-${nextStart + outlined - 1} outlined (one line each, not in full)`;
+  s += '.';
+  if (outlineCall) s += ` Outline of the cells after those: ${callText(outlineCall)}.`;
+  if (next) s += ` Next page: ${callText(next)}`;
+  else s += ' This is the last page.';
+  return s;
 }

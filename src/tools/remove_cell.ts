@@ -5,8 +5,8 @@ import { cellIdParam, editResultShape, indexParam, pathParam } from './schemas';
 
 export const removeCell = defineTool({
   name: 'remove_cell',
-  title: 'Remove cell',
-  description: 'Delete a cell (by cell_id or index).',
+  title: 'Delete notebook cell',
+  description: 'Delete (remove) a notebook cell, by cell_id or index.',
   inputSchema: { path: pathParam, index: indexParam, cell_id: cellIdParam },
   outputSchema: {
     ...editResultShape,

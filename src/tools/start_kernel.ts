@@ -3,8 +3,8 @@ import { defineTool } from './tool';
 
 export const startKernel = defineTool({
   name: 'start_kernel',
-  title: 'Start kernel',
-  description: 'Start a kernel and wait until it answers; returns its kernel_id. Stop it with stop_kernel when done.',
+  title: 'Start Jupyter kernel',
+  description: 'Start a Jupyter kernel (Python by default) and wait until it answers; returns its kernel_id. Stop it with stop_kernel when done.',
   inputSchema: {
     kernel_name: z.string().min(1).optional().describe('Kernelspec name, e.g. "python3" (default: the server\'s).'),
   },

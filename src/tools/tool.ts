@@ -10,11 +10,26 @@ import type { RunRegistry } from '../runs/registry';
 export interface OutputLimits {
   /** Max characters of text per output returned to the model (the notebook keeps everything). */
   maxOutputChars: number;
-  /** Max bytes of one image returned as MCP image content; larger ones become a text note. */
+  /** Max bytes of one image returned as MCP image content; larger ones are downscaled to fit. */
   maxImageBytes: number;
-  /** The character budget of what the model reads from one tool result (default 40000). */
+  /**
+   * The character budget of what the model reads from one tool result, in every client's view
+   * (the structuredContent JSON for VS Code and Claude Code, the text for Roo Code and Cline).
+   * Tools fit their default results under it and say how to get the rest; the server cuts what
+   * still does not fit, saying so. Default 40,000 (≈ 10,000 tokens): Claude Code hands its model
+   * only a 2 KB preview of results over ≈ 50,000 characters.
+   */
   maxResultChars: number;
+  /** How results are shaped for the client (see src/server/resultShape.ts); default "auto". */
+  resultShape?: ResultShape;
 }
+
+/**
+ * "structured": structuredContent (the model's view in VS Code and Claude Code) plus a text that
+ * says the same for text-only clients. "text": no structuredContent and no output schemas, only
+ * text and images. "auto": picked from the client's clientInfo at initialize.
+ */
+export type ResultShape = 'auto' | 'structured' | 'text';
 
 export interface ExecutionDefaults {
   /** Default per-call execution time-out in milliseconds. */
@@ -30,7 +45,7 @@ export interface ExecutionDefaults {
 export interface SessionState {
   /** Notebook path -> version this session last read or wrote (guards write_notebook). */
   seen: Map<string, string>;
-  /** The MCP client's clientInfo.name from initialize (e.g. "Roo Code", "claude-code"). */
+  /** The MCP client's clientInfo.name from initialize (e.g. "claude-code", "Visual Studio Code"). */
   clientName?: () => string | undefined;
 }
 

@@ -6,9 +6,9 @@ import { cellIdParam, editResultShape, indexParam, pathParam } from './schemas';
 
 export const updateCell = defineTool({
   name: 'update_cell',
-  title: 'Update cell',
+  title: 'Replace notebook cell',
   description:
-    'Replace a cell\'s source (and optionally type or metadata); outputs are kept.',
+    'Replace a notebook cell\'s source (and optionally type or metadata); outputs are kept.',
   inputSchema: {
     path: pathParam,
     index: indexParam,

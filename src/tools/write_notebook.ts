@@ -2,12 +2,13 @@ import { z } from 'zod';
 import { validateNotebook, type Notebook } from '../notebooks/nbformat';
 import { defineTool, ToolError } from './tool';
 import { editResultShape, pathParam } from './schemas';
+import { restoreFromView, type ViewMark } from './notebookView';
 
 export const writeNotebook = defineTool({
   name: 'write_notebook',
-  title: 'Write notebook',
+  title: 'Write Jupyter notebook',
   description:
-    'Write a whole notebook (nbformat 4). Replaces an existing one only if unchanged since this session read it (or expected_version), else needs overwrite. Prefer cell tools for small changes.',
+    'Write a whole Jupyter notebook (.ipynb, nbformat 4). Replaces an existing one only if unchanged since this session read it (or expected_version), else needs overwrite. Prefer cell tools for small changes.',
   inputSchema: {
     path: pathParam,
     content: z.union([z.looseObject({}), z.string()]).describe('nbformat 4 notebook object, or its JSON text.'),
@@ -28,6 +29,17 @@ export const writeNotebook = defineTool({
         content = JSON.parse(content);
       } catch (e) {
         throw new ToolError(`Invalid notebook format: content: not valid JSON (${(e as Error).message}). Pass the notebook object itself.`);
+      }
+    }
+    if (content && typeof content === 'object' && (content as Record<string, unknown>).read_from) {
+      // A notebook as read_notebook shows it to a model: rebuilt from the notebook it was read from.
+      const mark = (content as { read_from: ViewMark }).read_from;
+      const source = await ctx.notebooks.read(mark.path).catch(() => undefined);
+      if (!source) throw new ToolError(`content comes from read_notebook of ${mark.path}, which can no longer be read; nothing was written. Pass a complete nbformat notebook instead.`);
+      try {
+        content = restoreFromView(content as Record<string, unknown>, source.notebook);
+      } catch (e) {
+        throw new ToolError((e as Error).message);
       }
     }
     const nb = validateNotebook(content, 'content') as Notebook;

@@ -115,7 +115,7 @@ export class ServerController implements vscode.Disposable {
         port,
         authToken: token,
         jupyter,
-        limits: { maxOutputChars: s.maxOutputChars, maxImageBytes: s.maxImageKb * 1024 },
+        limits: { maxOutputChars: s.maxOutputChars, maxImageBytes: s.maxImageKb * 1024, maxResultChars: s.maxResultChars },
         timeoutMs: s.executionTimeout * 1000,
         log: this.log,
         saveAfterEdit: () => readSettings().saveAfterEdit,

@@ -11,6 +11,7 @@ export interface ExtensionSettings {
   executionTimeout: number;
   maxOutputChars: number;
   maxImageKb: number;
+  maxResultChars: number;
 }
 
 export function readSettings(): ExtensionSettings {
@@ -23,6 +24,8 @@ export function readSettings(): ExtensionSettings {
     executionTimeout: c.get<number>('executionTimeout', 300),
     maxOutputChars: c.get<number>('maxOutputChars', 20000),
     maxImageKb: c.get<number>('maxImageKb', 512),
+    // Below 4,000 a notebook page could not hold one cell's outline and the paging hint.
+    maxResultChars: Math.max(4000, c.get<number>('maxResultChars', 40000)),
   };
 }
 

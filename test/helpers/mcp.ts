@@ -10,14 +10,15 @@ import { createMcpServer } from '../../src/server/mcpServer';
 import { startHttpServer, RunningHttpServer } from '../../src/server/http';
 import type { KernelBackend } from '../../src/kernels/backend';
 import { createKernelBackend } from '../../src/kernels/factory';
-import type { ToolContext } from '../../src/tools/tool';
+import type { ResultShape, ToolContext } from '../../src/tools/tool';
 import { silentLogger, type Logger } from '../../src/util/log';
 import { DEFAULTS, type Settings } from '../../src/config';
-import { toolList } from '../../src/server/mcpServer';
+import { typedOutputSchemas } from '../../src/server/mcpServer';
 import Ajv from 'ajv';
 
 const ajv = new Ajv({ strict: false, allErrors: true });
-const outputValidators = new Map(toolList().map((t) => [t.name, ajv.compile(t.outputSchema ?? {})]));
+// The typed output schemas: what tools/list advertises names the fields only (see toolList).
+const outputValidators = new Map([...typedOutputSchemas()].map(([name, schema]) => [name, ajv.compile(schema)]));
 
 /** Fails when a tool's structured result does not match the output schema it advertises. */
 export function checkOutputSchema(name: string, structured: unknown): void {
@@ -43,10 +44,11 @@ export interface StartOptions {
   authToken?: string;
   timeoutMs?: number;
   maxOutputChars?: number;
-  maxResultChars?: number;
   /** --max-wait in seconds. */
   maxWaitSeconds?: number;
   maxImageBytes?: number;
+  maxResultChars?: number;
+  resultShape?: ResultShape;
   maxBodyBytes?: number;
   log?: Logger;
   /** As the extension's untrusted-workspace check: a reason to refuse code-running tools. */
@@ -73,9 +75,10 @@ export function testSettings(o: StartOptions): Settings {
     execution: { timeoutMs: o.timeoutMs ?? 60_000, ...(o.maxWaitSeconds !== undefined ? { maxWaitMs: o.maxWaitSeconds * 1000 } : {}) },
     limits: {
       maxOutputChars: o.maxOutputChars ?? DEFAULTS.maxOutputChars,
-      maxResultChars: o.maxResultChars ?? DEFAULTS.maxResultChars,
       maxImageBytes: o.maxImageBytes ?? DEFAULTS.maxImageBytes,
       maxBodyBytes: o.maxBodyBytes ?? 8 * 1024 * 1024,
+      maxResultChars: o.maxResultChars ?? DEFAULTS.maxResultChars,
+      resultShape: o.resultShape ?? DEFAULTS.resultShape,
     },
     logLevel: 'warn',
     check: false,
@@ -90,7 +93,12 @@ export async function startServer(o: StartOptions): Promise<TestServer> {
   const context: Omit<ToolContext, 'session'> = {
     notebooks: store,
     kernels,
-    limits: { maxOutputChars: o.maxOutputChars ?? DEFAULTS.maxOutputChars, maxImageBytes: o.maxImageBytes ?? DEFAULTS.maxImageBytes, maxResultChars: o.maxResultChars ?? DEFAULTS.maxResultChars },
+    limits: {
+      maxOutputChars: o.maxOutputChars ?? DEFAULTS.maxOutputChars,
+      maxImageBytes: o.maxImageBytes ?? DEFAULTS.maxImageBytes,
+      maxResultChars: o.maxResultChars ?? DEFAULTS.maxResultChars,
+      resultShape: o.resultShape ?? DEFAULTS.resultShape,
+    },
     execution: { timeoutMs: o.timeoutMs ?? 60_000, ...(o.maxWaitSeconds !== undefined ? { maxWaitMs: o.maxWaitSeconds * 1000 } : {}) },
     log,
     mayRunCode: o.mayRunCode ?? (() => undefined),

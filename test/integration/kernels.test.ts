@@ -271,7 +271,11 @@ describe('kernel tools on a real Jupyter server', () => {
     const r = await call(client, 'execute_notebook', { path: name, kernel_id: kernelId });
     assert.ok(!r.isError, r.text);
     assert.equal(r.structured.success, false);
-    assert.deepEqual(r.structured.failed_cell, { index: 1, id: 'c1', ename: 'ValueError', evalue: 'bad value' });
+    const { output, ...failed } = r.structured.failed_cell;
+    assert.deepEqual(failed, { index: 1, id: 'c1', ename: 'ValueError', evalue: 'bad value' });
+    // The traceback is in the structured view too (what VS Code and Claude Code models read).
+    assert.match(output, /ValueError\s+Traceback \(most recent call last\)[\s\S]*raise ValueError\("bad value"\)[\s\S]*ValueError: bad value/);
+    assert.ok(!output.includes('\u001b'), 'ANSI stripped');
     assert.equal(r.structured.executed, 2);
     assert.match(r.text, /ValueError: bad value/);
     const nb = readNb(ws.root, name);
@@ -320,7 +324,7 @@ describe('kernel tools on a real Jupyter server', () => {
     assert.equal(r.outputs[0].text.trim(), realpathSync(path.join(ws.root, 'sub')));
     const big = await call(client, 'execute_notebook_cell', { path: name, cell_index: 1 });
     assert.ok(big.text.length < 25_000, `text of ${big.text.length} chars`);
-    assert.match(big.text, /output truncated: showing 20000 of 50001 characters\. The full output is saved in sub\/where\.ipynb \(cell 1\)/);
+    assert.match(big.text, /output truncated: showing 20000 of 50001 characters, the first 13334 and the last 6666; 30001 characters \(0 lines\) cut\. The full output is saved in sub\/where\.ipynb \(cell 1\): read the rest with read_output \{"path":"sub\/where\.ipynb","cell_id":"[^"]+","output_index":0,"offset":13334\}/);
     const nb = readNb(ws.root, name);
     assert.equal(joinSource((nb.cells[1].outputs![0] as any).text).length, 50001, 'the notebook keeps everything');
     await ok(client, 'stop_kernel', { kernel_id: r.kernel_id });

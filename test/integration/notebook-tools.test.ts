@@ -52,22 +52,67 @@ describe('notebook tools over Streamable HTTP', () => {
     }
   });
 
-  test('read_notebook returns the notebook (seed contract) with outputs and unknown metadata intact', async () => {
+  test('read_notebook returns the notebook (seed contract) with model-ready cells: text outputs, plots as read_output placeholders, no base64', async () => {
     const r = await ok(client, 'read_notebook', { path: './analysis.ipynb' });
     const onDisk = readJson(path.join(ws.root, 'analysis.ipynb'));
-    assert.deepEqual(r.notebook, onDisk);
     assert.equal(r.notebook.cells.length, 10);
+    assert.equal(r.returned, 10);
+    assert.equal(r.next, undefined);
     assert.equal(r.store, 'file');
-    assert.deepEqual(r.notebook.metadata.custom_tool, { keep: ['me', 1, true] });
+    assert.equal(r.notebook.metadata.kernelspec.name, 'python3');
+    // Contract change: sources are one string, outputs are what the model can read.
+    r.notebook.cells.forEach((c: any, i: number) => {
+      assert.equal(c.id, onDisk.cells[i].id);
+      assert.equal(c.source, onDisk.cells[i].source.join(''));
+    });
+    const plot = r.notebook.cells[4].outputs[0];
+    assert.match(plot.data['image/png'], /^\[image\/png image 366×256, 16\.4 KB, not included here; to see it: read_output \{"path":"analysis\.ipynb","cell_id":"47d71fb2","output_index":0\}\]$/);
+    assert.ok(!JSON.stringify(r).includes('iVBOR'), 'no base64 anywhere in the result');
+    const err = r.notebook.cells[6].outputs[0];
+    assert.equal(err.ename, 'ZeroDivisionError');
+    assert.ok(!err.traceback.join('\n').includes('\u001b'), 'ANSI stripped');
   });
 
-  test('read_notebook outline is compact: ids, types, first lines, output kinds, no base64', async () => {
+  test('read_notebook format "raw" gives the nbformat JSON of cells, base64 replaced by the read_output call', async () => {
+    const r = await ok(client, 'read_notebook', { path: 'analysis.ipynb', format: 'raw' });
+    const onDisk = readJson(path.join(ws.root, 'analysis.ipynb'));
+    assert.deepEqual(r.notebook.metadata.custom_tool, { keep: ['me', 1, true] });
+    r.notebook.cells.forEach((c: any, i: number) => {
+      const { index, ...cell } = c;
+      assert.equal(index, i);
+      if (i !== 4) assert.deepEqual(cell, onDisk.cells[i]);
+    });
+    assert.deepEqual(r.notebook.cells[4].outputs[0].data['text/plain'], onDisk.cells[4].outputs[0].data['text/plain']);
+    assert.match(r.notebook.cells[4].outputs[0].data['image/png'], /16\.4 KB of base64 left out; to see it: read_output \{"path":"analysis\.ipynb","cell_id":"47d71fb2","output_index":0,"mime":"image\/png"\}/);
+    assert.ok(!JSON.stringify(r).includes('iVBOR'));
+  });
+
+  test('seed flow: writing read_notebook\'s notebook back (to a copy) restores outputs and images, keeping changes', async () => {
+    for (const format of [undefined, 'raw', 'source']) {
+      const r = await ok(client, 'read_notebook', { path: 'analysis.ipynb', ...(format ? { format } : {}) });
+      r.notebook.metadata.title = 'Nouveau titre';
+      r.notebook.cells[0].source = '# Changed title';
+      const copy = `copy-${format ?? 'full'}.ipynb`;
+      await ok(client, 'write_notebook', { path: copy, content: r.notebook });
+      const want = readJson(path.join(ws.root, 'analysis.ipynb'));
+      want.metadata.title = 'Nouveau titre';
+      want.cells[0].source = ['# Changed title'];
+      assert.deepEqual(readJson(path.join(ws.root, copy)), want, `format ${format ?? 'full'}`);
+      nbformatValidate(path.join(ws.root, copy));
+    }
+    // One page of a view is not the notebook: writing it would drop the other cells.
+    const page = await ok(client, 'read_notebook', { path: 'analysis.ipynb', limit: 3 });
+    const refused = await call(client, 'write_notebook', { path: 'page.ipynb', content: page.notebook });
+    assert.equal(refused.isError, true);
+    assert.match(refused.text, /one page of read_notebook's view of analysis\.ipynb .*nothing was written/);
+    assert.equal(existsSync(path.join(ws.root, 'page.ipynb')), false);
+  });
+
+  test('read_notebook outline is compact: one line per cell with id, type, first line, output kinds, no base64', async () => {
     const r = await call(client, 'read_notebook', { path: 'analysis.ipynb', format: 'outline' });
     assert.equal(r.isError, false);
-    const plot = r.structured.outline[4];
-    assert.equal(plot.cell_type, 'code');
-    assert.match(plot.first_line, /fig, ax = plt\.subplots/);
-    assert.ok(plot.outputs.some((o: any) => o.kinds.includes('image/png') && o.size > 1000));
+    // Contract change: outline entries are lines (the same as the text), not objects.
+    assert.match(r.structured.outline[4], /^\[4\] id=47d71fb2 code \(4 lines, exec 4\) fig, ax = plt\.subplots.*display_data:image\/png\|text\/plain/);
     assert.ok(!r.text.includes('iVBOR'), 'no image data in the outline text');
     assert.ok(r.text.length < 3000, `outline text is ${r.text.length} chars`);
     assert.match(r.text, /\[6\] id=\w+ code .*def ratio/);
@@ -78,7 +123,9 @@ describe('notebook tools over Streamable HTTP', () => {
     assert.equal(r.cell_count, 10);
     assert.equal(r.returned, 3);
     assert.equal(r.notebook.cells.length, 3);
-    assert.ok(r.notebook.cells.every((c: any) => c.cell_type !== 'code' || c.outputs.length === 0));
+    assert.deepEqual(r.notebook.cells.map((c: any) => c.index), [2, 3, 4]);
+    assert.ok(r.notebook.cells.every((c: any) => c.outputs === undefined));
+    assert.deepEqual(r.next, { tool: 'read_notebook', arguments: { path: 'analysis.ipynb', format: 'source', start_index: 5, limit: 3 } });
     const past = await call(client, 'read_notebook', { path: 'analysis.ipynb', start_index: 50 });
     assert.equal(past.isError, true);
     assert.match(past.text, /the notebook has 10 cells/);
@@ -254,7 +301,7 @@ describe('notebook tools over Streamable HTTP', () => {
     const c = await connectClient(s.url);
     try {
       const outline = await ok(c, 'read_notebook', { path: 'legacy-v44.ipynb', format: 'outline' });
-      assert.equal(outline.outline[1].id, 'index:1');
+      assert.match(outline.outline[1], /^\[1\] id=index:1 code/);
       await ok(c, 'update_cell', { path: 'legacy-v44.ipynb', cell_id: 'index:1', source: 'x = 22\nx * 2' });
       const nb = readJson(path.join(fresh.root, 'legacy-v44.ipynb'));
       assert.equal(nb.nbformat_minor, 5);

@@ -36,7 +36,7 @@ test('a matplotlib PNG over the limit reaches the model downscaled, as a PNG wit
   const bytes = Buffer.from(original, 'base64');
   const src = PNG.sync.read(bytes);
   const limit = Math.floor(bytes.length / 3);
-  const r = renderOutputs([{ output_type: 'display_data', data: { 'image/png': original, 'text/plain': '<Figure>' }, metadata: {} }], { maxOutputChars: 1000, maxImageBytes: limit, maxResultChars: 40_000 });
+  const r = renderOutputs([{ output_type: 'display_data', data: { 'image/png': original, 'text/plain': '<Figure>' }, metadata: {} }], { maxOutputChars: 1000, maxImageBytes: limit });
   assert.equal(r.images.length, 1);
   assert.equal(r.images[0].mimeType, 'image/png');
   const out = Buffer.from(r.images[0].data, 'base64');
@@ -81,7 +81,7 @@ test('what cannot be decoded safely or usefully gets the note, never an exceptio
   assert.equal(fitImage(Buffer.from('not an image at all').toString('base64'), 'image/jpeg', 5), undefined);
   // A limit so small the picture would be under 64 pixels wide: a note is more useful.
   assert.equal(fitImage(realPng(), 'image/png', 50), undefined);
-  const r = renderOutputs([{ output_type: 'display_data', data: { 'image/png': bomb.toString('base64') }, metadata: {} }], { maxOutputChars: 100, maxImageBytes: 10, maxResultChars: 40_000 });
+  const r = renderOutputs([{ output_type: 'display_data', data: { 'image/png': bomb.toString('base64') }, metadata: {} }], { maxOutputChars: 100, maxImageBytes: 10 });
   assert.equal(r.images.length, 0);
   assert.match(r.text, /not shown: larger than the 10 B limit and could not be downscaled/);
 });

@@ -1,9 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { OutputCollector, renderOutputs, stripAnsi, base64Bytes, capText, collapseOverwrites, type IopubMessage } from '../../src/kernels/outputs';
+import { readFileSync } from 'fs';
+import * as path from 'path';
+import { OutputCollector, renderOutputs, stripAnsi, base64Bytes, capText, collapseOverwrites, pngSize, type IopubMessage } from '../../src/kernels/outputs';
 
 const msg = (msg_type: string, content: Record<string, unknown>): IopubMessage => ({ header: { msg_type }, content });
-const limits = { maxOutputChars: 100, maxImageBytes: 1000, maxResultChars: 40_000 };
+const limits = { maxOutputChars: 100, maxImageBytes: 1000 };
 
 test('consecutive stream chunks of the same name merge; a different name starts a new output', () => {
   const c = new OutputCollector();
@@ -73,7 +75,7 @@ test('error outputs keep the ANSI traceback for the notebook; the model text is 
   const tb = ['\u001b[0;31m---------------------------------------------------------------------------\u001b[0m', '\u001b[0;31mNameError\u001b[0m: name \u001b[1mx\u001b[0m is not defined'];
   c.handle(msg('error', { ename: 'NameError', evalue: "name 'x' is not defined", traceback: tb }));
   assert.deepEqual(c.outputs[0].traceback, tb);
-  const r = renderOutputs(c.outputs, { maxOutputChars: 10_000, maxImageBytes: 1000, maxResultChars: 40_000 });
+  const r = renderOutputs(c.outputs, { maxOutputChars: 10_000, maxImageBytes: 1000 });
   assert.ok(!r.text.includes('\u001b'), r.text);
   assert.match(r.text, /NameError: name x is not defined/);
   assert.ok(!(r.outputs[0].traceback as string[]).join('').includes('\u001b'));
@@ -83,13 +85,13 @@ test('stripAnsi removes colour, cursor and OSC hyperlink sequences', () => {
   assert.equal(stripAnsi('\u001b[1;32mok\u001b[0m \u001b[2K\u001b]8;;http://x\u0007link\u001b]8;;\u0007'), 'ok link');
 });
 
-test('long text is capped per output with a note saying how to get the rest', () => {
-  const long = 'x'.repeat(250);
-  const r = renderOutputs([{ output_type: 'stream', name: 'stdout', text: long }], limits, { moreHint: 'Read the cell with read_notebook.' });
+test('long text keeps its head and tail with a note saying what was cut and how to get the rest', () => {
+  const long = Array.from({ length: 50 }, (_, i) => `line ${String(i).padStart(2, '0')}\n`).join(''); // 400 chars
+  const r = renderOutputs([{ output_type: 'stream', name: 'stdout', text: long }], limits, { moreHint: (i, offset) => `read_output {"output_index":${i},"offset":${offset}}` });
   const text = r.outputs[0].text as string;
-  assert.ok(text.startsWith('x'.repeat(100)));
-  assert.ok(!text.startsWith('x'.repeat(101)));
-  assert.match(text, /truncated: showing 100 of 250 characters\. Read the cell with read_notebook\./);
+  assert.ok(text.startsWith(long.slice(0, 67)), 'the first two thirds of the budget');
+  assert.ok(text.endsWith(long.slice(-33)), 'the last third: the end of a log matters');
+  assert.match(text, /output truncated: showing 100 of 400 characters, the first 67 and the last 33; 300 characters \(\d+ lines\) cut\. read_output \{"output_index":0,"offset":67\}\]/);
   assert.equal(capText('short', 100), 'short');
 });
 
@@ -125,10 +127,24 @@ test('rich outputs fall back to text/plain; without it, text mimes are shown and
       { output_type: 'display_data', data: { 'text/html': '<h1>Title</h1>' }, metadata: {} },
       { output_type: 'display_data', data: { 'application/vnd.custom': { a: 1 } }, metadata: {} },
     ],
-    { maxOutputChars: 1000, maxImageBytes: 1000, maxResultChars: 40_000 },
+    { maxOutputChars: 1000, maxImageBytes: 1000 },
   );
   assert.match(r.text, /^Out: {4}a {2}b\n0 {2}1 {2}2/);
+  // The HTML of a table says what its text/plain says in many more characters: named, not repeated.
+  assert.deepEqual(r.outputs[0].data, { 'text/plain': '   a  b\n0  1  2' });
+  assert.equal(r.outputs[0].also, 'text/html (16 characters)');
   assert.match(r.text, /<h1>Title<\/h1>/);
   assert.match(r.text, /\[application\/vnd\.custom output, 7 characters\]/);
   assert.equal(r.outputs[0].execution_count, 3);
+});
+
+test('read results: images become a placeholder naming kind, size and how to see it; no base64 anywhere', () => {
+  const nb = JSON.parse(readFileSync(path.join(__dirname, '..', 'fixtures', 'analysis.ipynb'), 'utf8'));
+  const plot = nb.cells[4].outputs;
+  const r = renderOutputs(plot, { maxOutputChars: 1000, maxImageBytes: 1_000_000 }, { images: 'placeholder', imageHint: (i) => `read_output {"output_index":${i}}` });
+  assert.equal(r.images.length, 0, 'no image content in a read result');
+  assert.equal((r.outputs[0].data as Record<string, unknown>)['image/png'], '[image/png image 366×256, 16.4 KB, not included here; to see it: read_output {"output_index":0}]');
+  assert.ok(!JSON.stringify(r).includes('iVBOR'));
+  assert.deepEqual(pngSize(plot[0].data['image/png']), { width: 366, height: 256 });
+  assert.equal(pngSize('/9j/4AAQSkZJRg=='), undefined, 'not a PNG');
 });

@@ -1,0 +1,152 @@
+import { z } from 'zod';
+import { asText, base64Bytes, formatBytes, pngSize, stripAnsi } from '../kernels/outputs';
+import { fitImage } from '../kernels/imageFit';
+import { resolveCell } from '../notebooks/cells';
+import { joinSource, type Output } from '../notebooks/nbformat';
+import { defineTool, ToolError, type ImageContent } from './tool';
+import { cellIdParam, indexParam, pathParam } from './schemas';
+import { callText, readOutputCall, type NextCall } from './notebookView';
+
+// Room for the fields around the text and for the summary line of the text view.
+const RESERVE = 1500;
+const IMAGES = ['image/png', 'image/jpeg'];
+
+export const readOutput = defineTool({
+  name: 'read_output',
+  title: 'See cell output or plot',
+  description:
+    "See one output of a Jupyter notebook cell: a plot or chart as an image, or long text in full, paged by offset. Without output_index: the cell's source.",
+  inputSchema: {
+    path: pathParam,
+    index: indexParam,
+    cell_id: cellIdParam,
+    output_index: z.number().int().min(0).optional().describe("0-based output (default: the cell's source)."),
+    mime: z.string().min(1).optional().describe('e.g. "text/html" (default: image, else text/plain).'),
+    offset: z.number().int().min(0).optional().describe('First character (default 0).'),
+  },
+  outputSchema: {
+    path: z.string(),
+    cell_id: z.string().describe('Stable cell id.'),
+    output_index: z.number().optional(),
+    mime: z.string().optional().describe('What was returned: a mime type, "stream:stdout", "error" or "source".'),
+    image: z.string().optional().describe('The image, described; it follows as image content.'),
+    text: z.string().optional().describe('The text, from offset.'),
+    total_chars: z.number().optional().describe('Length of the whole text.'),
+    next: z.object({ tool: z.string(), arguments: z.looseObject({}) }).optional().describe('The call for the rest of the text.'),
+  },
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  async handler(args, ctx) {
+    const { notebook, relativePath } = await ctx.notebooks.read(args.path);
+    const index = resolveCell(notebook, { index: args.index, cell_id: args.cell_id });
+    const cell = notebook.cells[index];
+    const cellId = cell.id ?? `index:${index}`;
+    const base = { path: relativePath, index, cell_id: cellId };
+    let text: string;
+    let what: string;
+    let kinds: string[] | undefined;
+    let outputType: string | undefined;
+
+    if (args.output_index === undefined) {
+      if (args.mime) throw new ToolError('mime applies to an output: give output_index too (read_notebook shows each output with its index).');
+      text = joinSource(cell.source);
+      what = 'source';
+    } else {
+      const outputs = (cell.cell_type === 'code' ? (cell.outputs ?? []) : []) as Output[];
+      if (args.output_index >= outputs.length) {
+        throw new ToolError(
+          outputs.length === 0
+            ? `Cell ${index} of ${relativePath} has no outputs${cell.cell_type === 'code' ? ' (run it with execute_notebook_cell)' : ` (it is a ${cell.cell_type} cell)`}. Leave output_index out to read its source.`
+            : `Cell ${index} of ${relativePath} has ${outputs.length} output${outputs.length === 1 ? '' : 's'}: output_index 0 to ${outputs.length - 1}.`,
+        );
+      }
+      const o = outputs[args.output_index];
+      outputType = o.output_type;
+      const data = (o.data ?? {}) as Record<string, unknown>;
+      if (o.output_type === 'stream') {
+        text = stripAnsi(asText(o.text));
+        what = `stream:${String(o.name ?? 'stdout')}`;
+      } else if (o.output_type === 'error') {
+        const tb = Array.isArray(o.traceback) ? o.traceback.map(String).join('\n') : '';
+        text = stripAnsi(tb || `${String(o.ename)}: ${String(o.evalue)}`);
+        what = 'error';
+      } else {
+        kinds = Object.keys(data);
+        const mime = args.mime ?? IMAGES.find((m) => typeof data[m] === 'string') ?? ('text/plain' in data ? 'text/plain' : kinds.find((k) => k.startsWith('text/') || k.includes('json') || k === 'image/svg+xml'));
+        if (!mime || !(mime in data)) {
+          throw new ToolError(
+            kinds.length
+              ? `Output ${args.output_index} of cell ${index} has no ${args.mime ?? 'text or image'} form; it has: ${kinds.join(', ')}. Pass one of these as mime.`
+              : `Output ${args.output_index} of cell ${index} (${o.output_type}) has no data to show.`,
+          );
+        }
+        if (IMAGES.includes(mime)) {
+          const b64 = asText(data[mime]).replace(/\s+/g, '');
+          const image = imageFor(mime as 'image/png' | 'image/jpeg', b64, ctx.limits.maxImageBytes);
+          const described = `${mime}, ${image.note}`;
+          return {
+            structured: { ...base, output_index: args.output_index, output_type: o.output_type, mime, kinds, image: described },
+            summary: `${relativePath} cell ${index} (id ${cellId}) output ${args.output_index}: ${described}${image.content ? '; the image follows.' : '.'}`,
+            extra: image.content ? [image.content] : [],
+            omitJsonText: true,
+          };
+        }
+        if (!TEXT_LIKE.test(mime)) {
+          throw new ToolError(`Output ${args.output_index} of cell ${index}: ${mime} is binary (${formatBytes(base64Bytes(asText(data[mime])))}) and cannot be shown as text or as an image. Forms it has: ${kinds.join(', ')}.`);
+        }
+        text = stripAnsi(asText(data[mime]));
+        what = mime;
+      }
+    }
+
+    const offset = args.offset ?? 0;
+    if (offset > 0 && offset >= text.length) {
+      throw new ToolError(`offset ${offset} is past the end: this text has ${text.length} characters (offset 0 to ${Math.max(0, text.length - 1)}).`);
+    }
+    // JSON escapes (newlines, quotes) make the structured view longer than the text: leave room.
+    const chunk = Math.max(1000, Math.floor((ctx.limits.maxResultChars - RESERVE) / 1.15));
+    const end = Math.min(text.length, sliceEnd(text, offset, chunk));
+    const next: NextCall | undefined =
+      end < text.length ? readOutputCall(relativePath, cell, index, args.output_index, { ...(args.mime ? { mime: args.mime } : {}), offset: end }) : undefined;
+    const where = `${relativePath} cell ${index} (id ${cellId})${args.output_index !== undefined ? ` output ${args.output_index}` : ''} ${what}`;
+    const range = offset === 0 && !next ? `all ${text.length} characters` : `characters ${offset}-${end} of ${text.length}`;
+    const summary = `${where}: ${range}.${next ? ` Rest: ${callText(next)}` : ''}`;
+    return {
+      structured: {
+        ...base,
+        ...(args.output_index !== undefined ? { output_index: args.output_index } : {}),
+        ...(outputType ? { output_type: outputType } : {}),
+        mime: what,
+        ...(kinds ? { kinds } : {}),
+        text: text.slice(offset, end),
+        offset,
+        total_chars: text.length,
+        ...(next ? { next } : {}),
+      },
+      summary: `${summary}\n${text.slice(offset, end)}`,
+      omitJsonText: true,
+    };
+  },
+});
+
+const TEXT_LIKE = /^(text\/|application\/(json|javascript|.*\+json|.*\+xml)|image\/svg\+xml)/;
+
+/** Ends a slice at a line break when one is near, so a page does not split a line. */
+function sliceEnd(text: string, offset: number, chunk: number): number {
+  const hard = offset + chunk;
+  if (hard >= text.length) return text.length;
+  const nl = text.lastIndexOf('\n', hard);
+  return nl > offset + chunk / 2 ? nl + 1 : hard;
+}
+
+function imageFor(mime: 'image/png' | 'image/jpeg', b64: string, maxBytes: number): { content?: ImageContent; note: string } {
+  const bytes = base64Bytes(b64);
+  const dims = mime === 'image/png' ? pngSize(b64) : undefined;
+  const size = `${dims ? `${dims.width}×${dims.height}, ` : ''}${formatBytes(bytes)}`;
+  if (bytes <= maxBytes) return { content: { type: 'image', data: b64, mimeType: mime }, note: size };
+  const fitted = fitImage(b64, mime, maxBytes);
+  if (!fitted) return { note: `${size}: over the ${formatBytes(maxBytes)} image limit and could not be downscaled, so it is not shown (raise --max-image-kb)` };
+  return {
+    content: { type: 'image', data: fitted.data, mimeType: mime },
+    note: `${size}, downscaled to ${fitted.width}×${fitted.height} (${formatBytes(fitted.bytes)}) to fit the ${formatBytes(maxBytes)} limit`,
+  };
+}
