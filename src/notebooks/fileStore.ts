@@ -87,6 +87,8 @@ const STALE_TEMP_MS = 10 * 60_000;
 export class FileNotebookStore implements NotebookStore {
   private readonly cache: NotebookCache;
   private readonly locks = new KeyedLock();
+  /** Parses in progress, by real path: readers of the same version wait for the same one. */
+  private readonly parsing = new Map<string, { version: string; notebook: Promise<Notebook> }>();
   /** Notebooks whose stale temp files were already looked for (once per notebook per process). */
   private readonly swept = new Set<string>();
 
@@ -293,8 +295,24 @@ export class FileNotebookStore implements NotebookStore {
       const hit = this.cache.get(t.real);
       const mode = Number(st.mode);
       if (hit && hit.version === version) return { ...hit, mode };
-      // Bytes, not text: parsed cell by cell, and kept as the cells' serialized bytes (nbformat.ts).
-      const notebook = await parseNotebookBytesSliced(await handle.readFile(), this.workspace.relative(abs));
+      // A stale entry goes now, not after the new parse: a huge notebook is then held once, not twice.
+      if (hit) this.cache.delete(t.real);
+      // Readers of the same file version share one parse (two clients opening a million-cell
+      // notebook at once would otherwise parse and hold it twice).
+      let parse = this.parsing.get(t.real);
+      if (parse?.version !== version) {
+        const h = handle;
+        // Bytes, not text: parsed cell by cell, and kept as the cells' serialized bytes (nbformat.ts).
+        parse = { version, notebook: h.readFile().then((buf) => parseNotebookBytesSliced(buf, this.workspace.relative(abs))) };
+        this.parsing.set(t.real, parse);
+      }
+      const mine = parse;
+      let notebook: Notebook;
+      try {
+        notebook = await mine.notebook;
+      } finally {
+        if (this.parsing.get(t.real) === mine) this.parsing.delete(t.real);
+      }
       const entry = { version, notebook, size: Number(st.size) };
       this.cache.set(t.real, entry);
       return { ...entry, mode };

@@ -2,6 +2,7 @@
 // No vscode import: shared by the file store, the editor store, the CLI and the tests.
 import { isUtf8 } from 'buffer';
 import { randomBytes } from 'crypto';
+import { Worker } from 'worker_threads';
 import { scanSteps } from './cellSlices';
 import { runSliced, runSync } from './turns';
 
@@ -199,8 +200,51 @@ export function parseNotebookBytes(buf: Buffer, where: string): Notebook {
  */
 export async function parseNotebookBytesSliced(buf: Buffer, where: string): Promise<Notebook> {
   const nb = await runSliced(parseBytesSteps(buf, where));
-  // Not laid out as a notebook (usually not JSON at all): the whole-text parse gives the error.
-  return nb ?? parseNotebook(buf.toString('utf8'), where);
+  if (nb) return nb;
+  // Not laid out as a notebook: almost always not JSON at all (truncated, corrupted). The
+  // whole-text parse gives the error; for a large file it runs on another thread, so a corrupted
+  // 90 MB notebook does not stop the server for the seconds JSON.parse takes.
+  if (buf.length >= OFF_THREAD_BYTES) {
+    const problem = await jsonProblemOffThread(buf);
+    if (problem !== undefined) throw new NotebookFormatError(where, `not valid JSON (${problem})`);
+  }
+  // Valid JSON in a layout the cell scanner does not take (a duplicate "cells" key…): parse here.
+  return parseNotebook(buf.toString('utf8'), where);
+}
+
+/** Above this size, a file that is not a notebook's layout is parsed on a worker thread. */
+const OFF_THREAD_BYTES = 4 * 1024 * 1024;
+
+/**
+ * JSON.parse on a worker thread: undefined when the text is valid JSON, else what is wrong and
+ * where (jsonProblem, never quoting the text). A worker that cannot run or dies (out of memory)
+ * gives a plain answer rather than none.
+ */
+function jsonProblemOffThread(buf: Buffer): Promise<string | undefined> {
+  // The functions travel as source; they use nothing outside themselves.
+  const code = `${lineColumn}\n${jsonProblem}\n
+const { parentPort, workerData: u8 } = require('worker_threads');
+let text = Buffer.from(u8.buffer, u8.byteOffset, u8.length).toString('utf8');
+if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+try { JSON.parse(text); parentPort.postMessage(null); } catch (e) { parentPort.postMessage(${jsonProblem.name}(e, text)); }`;
+  return new Promise((resolve) => {
+    let worker: Worker;
+    try {
+      worker = new Worker(code, { eval: true, workerData: buf });
+    } catch {
+      return resolve('it could not be checked');
+    }
+    let answered = false;
+    worker.once('message', (m: string | null) => {
+      answered = true;
+      resolve(m ?? undefined);
+      void worker.terminate();
+    });
+    worker.once('error', () => resolve('it could not be parsed'));
+    worker.once('exit', () => {
+      if (!answered) resolve('it could not be parsed');
+    });
+  });
 }
 
 /** undefined: the bytes are UTF-8 but not a `{…, "cells": [{…}…]…}` layout; parse the whole text. */
