@@ -502,7 +502,7 @@ function checkRegular(st: { isFile(): boolean; isDirectory(): boolean; isSymboli
 }
 
 function changedToLink(info: NotebookInfo): ToolError {
-  return new ToolError(`${info.relativePath} was replaced by a symbolic link while it was being opened; nothing was read or changed. Call the tool again.`);
+  return new ToolError(`${info.relativePath} is a symbolic link that leads nowhere, or one put there after the path was checked; nothing was read or changed. Use the real notebook's path, or remove the link.`);
 }
 
 function movedOut(info: NotebookInfo): ToolError {

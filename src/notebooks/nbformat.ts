@@ -425,8 +425,22 @@ const NL = Buffer.from('\n');
 // after an edit only the changed cells are serialized again. Key: the cell object.
 const cellCache = new WeakMap<object, Buffer>();
 // A cell's bytes in the file it was read from (parseNotebookBytes), until the serializer has
-// compared them with its own output for the cell.
-const fileSlices = new WeakMap<object, Buffer>();
+// compared them with its own output for the cell. A hidden property, not a WeakMap: a million-entry
+// WeakMap makes every full garbage collection walk its entries in one pause. Not enumerable, so
+// a copy of the cell ({...cell}, an edit) does not carry it, and JSON never sees it.
+const FILE_BYTES = Symbol('fileBytes');
+const fileSlices = {
+  set(cell: object, bytes: Buffer): void {
+    Object.defineProperty(cell, FILE_BYTES, { value: bytes, writable: true, enumerable: false, configurable: true });
+  },
+  get(cell: object): Buffer | undefined {
+    return (cell as { [FILE_BYTES]?: Buffer })[FILE_BYTES];
+  },
+  delete(cell: object): void {
+    // Cleared, not deleted: deleting a property sends the object to slow (dictionary) mode.
+    if (Object.prototype.hasOwnProperty.call(cell, FILE_BYTES)) (cell as { [FILE_BYTES]?: Buffer })[FILE_BYTES] = undefined;
+  },
+};
 // Encoding target for that comparison, so an adopted cell costs no allocation of its own.
 let scratch = Buffer.allocUnsafe(64 * 1024);
 

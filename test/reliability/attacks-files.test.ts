@@ -98,6 +98,27 @@ describe('a symlink named *.ipynb to a file that is not a notebook', () => {
     });
   }
 
+  test('a dangling link named *.ipynb (to a notebook path outside the root): create and write are refused, nothing is created', async () => {
+    const outside = tempDir('jmcp-attack-dangling-');
+    try {
+      symlinkSync(path.join(outside.root, 'planted.ipynb'), path.join(ws.root, 'dangling.ipynb'));
+      const before = hashTree(ws.root);
+      for (const [tool, args] of [
+        ['create_notebook', { path: 'dangling.ipynb' }],
+        ['create_notebook', { path: 'dangling.ipynb', overwrite: true }],
+        ['write_notebook', { path: 'dangling.ipynb', content: payload, overwrite: true }],
+        ['add_cell', { path: 'dangling.ipynb', cell_type: 'code', source: 'x' }],
+      ] as Array<[string, Record<string, unknown>]>) {
+        const r = await call(client, tool, args);
+        assert.equal(r.isError, true, `${tool}: ${r.text.slice(0, 200)}`);
+      }
+      assert.deepEqual(hashTree(ws.root), before, 'the link is still a link; nothing was written in the root');
+      assert.deepEqual(hashTree(outside.root), {}, 'nothing was created outside');
+    } finally {
+      outside.cleanup();
+    }
+  });
+
   test('a notebook-named file holding secrets: refused as invalid, without echoing a byte of it', async () => {
     const r = await call(client, 'read_notebook', { path: 'copied-env.ipynb' });
     assert.equal(r.isError, true);
@@ -161,7 +182,7 @@ describe('a symlinked folder retargeted in and out of the root while add_cell an
             const r = await call(c, 'add_cell', { path: 'd/nb.ipynb', cell_type: 'markdown', source });
             if (r.isError) {
               refused++;
-              assert.match(r.text, /outside the workspace root|no longer inside|replaced by a symbolic link|not found/i, r.text);
+              assert.match(r.text, /outside the workspace root|no longer inside|symbolic link that leads nowhere|not found/i, r.text);
             } else acknowledged.push(source);
             const read = await call(c, 'read_notebook', { path: 'd/nb.ipynb' });
             assert.ok(!read.text.includes('OUTSIDE-PRIVATE-CELL') && !JSON.stringify(read.structured ?? {}).includes('OUTSIDE-PRIVATE-CELL'), 'a read never returns the notebook outside the root');
