@@ -16,6 +16,8 @@
  * whole text as before, which also gives the usual error message with its position.
  */
 
+import { runSync } from './turns';
+
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const OPEN_BRACE = 0x7b;
@@ -96,19 +98,27 @@ function skipValue(buf: Buffer, i: number): number {
  * the caller then parses the whole text.
  */
 export function parseCellsFromBytes(buf: Buffer): ParsedCells | undefined {
+  return runSync(scanSteps(buf));
+}
+
+/**
+ * The same as parseCellsFromBytes, as steps (one per cell) that a driver can spread over turns of
+ * the event loop (turns.ts): a million-cell file is never parsed in one blocking stretch.
+ */
+export function* scanSteps(buf: Buffer): Generator<void, ParsedCells | undefined, void> {
   try {
-    return scan(buf);
+    return yield* scan(buf);
   } catch {
     return undefined;
   }
 }
 
-function scan(buf: Buffer): ParsedCells | undefined {
+function* scan(buf: Buffer): Generator<void, ParsedCells | undefined, void> {
   const start = buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0; // UTF-8 BOM
   let i = skipWs(buf, start);
   if (buf[i] !== OPEN_BRACE) return undefined;
   i = skipWs(buf, i + 1);
-  let cellsAt: { open: number; close: number; slices: Buffer[] } | undefined;
+  let cellsAt: { open: number; close: number; slices: Buffer[]; cells: unknown[] } | undefined;
   if (buf[i] === CLOSE_BRACE) return undefined;
   for (;;) {
     if (buf[i] !== QUOTE) return undefined;
@@ -123,20 +133,24 @@ function scan(buf: Buffer): ParsedCells | undefined {
       if (cellsAt || buf[i] !== OPEN_BRACKET) return undefined; // duplicate key or not a list
       const open = i;
       const slices: Buffer[] = [];
+      const cells: unknown[] = [];
       i = skipWs(buf, i + 1);
       if (buf[i] !== CLOSE_BRACKET) {
         for (;;) {
           if (buf[i] !== OPEN_BRACE) return undefined;
           const end = skipContainer(buf, i);
           if (end < 0) return undefined;
-          slices.push(buf.subarray(i, end));
+          const slice = buf.subarray(i, end);
+          slices.push(slice);
+          cells.push(JSON.parse(slice.toString('utf8')));
+          yield;
           i = skipWs(buf, end);
           if (buf[i] === COMMA) i = skipWs(buf, i + 1);
           else if (buf[i] === CLOSE_BRACKET) break;
           else return undefined;
         }
       }
-      cellsAt = { open, close: i, slices };
+      cellsAt = { open, close: i, slices, cells };
       i++;
     } else {
       const end = skipValue(buf, i);
@@ -154,6 +168,6 @@ function scan(buf: Buffer): ParsedCells | undefined {
   const top = JSON.parse(buf.toString('utf8', start, cellsAt.open) + 'null' + buf.toString('utf8', cellsAt.close + 1)) as unknown;
   if (!top || typeof top !== 'object' || Array.isArray(top) || (top as Record<string, unknown>).cells !== null) return undefined;
   const value = top as Record<string, unknown>;
-  value.cells = cellsAt.slices.map((s) => JSON.parse(s.toString('utf8')));
+  value.cells = cellsAt.cells;
   return { value, slices: cellsAt.slices };
 }

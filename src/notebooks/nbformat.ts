@@ -1,7 +1,10 @@
 // nbformat 4 types, validation and a serializer that writes byte-for-byte what Jupyter writes.
 // No vscode import: shared by the file store, the editor store, the CLI and the tests.
+import { isUtf8 } from 'buffer';
 import { randomBytes } from 'crypto';
-import { parseCellsFromBytes } from './cellSlices';
+import { Worker } from 'worker_threads';
+import { scanSteps } from './cellSlices';
+import { runSliced, runSync } from './turns';
 
 export type MultilineString = string | string[];
 export type CellType = 'code' | 'markdown' | 'raw';
@@ -80,6 +83,15 @@ const CELL_ID_RE = /^[a-zA-Z0-9-_]{1,64}$/;
 
 /** Checks the shape the tools rely on; says where the problem is. Does not modify the notebook. */
 export function validateNotebook(value: unknown, where = 'notebook'): Notebook {
+  return runSync(validateSteps(value, where));
+}
+
+/** validateNotebook in time slices (turns.ts): a million cells do not hold up other clients. */
+export function validateNotebookSliced(value: unknown, where = 'notebook'): Promise<Notebook> {
+  return runSliced(validateSteps(value, where));
+}
+
+function* validateSteps(value: unknown, where: string): Generator<void, Notebook, void> {
   if (!value || typeof value !== 'object' || Array.isArray(value)) {
     throw new NotebookFormatError(where, 'expected a JSON object with "cells", "metadata", "nbformat"');
   }
@@ -96,7 +108,10 @@ export function validateNotebook(value: unknown, where = 'notebook'): Notebook {
   }
   if (!Array.isArray(nb.cells)) throw new NotebookFormatError(where, '"cells" must be a list');
   const ids = new Set<string>();
-  nb.cells.forEach((c, i) => validateCell(c, `${where} cell ${i}`, ids));
+  for (let i = 0; i < nb.cells.length; i++) {
+    validateCell(nb.cells[i], `${where} cell ${i}`, ids);
+    yield;
+  }
   return value as Notebook;
 }
 
@@ -138,31 +153,167 @@ export function parseNotebook(text: string, where: string): Notebook {
   try {
     value = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   } catch (e) {
-    throw new NotebookFormatError(where, `not valid JSON (${(e as Error).message})`);
+    throw new NotebookFormatError(where, `not valid JSON (${jsonProblem(e as Error, text)})`);
   }
   return validateNotebook(value, where);
+}
+
+/**
+ * JSON.parse's complaint without the text it quotes: V8 writes `Unexpected token 'c', "[core]…"
+ * is not valid JSON`, and the file may be anything (a key file reached by mistake); its bytes must
+ * not travel to the model or the log. The position is kept, as a line and column.
+ */
+function jsonProblem(e: Error, text: string): string {
+  const msg = e.message;
+  const at = /^(.*?) in JSON at position (\d+)/.exec(msg) ?? /^(Unexpected non-whitespace character after JSON) at position (\d+)/.exec(msg);
+  if (at) return `${at[1]} at ${lineColumn(text, Number(at[2]))}`;
+  if (/^Unexpected end of JSON input/.test(msg)) return 'the text ends before the JSON does (truncated?)';
+  if (/^Unexpected token/.test(msg)) return 'it does not start like JSON, or contains a character JSON does not allow';
+  return 'unexpected content';
+}
+
+function lineColumn(text: string, pos: number): string {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = text.indexOf('\n'); i >= 0 && i < pos; i = text.indexOf('\n', i + 1)) {
+    line++;
+    lineStart = i + 1;
+  }
+  return `line ${line}, column ${pos - lineStart + 1}`;
 }
 
 /**
  * Parses a notebook file's bytes. Cells are parsed one by one from their slices of the buffer (no
  * whole-file string), and when the file is laid out as nbformat writes it, each cell's bytes in the
  * file become its cached serialized bytes: the buffer read from disk is then the serializer's cache,
- * and the first write encodes nothing again. Same result and same errors as parseNotebook().
+ * and the first write encodes nothing again. Same result and same errors as parseNotebook(), and
+ * bytes that are not UTF-8 are refused as Python's nbformat refuses them.
  */
 export function parseNotebookBytes(buf: Buffer, where: string): Notebook {
-  const parsed = parseCellsFromBytes(buf);
-  if (!parsed) return parseNotebook(buf.toString('utf8'), where);
-  const nb = validateNotebook(parsed.value, where);
+  const nb = runSync(parseBytesSteps(buf, where));
+  return nb ?? parseNotebook(buf.toString('utf8'), where);
+}
+
+/**
+ * parseNotebookBytes in time slices (turns.ts): a million-cell file is parsed without blocking the
+ * event loop for more than a slice, so other clients are served meanwhile.
+ */
+export async function parseNotebookBytesSliced(buf: Buffer, where: string): Promise<Notebook> {
+  const nb = await runSliced(parseBytesSteps(buf, where));
+  if (nb) return nb;
+  // Not laid out as a notebook: almost always not JSON at all (truncated, corrupted). The
+  // whole-text parse gives the error; for a large file it runs on another thread, so a corrupted
+  // 90 MB notebook does not stop the server for the seconds JSON.parse takes.
+  if (buf.length >= OFF_THREAD_BYTES) {
+    const problem = await jsonProblemOffThread(buf);
+    if (problem !== undefined) throw new NotebookFormatError(where, `not valid JSON (${problem})`);
+  }
+  // Valid JSON in a layout the cell scanner does not take (a duplicate "cells" key…): parse here.
+  return parseNotebook(buf.toString('utf8'), where);
+}
+
+/** Above this size, a file that is not a notebook's layout is parsed on a worker thread. */
+const OFF_THREAD_BYTES = 4 * 1024 * 1024;
+
+/**
+ * JSON.parse on a worker thread: undefined when the text is valid JSON, else what is wrong and
+ * where (jsonProblem, never quoting the text). A worker that cannot run or dies (out of memory)
+ * gives a plain answer rather than none.
+ */
+function jsonProblemOffThread(buf: Buffer): Promise<string | undefined> {
+  // The functions travel as source; they use nothing outside themselves.
+  const code = `${lineColumn}\n${jsonProblem}\n
+const { parentPort, workerData: u8 } = require('worker_threads');
+let text = Buffer.from(u8.buffer, u8.byteOffset, u8.length).toString('utf8');
+if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+try { JSON.parse(text); parentPort.postMessage(null); } catch (e) { parentPort.postMessage(${jsonProblem.name}(e, text)); }`;
+  return new Promise((resolve) => {
+    let worker: Worker;
+    try {
+      worker = new Worker(code, { eval: true, workerData: buf });
+    } catch {
+      return resolve('it could not be checked');
+    }
+    let answered = false;
+    worker.once('message', (m: string | null) => {
+      answered = true;
+      resolve(m ?? undefined);
+      void worker.terminate();
+    });
+    worker.once('error', () => resolve('it could not be parsed'));
+    worker.once('exit', () => {
+      if (!answered) resolve('it could not be parsed');
+    });
+  });
+}
+
+/** undefined: the bytes are UTF-8 but not a `{…, "cells": [{…}…]…}` layout; parse the whole text. */
+function* parseBytesSteps(buf: Buffer, where: string): Generator<void, Notebook | undefined, void> {
+  // Decoding would turn each bad byte into U+FFFD, and the next write would save that: a change to
+  // cells nobody edited. Python's nbformat refuses such a file (UnicodeDecodeError); so do we.
+  if (!isUtf8(buf)) throw notUtf8(buf, where);
+  const parsed = yield* scanSteps(buf);
+  if (!parsed) return undefined;
+  const nb = yield* validateSteps(parsed.value, where);
   // Offer the file's bytes only if the first cell shows the canonical layout: every offered slice
   // keeps the whole buffer alive, which is only worth it when the cells adopt them. Each cell is
   // still compared before its slice is used (cellBytes).
   if (nb.cells.length > 0) {
     fileSlices.set(nb.cells[0], parsed.slices[0]);
     if (cellBytes(nb.cells[0]) === parsed.slices[0]) {
-      for (let i = 1; i < nb.cells.length; i++) fileSlices.set(nb.cells[i], parsed.slices[i]);
+      for (let i = 1; i < nb.cells.length; i++) {
+        fileSlices.set(nb.cells[i], parsed.slices[i]);
+        if ((i & 255) === 0) yield;
+      }
     }
   }
   return nb;
+}
+
+/** The error for bytes that are not UTF-8: where the first bad byte is, as Python reports it. */
+function notUtf8(buf: Buffer, where: string): NotebookFormatError {
+  const at = firstInvalidUtf8(buf);
+  let line = 1;
+  for (let i = buf.indexOf(0x0a); i >= 0 && i < at; i = buf.indexOf(0x0a, i + 1)) line++;
+  const byte = at < buf.length ? `byte 0x${buf[at].toString(16).padStart(2, '0')}` : 'an incomplete character';
+  return new NotebookFormatError(
+    where,
+    `not valid UTF-8 (${byte} at offset ${at}, line ${line}); Jupyter refuses such a file too. Nothing was changed: re-save it as UTF-8 (in VS Code: "Reopen with Encoding", then "Save with Encoding" UTF-8) and try again.`,
+  );
+}
+
+/** Offset of the first byte that does not start or continue a well-formed UTF-8 sequence. */
+function firstInvalidUtf8(buf: Buffer): number {
+  let i = 0;
+  while (i < buf.length) {
+    const b = buf[i];
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    // Lead byte: the sequence length and the allowed range of the second byte (no overlong forms,
+    // no surrogates, nothing above U+10FFFF), as the Unicode standard's table 3-7 gives them.
+    let n: number;
+    let lo = 0x80;
+    let hi = 0xbf;
+    if (b >= 0xc2 && b <= 0xdf) n = 1;
+    else if (b >= 0xe0 && b <= 0xef) {
+      n = 2;
+      if (b === 0xe0) lo = 0xa0;
+      if (b === 0xed) hi = 0x9f;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      n = 3;
+      if (b === 0xf0) lo = 0x90;
+      if (b === 0xf4) hi = 0x8f;
+    } else return i;
+    for (let k = 1; k <= n; k++) {
+      const c = buf[i + k];
+      if (c === undefined) return i;
+      if (k === 1 ? c < lo || c > hi : c < 0x80 || c > 0xbf) return i;
+    }
+    i += n + 1;
+  }
+  return i;
 }
 
 /** Whether a notebook's format supports cell ids (nbformat >= 4.5). */
@@ -225,6 +376,18 @@ export function serializeNotebook(nb: Notebook): string {
  * edit time).
  */
 export function serializeNotebookPieces(nb: Notebook): Buffer[] {
+  return runSync(serializeSteps(nb));
+}
+
+/**
+ * serializeNotebookPieces in time slices (turns.ts): the first write of a million-cell notebook
+ * compares every cell with its bytes in the file, which must not hold up other clients.
+ */
+export function serializeNotebookPiecesSliced(nb: Notebook): Promise<Buffer[]> {
+  return runSliced(serializeSteps(nb));
+}
+
+function* serializeSteps(nb: Notebook): Generator<void, Buffer[], void> {
   const pieces: Buffer[] = [];
   let head: string[] = ['{\n'];
   const flush = () => {
@@ -232,21 +395,23 @@ export function serializeNotebookPieces(nb: Notebook): Buffer[] {
     head = [];
   };
   const keys = Object.keys(nb).filter((k) => nb[k] !== undefined).sort(compareKeys);
-  keys.forEach((k, i) => {
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i];
     head.push(' ', JSON.stringify(k), ': ');
     if (k === 'cells' && Array.isArray(nb.cells) && nb.cells.length > 0) {
       head.push('[\n');
       flush();
       const last = nb.cells.length - 1;
-      nb.cells.forEach((cell, j) => {
-        pieces.push(INDENT2, cellBytes(cell), j < last ? COMMA_NL : NL);
-      });
+      for (let j = 0; j <= last; j++) {
+        pieces.push(INDENT2, cellBytes(nb.cells[j]), j < last ? COMMA_NL : NL);
+        yield;
+      }
       head.push(' ]');
     } else {
       writeValue(nb[k], ' ', head);
     }
     head.push(i < keys.length - 1 ? ',\n' : '\n');
-  });
+  }
   head.push('}\n');
   flush();
   return pieces;
@@ -260,8 +425,22 @@ const NL = Buffer.from('\n');
 // after an edit only the changed cells are serialized again. Key: the cell object.
 const cellCache = new WeakMap<object, Buffer>();
 // A cell's bytes in the file it was read from (parseNotebookBytes), until the serializer has
-// compared them with its own output for the cell.
-const fileSlices = new WeakMap<object, Buffer>();
+// compared them with its own output for the cell. A hidden property, not a WeakMap: a million-entry
+// WeakMap makes every full garbage collection walk its entries in one pause. Not enumerable, so
+// a copy of the cell ({...cell}, an edit) does not carry it, and JSON never sees it.
+const FILE_BYTES = Symbol('fileBytes');
+const fileSlices = {
+  set(cell: object, bytes: Buffer): void {
+    Object.defineProperty(cell, FILE_BYTES, { value: bytes, writable: true, enumerable: false, configurable: true });
+  },
+  get(cell: object): Buffer | undefined {
+    return (cell as { [FILE_BYTES]?: Buffer })[FILE_BYTES];
+  },
+  delete(cell: object): void {
+    // Cleared, not deleted: deleting a property sends the object to slow (dictionary) mode.
+    if (Object.prototype.hasOwnProperty.call(cell, FILE_BYTES)) (cell as { [FILE_BYTES]?: Buffer })[FILE_BYTES] = undefined;
+  },
+};
 // Encoding target for that comparison, so an adopted cell costs no allocation of its own.
 let scratch = Buffer.allocUnsafe(64 * 1024);
 

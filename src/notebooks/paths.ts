@@ -29,6 +29,16 @@ export class Workspace {
    * Accepts relative paths, "./x", absolute paths inside the root and file:// URIs.
    */
   async resolveInside(input: string, what = 'path'): Promise<string> {
+    return (await this.resolveReal(input, what)).abs;
+  }
+
+  /**
+   * resolveInside, also giving the real path: every symlink followed, once. Work on a file is done
+   * on `real`, never again through `abs`, so a link retargeted after this check cannot move the
+   * work elsewhere. For a file that does not exist yet, `real` is its nearest existing folder's
+   * real path joined with the rest of the name.
+   */
+  async resolveReal(input: string, what = 'path'): Promise<{ abs: string; real: string }> {
     if (typeof input !== 'string' || input.trim() === '') throw new ToolError(`The ${what} is empty: give a notebook path relative to the workspace root (${this.root}).`);
     let p = input.trim();
     if (p.startsWith('file://')) {
@@ -52,7 +62,7 @@ export class Workspace {
         const real = await fs.realpath(probe);
         const full = rest ? path.join(real, rest) : real;
         if (!isInside(realRoot, full)) throw outside(input, this.root);
-        return abs;
+        return { abs, real: full };
       } catch (e) {
         if (e instanceof ToolError) throw e;
         const parent = path.dirname(probe);
@@ -61,6 +71,11 @@ export class Workspace {
         probe = parent;
       }
     }
+  }
+
+  /** Whether a real (symlink-free) path is inside the root's real path. */
+  async holds(real: string): Promise<boolean> {
+    return isInside(await this.rootReal(), real);
   }
 
   /**

@@ -325,7 +325,7 @@ describe('bad input: clear error, server up, nothing changed', () => {
       ['data.json', /not a notebook path/],
       ['text.ipynb', /^Invalid notebook format: text\.ipynb: not valid JSON/],
       ['empty.ipynb', /^Invalid notebook format: empty\.ipynb: not valid JSON/],
-      ['binary.ipynb', /^Invalid notebook format: binary\.ipynb: not valid JSON/],
+      ['binary.ipynb', /^Invalid notebook format: binary\.ipynb: not valid UTF-8/],
       ['array.ipynb', /^Invalid notebook format: array\.ipynb: expected a JSON object/],
       ['truncated.ipynb', /^Invalid notebook format: truncated\.ipynb: not valid JSON/],
       ['nbformat3.ipynb', /^Invalid notebook format: nbformat3\.ipynb: nbformat 3 is not supported.*nbconvert/],
