@@ -60,14 +60,14 @@ test('… named with --config: refused with what to do; the seed shape (URL and 
   write('config.json', { jupyterServer: { baseUrl: 'http://127.0.0.1:9999', token: 'file-token' } });
   for (const argv of [[], ['--config', 'config.json']]) {
     const s = settings(argv);
-    assert.equal(s.jupyter.url, 'http://127.0.0.1:9999');
+    assert.equal(s.jupyter.url, 'http://127.0.0.1:9999/');
     assert.equal(s.jupyter.token, 'file-token');
   }
   // A token from the file overridden by the user's: the file's URL no longer goes with it.
   assert.equal(settings([], { JUPYTER_TOKEN: 'users-own-token' }).jupyter.url, undefined);
   // The user's own URL and token, from anywhere but a file, go together.
   const own = settings(['--url', 'http://127.0.0.1:8888'], { JUPYTER_TOKEN: 'users-own-token' });
-  assert.equal(own.jupyter.url, 'http://127.0.0.1:8888');
+  assert.equal(own.jupyter.url, 'http://127.0.0.1:8888/');
   assert.equal(own.jupyter.token, 'users-own-token');
 });
 
@@ -105,7 +105,9 @@ test('URL credentials are refused without being repeated; --allow-host is checke
   const line = describeSources(s);
   assert.match(line, /root .* \(default \(the start folder\)\)/);
   assert.match(line, /port 0 \(--port\)/);
-  assert.match(line, /Jupyter URL http:\/\/127\.0\.0\.1:8888\/\?token=\*\*\* \(JUPYTER_SERVER_URL\)/);
+  // The URL's ?token= is taken out of it (JUPYTER_TOKEN wins) and never shown.
+  assert.match(line, /Jupyter URL http:\/\/127\.0\.0\.1:8888\/ \(JUPYTER_SERVER_URL\)/);
+  assert.ok(!line.includes('abc'), line);
   assert.match(line, /Jupyter token set \(JUPYTER_TOKEN\)/);
   assert.match(line, /allowed hosts localhost:9000, \[::1\] \(--allow-host\)/);
   assert.ok(!line.includes('t-123456') && !line.includes('abc'));
