@@ -58,6 +58,12 @@ export interface HostOptions {
 export interface RunTestsOptions extends HostOptions {
   /** Compiled test module whose `run()` the extension host calls. */
   testsPath: string;
+  /**
+   * Give up when the host has printed nothing for this long (default: no such limit). On a loaded
+   * machine a whole run may take several times its usual length; what signals a hang is silence,
+   * not total time (each in-host test has its own mocha time-out and reports when it hits it).
+   */
+  idleTimeoutMs?: number;
 }
 
 export interface HostTestResult {
@@ -550,12 +556,29 @@ export function installVsix(vsix: string, extensionsDir: string, opts: { timeout
 export async function runHostTests(opts: RunTestsOptions): Promise<HostTestResult> {
   const started = Date.now();
   const timeoutMs = opts.timeoutMs ?? 150_000;
-  const host = new Host(opts);
+  let lastOutput = Date.now();
+  const host = new Host({
+    ...opts,
+    onOutput: (line) => {
+      lastOutput = Date.now();
+      opts.onOutput?.(line);
+    },
+  });
   let timer: NodeJS.Timeout | undefined;
+  let reason = '';
   try {
     let reportExit!: (code: number) => void;
     const exited = new Promise<number>((r) => (reportExit = r));
-    const timedOut = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), timeoutMs)));
+    const timedOut = new Promise<'timeout'>((r) => {
+      const check = (): void => {
+        const now = Date.now();
+        if (now - started >= timeoutMs) reason = `no result after ${timeoutMs} ms`;
+        else if (opts.idleTimeoutMs && now - lastOutput >= opts.idleTimeoutMs) reason = `the host printed nothing for ${opts.idleTimeoutMs} ms`;
+        if (reason) r('timeout');
+        else timer = setTimeout(check, 1_000);
+      };
+      timer = setTimeout(check, 1_000);
+    });
     // The workbench calls window.codeAutomationExit(code, logs) once the test module's run() settles.
     const bindExit = (page: PwPage): Promise<void> =>
       page.exposeFunction('codeAutomationExit', (code: unknown) => {
@@ -565,10 +588,10 @@ export async function runHostTests(opts: RunTestsOptions): Promise<HostTestResul
       host.start([['extensionTestsPath', path.resolve(opts.testsPath)]], bindExit),
       timedOut,
     ]);
-    if (page === 'timeout') throw new Error(`the VS Code host did not start within ${timeoutMs} ms`);
+    if (page === 'timeout') throw new Error(`the VS Code host did not start: ${reason}`);
     const result = await Promise.race([exited, timedOut]);
     const isTimeout = result === 'timeout';
-    if (isTimeout) host.log.push(`[harness] timed out after ${timeoutMs} ms`);
+    if (isTimeout) host.log.push(`[harness] gave up: ${reason}`);
     const leftoverPids = await host.stop();
     return {
       exitCode: isTimeout ? 1 : result,
