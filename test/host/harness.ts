@@ -115,6 +115,14 @@ export interface PwPage {
   frames(): { evaluate<T>(expression: string): Promise<T> }[];
   mouse: { move(x: number, y: number): Promise<void>; wheel(dx: number, dy: number): Promise<void> };
   setViewportSize(size: { width: number; height: number }): Promise<void>;
+  locator(selector: string, opts?: { hasText?: string | RegExp }): PwLocator;
+}
+export interface PwLocator {
+  click(opts?: { timeout?: number }): Promise<void>;
+  waitFor(opts?: { state?: 'attached' | 'detached' | 'visible' | 'hidden'; timeout?: number }): Promise<void>;
+  first(): PwLocator;
+  count(): Promise<number>;
+  textContent(opts?: { timeout?: number }): Promise<string | null>;
 }
 interface PwContext {
   pages(): PwPage[];
@@ -159,6 +167,8 @@ const USER_SETTINGS = {
   'typescript.tsserver.experimental.enableProjectDiagnostics': false,
   'files.watcherExclude': { '**': true },
   'search.followSymlinks': false,
+  // Port-forwarding toasts cover the UI on a busy machine (seen with the real Jupyter extension).
+  'remote.autoForwardPorts': false,
 };
 
 /** Throws with the fix when the host is not installed. */
@@ -354,6 +364,9 @@ class Host {
       args: CHROMIUM_ARGS,
       env: { ...env, TMPDIR: env.TMPDIR },
       viewport: this.opts.viewport ?? { width: 1400, height: 900 },
+      // The Jupyter extension's "Existing Jupyter Server..." reads the clipboard first; headless
+      // chromium refuses by default and the URL box never opens.
+      permissions: ['clipboard-read', 'clipboard-write'],
       handleSIGINT: false,
       handleSIGTERM: false,
       handleSIGHUP: false,
