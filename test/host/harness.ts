@@ -53,6 +53,8 @@ export interface HostOptions {
   extraExtensionPaths?: string[];
   /** Size of the browser window (default 1400×900). */
   viewport?: { width: number; height: number };
+  /** User settings merged over the quiet defaults (e.g. turning VS Code's chat and MCP back on). */
+  userSettings?: Record<string, unknown>;
 }
 
 export interface RunTestsOptions extends HostOptions {
@@ -294,7 +296,7 @@ class Host {
     const workspace = path.resolve(this.opts.workspace ?? dir('workspace'));
     const userData = dir('user-data');
     fs.mkdirSync(path.join(userData, 'User'), { recursive: true });
-    fs.writeFileSync(path.join(userData, 'User', 'settings.json'), JSON.stringify(USER_SETTINGS, null, 2));
+    fs.writeFileSync(path.join(userData, 'User', 'settings.json'), JSON.stringify({ ...USER_SETTINGS, ...this.opts.userSettings }, null, 2));
     // Extra extensions (test stand-ins) are installed by copying them into the extensions folder:
     // the workbench keeps only one extensionDevelopmentPath (its payload is read into a Map).
     const extensionsDir = this.opts.extensionsDir ? path.resolve(this.opts.extensionsDir) : dir('extensions');
