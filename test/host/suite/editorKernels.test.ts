@@ -155,7 +155,9 @@ suite('editor kernels: VS Code Jupyter extension (test stand-in)', function () {
     const took = Date.now() - started;
     assert.equal(r.status, 'timeout');
     assert.match(r.message ?? '', /timed out after 1\.\d s/);
-    assert.ok(took < 8000, `returned after ${took} ms`);
+    // Not a speed check (under load this took 8.6 s): the cell sleeps 30 s, and returning before
+    // that is what shows the time-out cancelled it instead of waiting for it.
+    assert.ok(took < 30_000, `returned after ${took} ms: it waited for the cell's 30 s sleep instead of cancelling it`);
     assert.equal(r.outputs[0]?.output_type, 'stream');
     assert.equal(r.outputs[0]?.text, 'start\n');
     assert.ok(!outputText(r).includes('never'));
@@ -202,7 +204,8 @@ suite('editor kernels: VS Code Jupyter extension (test stand-in)', function () {
     const started = Date.now();
     const r = await kernels.execute(`editor:${NB}`, 'import time\nprint("before", flush=True)\ntime.sleep(30)', { timeoutMs: 1500 });
     assert.equal(r.status, 'timeout');
-    assert.ok(Date.now() - started < 8000);
+    // The code sleeps 30 s: returning well before shows it was cancelled (not a speed check).
+    assert.ok(Date.now() - started < 25_000, 'it waited for the 30 s sleep instead of cancelling it');
     assert.deepEqual(r.outputs, [{ output_type: 'stream', name: 'stdout', text: 'before\n' }]);
     const after = await kernels.execute(`editor:${NB}`, 'x', { timeoutMs: 10_000 });
     assert.equal(outputText(after), '42', 'the kernel answers again and kept its state');
@@ -214,7 +217,7 @@ suite('editor kernels: VS Code Jupyter extension (test stand-in)', function () {
     const t0 = Date.now();
     await kernels.interruptKernel(`editor:${NB}`);
     const r = await running;
-    assert.ok(Date.now() - t0 < 5000);
+    assert.ok(Date.now() - t0 < 25_000, 'the 30 s sleep ran to its end: the interrupt did not stop it');
     assert.equal(r.status, 'error');
     assert.equal(r.outputs[0]?.ename, 'KeyboardInterrupt');
 
