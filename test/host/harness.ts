@@ -1,7 +1,7 @@
 // Runs the extension inside a REAL VS Code extension host, headless: code-server (the VS Code server
 // and web workbench, from npm) plus Debian's chromium driven by playwright-core. `@vscode/test-electron`
 // cannot download VS Code on these machines; `scripts/install-vscode-host.js` installs all of this
-// into `.vscode-host/`.
+// once per user (~/.cache/jupyter-mcp/vscode-host/<versions>, linked from `.vscode-host/`).
 //
 // Two modes:
 //   runHostTests(...)  opens the workbench with `extensionTestsPath`; resolves with the exit code the

@@ -1,5 +1,6 @@
 // Runs the extension in a REAL VS Code extension host (code-server + headless chromium): installs
-// the host into .vscode-host/ if needed (≈ 2 min and ≈ 820 MB the first time, < 1 s after), builds
+// the host if needed (once per user into ~/.cache/jupyter-mcp, minutes and ≈ 820 MB the first time,
+// < 1 s after; .vscode-host links to it), builds
 // the in-host mocha suite (test/host/suite), runs it against dist/extension.js and checks it passed.
 // Run alone: `npm run build && node --import tsx --test test/host/host.test.ts`.
 // Set JUPYTER_MCP_SKIP_HOST_TESTS=1 to skip (e.g. on a machine without apt or network).
@@ -49,8 +50,8 @@ test('the extension passes its tests in a real VS Code extension host', { skip, 
       extensionPath: ROOT,
       testsPath: path.join(ROOT, 'out', 'test', 'host', 'suite', 'index.js'),
       workspace,
-      // ms-toolsai.jupyter cannot be installed here: a small stand-in with the same kernels API
-      // shape (test/host/fixtures/fake-jupyter) is loaded beside the extension under test.
+      // A small stand-in for ms-toolsai.jupyter with the same kernels API shape
+      // (test/host/fixtures/fake-jupyter) keeps this suite quick; realJupyter.test.ts runs the real one.
       extraExtensionPaths: [path.join(__dirname, 'fixtures', 'fake-jupyter')],
       // Under load the whole run took more than 300 s and was cut off while progressing. What marks
       // a hang is silence (each in-host test has its own mocha time-out and reports when hit).
