@@ -18,12 +18,13 @@ if (process.platform !== 'linux' || spawnSync('which', ['apt-get']).status !== 0
   process.exit(1);
 }
 console.error(`[install-jupyter] installing ${PACKAGES.join(' ')} from Debian packages …`);
-const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-const sudo = process.getuid && process.getuid() !== 0 ? ['sudo'] : [];
-for (const cmd of [[...sudo, 'apt-get', 'update', '-q'], [...sudo, 'apt-get', 'install', '-y', '-q', '--no-install-recommends', ...PACKAGES]]) {
-  const r = spawnSync(cmd[0], cmd.slice(1), { stdio: ['ignore', 'ignore', 'inherit'], env });
+// Waits for another apt-get/dpkg to release its lock instead of failing (scripts/apt.js).
+const { aptGet } = require('./apt');
+for (const args of [['update', '-q'], ['install', '-y', '-q', '--no-install-recommends', ...PACKAGES]]) {
+  const r = aptGet(args, { echo: false });
   if (r.status !== 0) {
-    console.error(`[install-jupyter] ${cmd.join(' ')} failed (exit ${r.status}).`);
+    process.stderr.write(r.output.split('\n').slice(-15).join('\n') + '\n');
+    console.error(`[install-jupyter] apt-get ${args.join(' ')} failed (exit ${r.status}).`);
     process.exit(1);
   }
 }

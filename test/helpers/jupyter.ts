@@ -15,10 +15,12 @@ const PACKAGES = ['jupyter-server', 'python3-ipykernel', 'python3-matplotlib', '
 /** Installs the Debian packages once, only if the modules do not import (idempotent). */
 export function ensureJupyterInstalled(): void {
   if (spawnSync(PYTHON, ['-c', MODULES], { stdio: 'ignore' }).status === 0) return;
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  // scripts/apt.js waits while another apt-get or dpkg holds the lock instead of failing at once.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { aptGet } = require('../../scripts/apt.js') as { aptGet(args: string[], opts?: { echo?: boolean }): { status: number | null; output: string } };
   for (const args of [['update', '-q'], ['install', '-y', '-q', '--no-install-recommends', ...PACKAGES]]) {
-    const r = spawnSync('apt-get', args, { stdio: ['ignore', 'ignore', 'inherit'], env });
-    if (r.status !== 0) throw new Error(`apt-get ${args.join(' ')} failed (exit ${r.status})`);
+    const r = aptGet(args, { echo: false });
+    if (r.status !== 0) throw new Error(`apt-get ${args.join(' ')} failed (exit ${r.status}):\n${r.output.split('\n').slice(-10).join('\n')}`);
   }
   if (spawnSync(PYTHON, ['-c', MODULES], { stdio: 'ignore' }).status !== 0) {
     throw new Error(`${PYTHON} still cannot ${MODULES} after installing ${PACKAGES.join(' ')}`);

@@ -1,7 +1,7 @@
 // Runs the extension inside a REAL VS Code extension host, headless: code-server (the VS Code server
 // and web workbench, from npm) plus Debian's chromium driven by playwright-core. `@vscode/test-electron`
 // cannot download VS Code on these machines; `scripts/install-vscode-host.js` installs all of this
-// into `.vscode-host/`.
+// once per user (~/.cache/jupyter-mcp/vscode-host/<versions>, linked from `.vscode-host/`).
 //
 // Two modes:
 //   runHostTests(...)  opens the workbench with `extensionTestsPath`; resolves with the exit code the
@@ -53,11 +53,19 @@ export interface HostOptions {
   extraExtensionPaths?: string[];
   /** Size of the browser window (default 1400×900). */
   viewport?: { width: number; height: number };
+  /** User settings merged over the quiet defaults (e.g. turning VS Code's chat and MCP back on). */
+  userSettings?: Record<string, unknown>;
 }
 
 export interface RunTestsOptions extends HostOptions {
   /** Compiled test module whose `run()` the extension host calls. */
   testsPath: string;
+  /**
+   * Give up when the host has printed nothing for this long (default: no such limit). On a loaded
+   * machine a whole run may take several times its usual length; what signals a hang is silence,
+   * not total time (each in-host test has its own mocha time-out and reports when it hits it).
+   */
+  idleTimeoutMs?: number;
 }
 
 export interface HostTestResult {
@@ -109,6 +117,14 @@ export interface PwPage {
   frames(): { evaluate<T>(expression: string): Promise<T> }[];
   mouse: { move(x: number, y: number): Promise<void>; wheel(dx: number, dy: number): Promise<void> };
   setViewportSize(size: { width: number; height: number }): Promise<void>;
+  locator(selector: string, opts?: { hasText?: string | RegExp }): PwLocator;
+}
+export interface PwLocator {
+  click(opts?: { timeout?: number }): Promise<void>;
+  waitFor(opts?: { state?: 'attached' | 'detached' | 'visible' | 'hidden'; timeout?: number }): Promise<void>;
+  first(): PwLocator;
+  count(): Promise<number>;
+  textContent(opts?: { timeout?: number }): Promise<string | null>;
 }
 interface PwContext {
   pages(): PwPage[];
@@ -153,6 +169,8 @@ const USER_SETTINGS = {
   'typescript.tsserver.experimental.enableProjectDiagnostics': false,
   'files.watcherExclude': { '**': true },
   'search.followSymlinks': false,
+  // Port-forwarding toasts cover the UI on a busy machine (seen with the real Jupyter extension).
+  'remote.autoForwardPorts': false,
 };
 
 /** Throws with the fix when the host is not installed. */
@@ -278,7 +296,7 @@ class Host {
     const workspace = path.resolve(this.opts.workspace ?? dir('workspace'));
     const userData = dir('user-data');
     fs.mkdirSync(path.join(userData, 'User'), { recursive: true });
-    fs.writeFileSync(path.join(userData, 'User', 'settings.json'), JSON.stringify(USER_SETTINGS, null, 2));
+    fs.writeFileSync(path.join(userData, 'User', 'settings.json'), JSON.stringify({ ...USER_SETTINGS, ...this.opts.userSettings }, null, 2));
     // Extra extensions (test stand-ins) are installed by copying them into the extensions folder:
     // the workbench keeps only one extensionDevelopmentPath (its payload is read into a Map).
     const extensionsDir = this.opts.extensionsDir ? path.resolve(this.opts.extensionsDir) : dir('extensions');
@@ -348,6 +366,9 @@ class Host {
       args: CHROMIUM_ARGS,
       env: { ...env, TMPDIR: env.TMPDIR },
       viewport: this.opts.viewport ?? { width: 1400, height: 900 },
+      // The Jupyter extension's "Existing Jupyter Server..." reads the clipboard first; headless
+      // chromium refuses by default and the URL box never opens.
+      permissions: ['clipboard-read', 'clipboard-write'],
       handleSIGINT: false,
       handleSIGTERM: false,
       handleSIGHUP: false,
@@ -550,12 +571,29 @@ export function installVsix(vsix: string, extensionsDir: string, opts: { timeout
 export async function runHostTests(opts: RunTestsOptions): Promise<HostTestResult> {
   const started = Date.now();
   const timeoutMs = opts.timeoutMs ?? 150_000;
-  const host = new Host(opts);
+  let lastOutput = Date.now();
+  const host = new Host({
+    ...opts,
+    onOutput: (line) => {
+      lastOutput = Date.now();
+      opts.onOutput?.(line);
+    },
+  });
   let timer: NodeJS.Timeout | undefined;
+  let reason = '';
   try {
     let reportExit!: (code: number) => void;
     const exited = new Promise<number>((r) => (reportExit = r));
-    const timedOut = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), timeoutMs)));
+    const timedOut = new Promise<'timeout'>((r) => {
+      const check = (): void => {
+        const now = Date.now();
+        if (now - started >= timeoutMs) reason = `no result after ${timeoutMs} ms`;
+        else if (opts.idleTimeoutMs && now - lastOutput >= opts.idleTimeoutMs) reason = `the host printed nothing for ${opts.idleTimeoutMs} ms`;
+        if (reason) r('timeout');
+        else timer = setTimeout(check, 1_000);
+      };
+      timer = setTimeout(check, 1_000);
+    });
     // The workbench calls window.codeAutomationExit(code, logs) once the test module's run() settles.
     const bindExit = (page: PwPage): Promise<void> =>
       page.exposeFunction('codeAutomationExit', (code: unknown) => {
@@ -565,10 +603,10 @@ export async function runHostTests(opts: RunTestsOptions): Promise<HostTestResul
       host.start([['extensionTestsPath', path.resolve(opts.testsPath)]], bindExit),
       timedOut,
     ]);
-    if (page === 'timeout') throw new Error(`the VS Code host did not start within ${timeoutMs} ms`);
+    if (page === 'timeout') throw new Error(`the VS Code host did not start: ${reason}`);
     const result = await Promise.race([exited, timedOut]);
     const isTimeout = result === 'timeout';
-    if (isTimeout) host.log.push(`[harness] timed out after ${timeoutMs} ms`);
+    if (isTimeout) host.log.push(`[harness] gave up: ${reason}`);
     const leftoverPids = await host.stop();
     return {
       exitCode: isTimeout ? 1 : result,

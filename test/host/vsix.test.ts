@@ -99,6 +99,14 @@ test('the packaged .vsix installs into VS Code and its MCP server answers a real
     for (const needed of ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/runtime.js']) {
       assert.ok(names.includes(needed), `the .vsix lacks ${needed}`);
     }
+    // The README is the extension's page in VS Code: every picture and document it links to
+    // relatively (links are not rewritten, see package.json "package") must be in the .vsix.
+    assert.ok(names.includes('extension/readme.md') || names.includes('extension/README.md'), 'the .vsix lacks the README');
+    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const relative = [...readme.matchAll(/\]\(([^)\s#]+)(?:#[^)]*)?\)/g)].map((m) => m[1]).filter((l) => !/^[a-z]+:/i.test(l));
+    assert.ok(relative.some((l) => l.endsWith('.png')), 'no relative picture found in the README: the check below would prove nothing');
+    const missing = relative.filter((l) => !names.includes(`extension/${path.posix.normalize(l)}`));
+    assert.deepEqual(missing, [], 'the README links to files the .vsix does not hold (.vscodeignore)');
 
     // 3. Install it as users do.
     const extensionsDir = path.join(tmp, 'extensions');

@@ -21,6 +21,8 @@ import { clearOutputs } from '../../../src/tools/clear_outputs';
 import { editCellSource } from '../../../src/tools/edit_cell_source';
 import { listNotebooks } from '../../../src/tools/list_notebooks';
 import { silentLogger } from '../../../src/util/log';
+// Waits on VS Code's change events, not a fixed 5 s: saves took longer than that under load.
+import { until } from './notebookFiles';
 
 const EXTENSION_ID = 'jupyter-mcp.jupyter-mcp';
 const STDOUT = 'application/vnd.code.notebook.stdout';
@@ -87,14 +89,6 @@ function asVsCodeSaves(nb: Notebook): Notebook {
 
 function texts(doc: vscode.NotebookDocument): string[] {
   return doc.getCells().map((c) => c.document.getText());
-}
-
-async function until(what: string, check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** Ctrl+Z in the notebook editor (command mode): undoes notebook-level edits. */
