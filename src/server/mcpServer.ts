@@ -125,7 +125,7 @@ function registerTool(server: McpServer, tool: ToolDef, ctx: ToolContext, hooks:
       const started = performance.now();
       const target = typeof args.path === 'string' ? args.path : typeof args.kernel_id === 'string' ? args.kernel_id : undefined;
       try {
-        if (tool.runsCode) {
+        if (tool.runsCode || tool.kernelTool) {
           const refusal = ctx.mayRunCode();
           if (refusal) throw new Error(refusal);
         }

@@ -122,7 +122,7 @@ export class ServerController implements vscode.Disposable {
         mayRunCode: () =>
           vscode.workspace.isTrusted
             ? undefined
-            : 'This VS Code workspace is not trusted, so Jupyter MCP will not run code in it. Trust the folder (command "Workspaces: Manage Workspace Trust") and call the tool again.',
+            : 'This VS Code workspace is not trusted, so Jupyter MCP will not run code or manage kernels in it. Trust the folder (command "Workspaces: Manage Workspace Trust") and call the tool again.',
         onSessionsChanged: (n) => {
           this._sessions = n;
           this.emitter.fire();
