@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { TOOLS } from '../tools';
 import type { Content, ToolContext, ToolDef } from '../tools/tool';
 import { redact } from '../util/log';
+import { collectNotes } from '../util/callNotes';
 
 export const SERVER_NAME = 'jupyter-mcp-server';
 export const SERVER_VERSION = '0.1.0';
@@ -130,7 +131,7 @@ function registerTool(server: McpServer, tool: ToolDef, ctx: ToolContext, hooks:
           if (refusal) throw new Error(refusal);
         }
         const progressToken = extra._meta?.progressToken;
-        const out = await tool.handler(args as never, ctx, {
+        const { value: out, notes } = await collectNotes(() => tool.handler(args as never, ctx, {
           signal: extra.signal,
           progress: async (progress, message, total) => {
             if (progressToken === undefined) return;
@@ -141,7 +142,12 @@ function registerTool(server: McpServer, tool: ToolDef, ctx: ToolContext, hooks:
               })
               .catch(() => undefined);
           },
-        });
+        }));
+        // E.g. "not saved: the person has unsaved changes" from the editor store (util/callNotes).
+        if (notes.length > 0) {
+          out.structured = { ...(out.structured as object), notice: notes.join(' ') };
+          out.summary = `${out.summary} ${notes.join(' ')}`;
+        }
         const text = out.omitJsonText ? out.summary : `${out.summary}\n${JSON.stringify(out.structured)}`;
         const content: Content[] = [{ type: 'text', text }, ...(out.extra ?? [])];
         const ms = performance.now() - started;
