@@ -39,7 +39,7 @@ import { ToolError } from '../tools/tool';
 import { applyEdits } from '../notebooks/cells';
 import { FileNotebookStore } from '../notebooks/fileStore';
 import { KeyedLock } from '../util/keyedLock';
-import { joinSource, newCellId, supportsCellIds, validateNotebook, type Cell, type Notebook, type Output } from '../notebooks/nbformat';
+import { joinSource, newCellId, supportsCellIds, validateCell, validateNotebook, type Cell, type Notebook, type Output } from '../notebooks/nbformat';
 import type { Workspace } from '../notebooks/paths';
 import { NotebookNotOpenError, type OpenNotebooks } from '../notebooks/router';
 import type { CellEdit, EditPlan, EditResult, NotebookInfo, NotebookStore, NotebookSummary, ReadResult } from '../notebooks/store';
@@ -258,8 +258,9 @@ export class EditorNotebookStore implements NotebookStore, OpenNotebooks, vscode
           if (applied) {
             this.expectCountResets(doc, countsToClear);
             this.saved(doc, info.relativePath, saveAllowed);
-            const after = await this.snapshot(doc);
-            return { ...info, result, notebook: after.notebook, version: after.version };
+            // The notebook as planned is what VS Code now shows; exporting it again here would
+            // cost a pass over the document on every edit (the next read exports what changed).
+            return { ...info, result, notebook: next, version: this.versionOf(doc, doc.version) };
           }
         }
         if (doc.isClosed) throw new NotebookNotOpenError(info.path);
@@ -425,6 +426,8 @@ export class EditorNotebookStore implements NotebookStore, OpenNotebooks, vscode
   private async exportDocument(doc: vscode.NotebookDocument): Promise<Notebook> {
     const api = this.opts.useIpynbApi === false ? undefined : await this.ipynbApi();
     let value: Notebook;
+    // Cells exported now; the others were checked when they were exported (and are not changed since).
+    let fresh: Set<number> | undefined;
     if (api) {
       // Only cells that changed since the last export go through vscode.ipynb (with the document's
       // metadata, which decides per-cell details such as the language); the others are reused.
@@ -439,6 +442,7 @@ export class EditorNotebookStore implements NotebookStore, OpenNotebooks, vscode
         else stale.push(i);
       });
       const parsed = JSON.parse(await api.exportNotebook(documentData(doc, stale.map((i) => cells[i])))) as Notebook;
+      fresh = new Set(stale);
       if (!Array.isArray(parsed?.cells) || parsed.cells.length !== stale.length) {
         throw new ToolError(`vscode.ipynb exported ${parsed?.cells?.length} cells for ${stale.length}; cannot read the open notebook.`);
       }
@@ -450,7 +454,7 @@ export class EditorNotebookStore implements NotebookStore, OpenNotebooks, vscode
     } else {
       value = documentToNotebook(doc);
     }
-    return checkedView(value, this.workspace.relative(doc.uri.fsPath));
+    return checkedView(value, this.workspace.relative(doc.uri.fsPath), fresh);
   }
 
   private ipynbApi(): Promise<IpynbApi | undefined> {
@@ -928,7 +932,7 @@ function clone<T>(v: T): T {
  * The nbformat view, checked like a file. Cells copied in the editor can share an id; the later
  * copies lose it in the view, so the next edit gives them fresh ids instead of failing.
  */
-function checkedView(nb: Notebook, where: string): Notebook {
+function checkedView(nb: Notebook, where: string, fresh?: ReadonlySet<number>): Notebook {
   const seen = new Set<string>();
   for (let i = 0; i < nb.cells.length; i++) {
     const id = nb.cells[i]?.id;
@@ -938,7 +942,12 @@ function checkedView(nb: Notebook, where: string): Notebook {
       nb.cells[i] = rest as Cell;
     } else seen.add(id);
   }
-  return validateNotebook(nb, where);
+  if (!fresh) return validateNotebook(nb, where);
+  validateNotebook({ ...nb, cells: [] }, where);
+  nb.cells.forEach((c, i) => {
+    if (fresh.has(i)) validateCell(c, `${where} cell ${i}`);
+  });
+  return nb;
 }
 
 function normalise(p: string): string {
