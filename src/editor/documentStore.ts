@@ -547,6 +547,8 @@ export function buildWorkspaceEdit(
   // Likewise a cell whose source AND metadata change is replaced: vscode.ipynb's edit for the text
   // change is built from the metadata it saw before ours arrived, and would write that back.
   kept = kept.filter((k) => {
+    // applyEdits keeps the objects of cells it did not touch: nothing to compare.
+    if (before.cells[k.from] === after.cells[k.at]) return true;
     const sameSource = joinSource(before.cells[k.from].source) === joinSource(after.cells[k.at].source);
     return sameSource || (!structural && JSON.stringify(layout(before.cells[k.from])) === JSON.stringify(layout(after.cells[k.at])));
   });
@@ -572,6 +574,7 @@ export function buildWorkspaceEdit(
     flush(from);
     prev = from;
     const old = before.cells[from];
+    if (old === cell) return;
     const docCell = doc.cellAt(from);
     if (joinSource(old.source) !== joinSource(cell.source)) {
       // Replacing the cell's text (not the cell) keeps its identity, outputs and undo history.
@@ -610,6 +613,7 @@ function isCountReset(c: vscode.NotebookDocumentCellChange, pending: Map<vscode.
 }
 
 function updatableInPlace(old: Cell, cell: Cell): boolean {
+  if (old === cell) return true;
   if (old.cell_type !== cell.cell_type) return false;
   if (cell.cell_type !== 'code') return true;
   // Outputs and the execution count can only be written by replacing the cell.
