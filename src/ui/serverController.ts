@@ -201,9 +201,8 @@ export class ServerController implements vscode.Disposable {
       'Use a Free Port',
       'Change Port Setting',
     );
-    if (pick === 'Use a Free Port') await this.useFreePort(); else if (pick === 'Change Port Setting') {
-      await vscode.commands.executeCommand('workbench.action.openSettings', 'jupyterMcp.port');
-    }
+    if (pick === 'Use a Free Port') await this.useFreePort();
+    else if (pick === 'Change Port Setting') await vscode.commands.executeCommand('workbench.action.openSettings', 'jupyterMcp.port');
   }
 
   /**
