@@ -145,6 +145,51 @@ async function run() {
   const ids = first.outline.map((c) => c.id);
   const config = vscode.workspace.getConfiguration('jupyterMcp');
   const mcp = {};
+  // Paired runs: each MCP edit right after the same raw WorkspaceEdit on the peer copy, both
+  // notebooks shown side by side, so that the load of a shared machine (which drifts over the
+  // minutes a run takes) weighs on both sides of the ratio alike.
+  await config.update('saveAfterEdit', false, vscode.ConfigurationTarget.Global);
+  await vscode.window.showNotebookDocument(peerDoc, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true });
+  const paired = { add: { raw: [], mcp: [] }, update: { raw: [], mcp: [] }, move: { raw: [], mcp: [] } };
+  const time = async (xs, fn) => {
+    const t = performance.now();
+    await fn();
+    xs.push(performance.now() - t);
+  };
+  for (let i = 0; i < RUNS; i++) {
+    await time(paired.add.raw, async () => {
+      const e = new vscode.WorkspaceEdit();
+      e.set(peerDoc.uri, [vscode.NotebookEdit.insertCells(mid, [new vscode.NotebookCellData(vscode.NotebookCellKind.Code, `pair_${i} = ${i}`, 'python')])]);
+      await apply(e);
+    });
+    await time(paired.add.mcp, () => client.call('add_cell', { path: 'big.ipynb', cell_type: 'code', source: `pair_${i} = ${i}`, index: Math.floor(ids.length / 2) }));
+  }
+  for (let i = 0; i < RUNS; i++) {
+    await time(paired.update.raw, async () => {
+      const cell = peerDoc.cellAt((i * 41) % peerDoc.cellCount);
+      const e = new vscode.WorkspaceEdit();
+      e.replace(cell.document.uri, new vscode.Range(0, 0, cell.document.lineCount, 0), `# paired ${i}\ny = ${i}`);
+      await apply(e);
+    });
+    await time(paired.update.mcp, () => client.call('update_cell', { path: 'big.ipynb', cell_id: ids[(i * 41) % ids.length], source: `# paired ${i}\ny = ${i}` }));
+  }
+  for (let i = 0; i < RUNS; i++) {
+    const from = (i * 59) % peerDoc.cellCount;
+    const to = (i * 31) % (Math.min(peerDoc.cellCount, ids.length) - 1);
+    await time(paired.move.raw, async () => {
+      const cell = peerDoc.cellAt(from);
+      const data = new vscode.NotebookCellData(cell.kind, cell.document.getText(), cell.document.languageId);
+      data.outputs = [...cell.outputs];
+      data.metadata = cell.metadata;
+      data.executionSummary = cell.executionSummary;
+      const e = new vscode.WorkspaceEdit();
+      e.set(peerDoc.uri, [vscode.NotebookEdit.deleteCells(new vscode.NotebookRange(from, from + 1)), vscode.NotebookEdit.insertCells(to, [data])]);
+      await apply(e);
+    });
+    await time(paired.move.mcp, () => client.call('move_cell', { path: 'big.ipynb', cell_id: ids[(i * 59) % ids.length], to_index: to }));
+  }
+  out.paired = Object.fromEntries(Object.entries(paired).map(([k, v]) => [k, { raw: stats(v.raw), mcp: stats(v.mcp) }]));
+  for (const v of Object.values(out.paired)) for (const s of Object.values(v)) delete s.raw;
   mcp.readOutline = await timeRuns(RUNS, () => client.call('read_notebook', { path: 'big.ipynb', format: 'outline' }));
   mcp.readFull = await timeRuns(Math.min(RUNS, 10), () => client.call('read_notebook', { path: 'big.ipynb' }));
   for (const save of [false, true]) {

@@ -14,10 +14,16 @@
 //   buildWorkspaceEdit: vscode.ipynb's own metadata sync races with such edits). Edits on one
 //   document are serialized; if the document changed between planning and applying, the plan runs
 //   again on the new state.
-// - Saving: after an edit the document is saved when `saveAfterEdit()` says so. The edit always goes
-//   into the document, never around it to the file, so unsaved changes the person made stay: they
-//   are in the document the edit was planned on, and the save writes both. VS Code's save refuses
-//   (returns false) when the file changed on disk since it was loaded; we never force it.
+// - Saving: the edit always goes into the document, never around it to the file, so unsaved
+//   changes the person made stay. After an edit the document is saved (when `saveAfterEdit()` says
+//   so) only if that writes nothing but agent work: it was clean before the edit, or only agent
+//   edits made it dirty. If the person has unsaved typing in it (maybe half-done), it is left
+//   unsaved and the tool result says so (`notice`): saving their work is their call. VS Code's
+//   save refuses (returns false) when the file changed on disk since it was loaded; we never force it.
+// - Speed: a pure text edit (update_cell, edit_cell_source) returns as soon as VS Code applied it.
+//   vscode.ipynb then resets the cell's execution count by an edit of its own, addressed by cell
+//   index; the next edit that moves cells or changes metadata waits for that first. The version
+//   returned before that reset stays valid after it (an alias), so write_notebook is not refused.
 //
 // The ipynb serializer's layout in VS Code 1.139 (read off its deserializer and checked in the host
 // tests): cell.metadata = { id, metadata, attachments, execution_count (code cells) } — the saved
@@ -33,16 +39,22 @@ import { ToolError } from '../tools/tool';
 import { applyEdits } from '../notebooks/cells';
 import { FileNotebookStore } from '../notebooks/fileStore';
 import { KeyedLock } from '../util/keyedLock';
-import { joinSource, newCellId, supportsCellIds, validateNotebook, type Cell, type Notebook, type Output } from '../notebooks/nbformat';
+import { joinSource, newCellId, supportsCellIds, validateCell, validateNotebook, type Cell, type Notebook, type Output } from '../notebooks/nbformat';
 import type { Workspace } from '../notebooks/paths';
 import { NotebookNotOpenError, type OpenNotebooks } from '../notebooks/router';
 import type { CellEdit, EditPlan, EditResult, NotebookInfo, NotebookStore, NotebookSummary, ReadResult } from '../notebooks/store';
 import type { Logger } from '../util/log';
+import { addCallNote } from '../util/callNotes';
 
 export const JUPYTER_NOTEBOOK_TYPE = 'jupyter-notebook';
 
 /** Delay between an agent's last edit of an open notebook and its save (jupyterMcp.saveAfterEdit). */
 const SAVE_DELAY_MS = 300;
+/** Told to the agent (result `notice`) when an open notebook is left unsaved on purpose. */
+export const NOT_SAVED_NOTICE =
+  'Not saved: the notebook has unsaved changes made in the editor, and saving would write them too. Your edit is in the editor (the person can undo it); the file on disk is unchanged until the person saves.';
+/** Longest wait for vscode.ipynb's execution-count reset before a structural edit. */
+const COUNT_RESET_WAIT_MS = 1000;
 const MIME_STDOUT = 'application/vnd.code.notebook.stdout';
 const MIME_STDERR = 'application/vnd.code.notebook.stderr';
 const MIME_ERROR = 'application/vnd.code.notebook.error';
@@ -88,12 +100,67 @@ export class EditorNotebookStore implements NotebookStore, OpenNotebooks, vscode
   /** A cell's last export and what it was made from (VS Code keeps one NotebookCell object per cell). */
   private readonly exported = new WeakMap<vscode.NotebookCell, { docMetadata: unknown; state: CellState; cell: Cell }>();
 
+  /**
+   * Documents whose cells or cell text were changed by someone else than our edits (the person
+   * typing, adding or deleting cells, undoing) since they were last saved. Outputs, execution
+   * summaries and metadata (cells run, vscode.ipynb's syncs) are not typing and do not count.
+   */
+  private readonly typed = new WeakSet<vscode.NotebookDocument>();
+  /** Documents seen clean since this store exists: for the others, what made them dirty is unknown. */
+  private readonly seenClean = new WeakSet<vscode.NotebookDocument>();
+  /** Documents while our own WorkspaceEdit is being applied (its change events are ours). */
+  private readonly applying = new WeakSet<vscode.NotebookDocument>();
+  /**
+   * Cells whose text we changed and whose execution count vscode.ipynb resets: undefined while the
+   * reset is awaited, then the JSON of the metadata it set (VS Code 1.139 reports each change to
+   * extensions twice, the second time with the version bumped again).
+   */
+  private readonly countResets = new WeakMap<vscode.NotebookDocument, Map<vscode.NotebookCell, string | undefined>>();
+  /** Per document: its last version seen by the change listener, and versions that are aliases of older ones. */
+  private readonly versions = new WeakMap<vscode.NotebookDocument, { last: number; alias: Map<number, number> }>();
+
   constructor(
     readonly workspace: Workspace,
     private readonly opts: EditorStoreOptions = {},
   ) {
     this.files = opts.files ?? new FileNotebookStore(workspace);
-    this.disposables.push(vscode.workspace.onDidCloseNotebookDocument((d) => this.cache.delete(d.uri.toString())));
+    this.disposables.push(
+      vscode.workspace.onDidCloseNotebookDocument((d) => this.cache.delete(d.uri.toString())),
+      vscode.workspace.onDidChangeNotebookDocument((e) => this.onChange(e)),
+      vscode.workspace.onDidChangeTextDocument((e) => {
+        if (e.document.uri.scheme !== 'vscode-notebook-cell' || e.contentChanges.length === 0) return;
+        const doc = vscode.workspace.notebookDocuments.find((d) => d.uri.path === e.document.uri.path && d.getCells().some((c) => c.document === e.document));
+        if (doc && !this.applying.has(doc)) this.typed.add(doc);
+      }),
+      vscode.workspace.onDidSaveNotebookDocument((d) => this.sawClean(d)),
+    );
+  }
+
+  private onChange(e: vscode.NotebookDocumentChangeEvent): void {
+    const doc = e.notebook;
+    const v = this.versions.get(doc) ?? { last: doc.version, alias: new Map<number, number>() };
+    this.versions.set(doc, v);
+    const previous = v.last;
+    v.last = doc.version;
+    const pending = this.countResets.get(doc);
+    if (pending && e.contentChanges.length === 0 && e.metadata === undefined && e.cellChanges.length > 0 && e.cellChanges.every((c) => isCountReset(c, pending))) {
+      // vscode.ipynb's own follow-up to our text edit (execution_count -> null): the notebook the
+      // agent was told about is unchanged in every way it cares about, so its version stays valid.
+      for (const c of e.cellChanges) pending.set(c.cell, JSON.stringify(c.metadata));
+      // Only a change that directly follows the one seen before (nothing else happened between).
+      if (doc.version === previous + 1) v.alias.set(doc.version, v.alias.get(previous) ?? previous);
+      return;
+    }
+    if (this.applying.has(doc)) return;
+    // Outputs, execution summaries and metadata change when cells run or vscode.ipynb syncs:
+    // not the person's typing. Text and cell structure are.
+    if (e.contentChanges.length > 0 || e.cellChanges.some((c) => c.document !== undefined)) this.typed.add(doc);
+    else if (!doc.isDirty) this.sawClean(doc);
+  }
+
+  private sawClean(doc: vscode.NotebookDocument): void {
+    this.typed.delete(doc);
+    this.seenClean.add(doc);
   }
 
   get store(): NotebookStore {
@@ -174,37 +241,90 @@ export class EditorNotebookStore implements NotebookStore, OpenNotebooks, vscode
         const next = applyEdits(snap.notebook, edits);
         let applied = false;
         let countsToClear: vscode.NotebookCell[] = [];
+        const mayReplan = attempt < MAX_REPLANS;
         if (doc.version === snap.docVersion) {
           const built = buildWorkspaceEdit(doc, snap.notebook, edits, next);
           // Edits that change nothing (e.g. a re-run saving the outputs already there) build an
           // empty WorkspaceEdit, which VS Code refuses to apply: the document is already as planned.
           if (built.empty) return { ...info, result, notebook: snap.notebook, version: snap.version };
+          // vscode.ipynb addresses its execution-count reset by cell index and copies the cell's
+          // metadata: it must land before cells move or metadata changes, or it hits the wrong
+          // cell / writes old metadata back. Pure text edits need no wait (the common case).
+          // After waiting, plan again on the document as it is now (the wait clears the pending set).
+          if (!built.textOnly && (await this.settle(doc))) continue;
           countsToClear = built.countsToClear;
-          applied = await vscode.workspace.applyEdit(built.edit);
+          const saveAllowed = this.saveAllowed(doc);
+          applied = await this.apply(doc, built.edit);
+          if (applied) {
+            this.expectCountResets(doc, countsToClear);
+            this.saved(doc, info.relativePath, saveAllowed);
+            // The notebook as planned is what VS Code now shows; exporting it again here would
+            // cost a pass over the document on every edit (the next read exports what changed).
+            return { ...info, result, notebook: next, version: this.versionOf(doc, doc.version) };
+          }
         }
-        if (!applied) {
-          if (doc.isClosed) throw new NotebookNotOpenError(info.path);
-          // The person (or another extension) changed the document meanwhile: plan again on what is there now.
-          if (doc.version !== snap.docVersion && attempt < MAX_REPLANS) continue;
-          throw new ToolError(`VS Code did not apply the edit to ${info.relativePath} (the notebook is open in the editor and kept changing, or is read-only); nothing was changed. Try again.`);
-        }
-        await this.settle(doc, countsToClear);
-        this.saveSoon(doc, info.relativePath);
-        const after = await this.snapshot(doc);
-        return { ...info, result, notebook: after.notebook, version: after.version };
+        if (doc.isClosed) throw new NotebookNotOpenError(info.path);
+        // The person (or another extension) changed the document meanwhile: plan again on what is there now.
+        if (doc.version !== snap.docVersion && mayReplan) continue;
+        throw new ToolError(`VS Code did not apply the edit to ${info.relativePath} (the notebook is open in the editor and kept changing, or is read-only); nothing was changed. Try again.`);
       }
     });
   }
 
+  /** Applies one WorkspaceEdit of ours; change events it causes are not the person's. */
+  private async apply(doc: vscode.NotebookDocument, edit: vscode.WorkspaceEdit): Promise<boolean> {
+    this.applying.add(doc);
+    try {
+      return await vscode.workspace.applyEdit(edit);
+    } finally {
+      this.applying.delete(doc);
+    }
+  }
+
   /**
-   * vscode.ipynb sets a code cell's execution_count to null ~200 ms after any change of its text
-   * (notebookModelStoreSync, as an edit of its own; a save runs it at once). Waiting for it keeps
-   * the version we return current. (Clearing it in our own edit would add a notebook-level part to
-   * a pure text edit, which undo in the cell editor then no longer reverts as one step.)
+   * Whether saving after the agent's next edit writes only agent work: the document is clean, or
+   * only our edits made it dirty. Otherwise the save would also write what the person typed and
+   * has not saved (maybe half-done), which is theirs to decide.
    */
-  private async settle(doc: vscode.NotebookDocument, cells: vscode.NotebookCell[]): Promise<void> {
-    const pending = () => !doc.isClosed && cells.some((c) => c.index >= 0 && typeof c.metadata?.execution_count === 'number');
-    if (!pending()) return;
+  private saveAllowed(doc: vscode.NotebookDocument): boolean {
+    if (!doc.isDirty) {
+      this.sawClean(doc);
+      return true;
+    }
+    return this.seenClean.has(doc) && !this.typed.has(doc);
+  }
+
+  /** After an agent edit: save soon if that writes only agent work, else say that it stays unsaved. */
+  private saved(doc: vscode.NotebookDocument, rel: string, saveAllowed: boolean): void {
+    if (!(this.opts.saveAfterEdit?.() ?? true) || doc.isUntitled) return;
+    if (saveAllowed) {
+      this.saveSoon(doc, rel);
+    } else {
+      addCallNote(NOT_SAVED_NOTICE);
+    }
+  }
+
+  /** Cells whose text we just changed: vscode.ipynb will reset their execution count. */
+  private expectCountResets(doc: vscode.NotebookDocument, cells: vscode.NotebookCell[]): void {
+    if (cells.length === 0) return;
+    let map = this.countResets.get(doc);
+    if (!map) this.countResets.set(doc, (map = new Map()));
+    for (const c of cells) map.set(c, undefined);
+  }
+
+  /**
+   * Waits until vscode.ipynb has reset the execution count of the cells whose text we changed (its
+   * notebookModelStoreSync does it as an edit of its own, soon after any text change; a save runs
+   * it at once). Returns whether it waited, i.e. the document changed meanwhile.
+   */
+  private async settle(doc: vscode.NotebookDocument): Promise<boolean> {
+    const cells = this.countResets.get(doc);
+    const pending = () => {
+      if (!cells || doc.isClosed) return false;
+      for (const [c, after] of cells) if (after === undefined && c.index >= 0 && typeof c.metadata?.execution_count === 'number') return true;
+      return false;
+    };
+    if (!pending()) return false;
     // Woken by the change itself (polling every 20 ms added 10 ms on average to each edit).
     await new Promise<void>((resolve) => {
       const done = () => {
@@ -215,9 +335,13 @@ export class EditorNotebookStore implements NotebookStore, OpenNotebooks, vscode
       const sub = vscode.workspace.onDidChangeNotebookDocument((e) => {
         if (e.notebook === doc && !pending()) done();
       });
-      const timer = setTimeout(done, 1000);
+      const timer = setTimeout(done, COUNT_RESET_WAIT_MS);
       if (!pending()) done();
     });
+    // A reset that did not come in time is not waited for again; those that came stay known, so
+    // VS Code's repeat of them keeps the version (see onChange).
+    for (const [c, after] of cells ?? []) if (after === undefined || c.index < 0) cells!.delete(c);
+    return true;
   }
 
   async create(p: string, notebook: Notebook, opts: { overwrite: boolean }): Promise<NotebookInfo> {
@@ -247,17 +371,20 @@ export class EditorNotebookStore implements NotebookStore, OpenNotebooks, vscode
         throw new ToolError(`${info.relativePath} changed in the editor since it was read; nothing was written. Call read_notebook again and reapply your change, or pass overwrite: true to replace it.`);
       }
       const nb = withCellIds(notebook);
+      // A pending execution-count reset would land, by index, on one of the new cells.
+      await this.settle(doc);
       const lang = preferredLanguage(nb, doc);
       const edit = new vscode.WorkspaceEdit();
       edit.set(doc.uri, [
         vscode.NotebookEdit.replaceCells(new vscode.NotebookRange(0, doc.cellCount), nb.cells.map((c) => toCellData(c, lang))),
         vscode.NotebookEdit.updateNotebookMetadata(notebookMetadata(doc, nb)),
       ]);
-      if (!(await vscode.workspace.applyEdit(edit))) {
+      const saveAllowed = this.saveAllowed(doc);
+      if (!(await this.apply(doc, edit))) {
         if (doc.isClosed) throw new NotebookNotOpenError(info.path);
         throw new ToolError(`VS Code did not apply the new content to ${info.relativePath}; nothing was written. Try again.`);
       }
-      this.saveSoon(doc, info.relativePath);
+      this.saved(doc, info.relativePath, saveAllowed);
       const after = await this.snapshot(doc);
       return { ...info, created: false, version: after.version };
     });
@@ -271,6 +398,7 @@ export class EditorNotebookStore implements NotebookStore, OpenNotebooks, vscode
 
   /** The document as nbformat, cached per document version. */
   async snapshot(doc: vscode.NotebookDocument): Promise<Snapshot> {
+    if (!doc.isDirty) this.sawClean(doc);
     const key = doc.uri.toString();
     for (let attempt = 0; ; attempt++) {
       const docVersion = doc.version;
@@ -290,12 +418,16 @@ export class EditorNotebookStore implements NotebookStore, OpenNotebooks, vscode
       nonce = randomBytes(3).toString('hex');
       this.nonces.set(doc, nonce);
     }
-    return `editor:${nonce}:${docVersion}:${doc.uri.toString()}`;
+    // A version reached only by vscode.ipynb's execution-count reset after our edit names the same state.
+    const base = this.versions.get(doc)?.alias.get(docVersion) ?? docVersion;
+    return `editor:${nonce}:${base}:${doc.uri.toString()}`;
   }
 
   private async exportDocument(doc: vscode.NotebookDocument): Promise<Notebook> {
     const api = this.opts.useIpynbApi === false ? undefined : await this.ipynbApi();
     let value: Notebook;
+    // Cells exported now; the others were checked when they were exported (and are not changed since).
+    let fresh: Set<number> | undefined;
     if (api) {
       // Only cells that changed since the last export go through vscode.ipynb (with the document's
       // metadata, which decides per-cell details such as the language); the others are reused.
@@ -310,6 +442,7 @@ export class EditorNotebookStore implements NotebookStore, OpenNotebooks, vscode
         else stale.push(i);
       });
       const parsed = JSON.parse(await api.exportNotebook(documentData(doc, stale.map((i) => cells[i])))) as Notebook;
+      fresh = new Set(stale);
       if (!Array.isArray(parsed?.cells) || parsed.cells.length !== stale.length) {
         throw new ToolError(`vscode.ipynb exported ${parsed?.cells?.length} cells for ${stale.length}; cannot read the open notebook.`);
       }
@@ -321,7 +454,7 @@ export class EditorNotebookStore implements NotebookStore, OpenNotebooks, vscode
     } else {
       value = documentToNotebook(doc);
     }
-    return checkedView(value, this.workspace.relative(doc.uri.fsPath));
+    return checkedView(value, this.workspace.relative(doc.uri.fsPath), fresh);
   }
 
   private ipynbApi(): Promise<IpynbApi | undefined> {
@@ -351,6 +484,11 @@ export class EditorNotebookStore implements NotebookStore, OpenNotebooks, vscode
 
   private async saveIfWanted(doc: vscode.NotebookDocument, rel: string): Promise<void> {
     if (!(this.opts.saveAfterEdit?.() ?? true) || doc.isClosed || doc.isUntitled) return;
+    if (doc.isDirty && !this.saveAllowed(doc)) {
+      // The person changed the notebook between the agent's edit and this save: theirs to save.
+      this.opts.log?.info(`${rel}: not saved after the agent's edit: it was changed in the editor meanwhile (unsaved changes of the person).`);
+      return;
+    }
     try {
       if (!(await doc.save())) this.opts.log?.warn(`${rel}: VS Code did not save the notebook after the edit (the file may have changed on disk); the edit is in the editor, unsaved.`);
     } catch (e) {
@@ -384,7 +522,7 @@ export function buildWorkspaceEdit(
   before: Notebook,
   edits: readonly CellEdit[],
   after: Notebook,
-): { edit: vscode.WorkspaceEdit; countsToClear: vscode.NotebookCell[]; empty: boolean } {
+): { edit: vscode.WorkspaceEdit; countsToClear: vscode.NotebookCell[]; empty: boolean; textOnly: boolean } {
   let textEdits = 0;
   // Which original cell each cell of `after` came from (-1: a new cell).
   const origin = before.cells.map((_, i) => i);
@@ -409,6 +547,8 @@ export function buildWorkspaceEdit(
   // Likewise a cell whose source AND metadata change is replaced: vscode.ipynb's edit for the text
   // change is built from the metadata it saw before ours arrived, and would write that back.
   kept = kept.filter((k) => {
+    // applyEdits keeps the objects of cells it did not touch: nothing to compare.
+    if (before.cells[k.from] === after.cells[k.at]) return true;
     const sameSource = joinSource(before.cells[k.from].source) === joinSource(after.cells[k.at].source);
     return sameSource || (!structural && JSON.stringify(layout(before.cells[k.from])) === JSON.stringify(layout(after.cells[k.at])));
   });
@@ -434,6 +574,7 @@ export function buildWorkspaceEdit(
     flush(from);
     prev = from;
     const old = before.cells[from];
+    if (old === cell) return;
     const docCell = doc.cellAt(from);
     if (joinSource(old.source) !== joinSource(cell.source)) {
       // Replacing the cell's text (not the cell) keeps its identity, outputs and undo history.
@@ -459,10 +600,20 @@ export function buildWorkspaceEdit(
   }
   if (notebookEdits.length > 0) edit.set(doc.uri, notebookEdits);
   // WorkspaceEdit.size does not count notebook edits: say ourselves whether anything was built.
-  return { edit, countsToClear, empty: notebookEdits.length === 0 && textEdits === 0 };
+  return { edit, countsToClear, empty: notebookEdits.length === 0 && textEdits === 0, textOnly: notebookEdits.length === 0 };
+}
+
+/** A cell change that is only vscode.ipynb resetting the execution count of a cell we text-edited. */
+function isCountReset(c: vscode.NotebookDocumentCellChange, pending: Map<vscode.NotebookCell, string | undefined>): boolean {
+  if (!pending.has(c.cell) || c.document !== undefined || c.outputs !== undefined || c.executionSummary !== undefined || c.metadata === undefined) return false;
+  if (c.metadata.execution_count != null) return false;
+  // The reset itself, or VS Code's repeat of it (same metadata); not a later change of the metadata.
+  const seen = pending.get(c.cell);
+  return seen === undefined || seen === JSON.stringify(c.metadata);
 }
 
 function updatableInPlace(old: Cell, cell: Cell): boolean {
+  if (old === cell) return true;
   if (old.cell_type !== cell.cell_type) return false;
   if (cell.cell_type !== 'code') return true;
   // Outputs and the execution count can only be written by replacing the cell.
@@ -785,7 +936,7 @@ function clone<T>(v: T): T {
  * The nbformat view, checked like a file. Cells copied in the editor can share an id; the later
  * copies lose it in the view, so the next edit gives them fresh ids instead of failing.
  */
-function checkedView(nb: Notebook, where: string): Notebook {
+function checkedView(nb: Notebook, where: string, fresh?: ReadonlySet<number>): Notebook {
   const seen = new Set<string>();
   for (let i = 0; i < nb.cells.length; i++) {
     const id = nb.cells[i]?.id;
@@ -795,7 +946,12 @@ function checkedView(nb: Notebook, where: string): Notebook {
       nb.cells[i] = rest as Cell;
     } else seen.add(id);
   }
-  return validateNotebook(nb, where);
+  if (!fresh) return validateNotebook(nb, where);
+  validateNotebook({ ...nb, cells: [] }, where);
+  nb.cells.forEach((c, i) => {
+    if (fresh.has(i)) validateCell(c, `${where} cell ${i}`);
+  });
+  return nb;
 }
 
 function normalise(p: string): string {

@@ -9,6 +9,7 @@ import { TOOLS } from '../tools';
 import type { Content, ResultShape, ToolContext, ToolDef } from '../tools/tool';
 import { redact } from '../util/log';
 import { sessionLogger } from './clientLog';
+import { collectNotes } from '../util/callNotes';
 
 export const SERVER_NAME = 'jupyter-mcp-server';
 export const SERVER_VERSION = '0.1.0';
@@ -232,12 +233,12 @@ function registerTool(server: McpServer, tool: ToolDef, ctx: ToolContext, hooks:
       const started = performance.now();
       const target = typeof args.path === 'string' ? args.path : typeof args.kernel_id === 'string' ? args.kernel_id : undefined;
       try {
-        if (tool.runsCode) {
+        if (tool.runsCode || tool.kernelTool) {
           const refusal = ctx.mayRunCode();
           if (refusal) throw new Error(refusal);
         }
         const progressToken = extra._meta?.progressToken;
-        const out = await tool.handler(args as never, ctx, {
+        const { value: out, notes } = await collectNotes(() => tool.handler(args as never, ctx, {
           signal: extra.signal,
           untilDone: (extra as { untilDone?: boolean }).untilDone === true,
           progress: async (progress, message, total) => {
@@ -249,7 +250,12 @@ function registerTool(server: McpServer, tool: ToolDef, ctx: ToolContext, hooks:
               })
               .catch(() => undefined);
           },
-        });
+        }));
+        // E.g. "not saved: the person has unsaved changes" from the editor store (util/callNotes).
+        if (notes.length > 0) {
+          out.structured = { ...(out.structured as object), notice: notes.join(' ') };
+          out.summary = `${out.summary} ${notes.join(' ')}`;
+        }
         const fitted = fitResult(out.omitJsonText ? out.summary : `${out.summary}\n${JSON.stringify(out.structured)}`, out.structured as Record<string, unknown>, ctx.limits.maxResultChars);
         if (fitted.cut) ctx.log.warn(`tool ${tool.name}: result over the ${ctx.limits.maxResultChars}-character budget, cut (${fitted.cut})`);
         const content: Content[] = [{ type: 'text', text: fitted.text }, ...(out.extra ?? [])];

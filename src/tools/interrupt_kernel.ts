@@ -13,6 +13,7 @@ export const interruptKernel = defineTool({
     kernel_id: z.string().describe('The kernel.'),
   },
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  kernelTool: true,
   async handler(args, ctx) {
     await ctx.kernels.interruptKernel(args.kernel_id);
     const message = `Kernel interrupted: ${args.kernel_id}`;

@@ -13,6 +13,7 @@ export const restartKernel = defineTool({
     kernel_id: z.string().describe('The kernel.'),
   },
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
+  kernelTool: true,
   async handler(args, ctx) {
     await ctx.kernels.restartKernel(args.kernel_id);
     const message = `Kernel restarted: ${args.kernel_id}`;

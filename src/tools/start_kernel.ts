@@ -15,6 +15,7 @@ export const startKernel = defineTool({
     backend: z.string().describe('Who runs it: "jupyter" or "editor".'),
   },
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+  kernelTool: true,
   async handler(args, ctx) {
     const k = await ctx.kernels.startKernel(args.kernel_name);
     return {

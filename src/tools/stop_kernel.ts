@@ -13,6 +13,7 @@ export const stopKernel = defineTool({
     kernel_id: z.string().describe('The kernel.'),
   },
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
+  kernelTool: true,
   async handler(args, ctx) {
     await ctx.kernels.stopKernel(args.kernel_id);
     const message = `Kernel stopped: ${args.kernel_id}`;

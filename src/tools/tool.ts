@@ -126,6 +126,11 @@ export interface ToolDef<I extends ZodRawShape = ZodRawShape, O extends ZodRawSh
   annotations: ToolAnnotations;
   /** True for tools that run code (refused in untrusted workspaces). */
   runsCode?: boolean;
+  /**
+   * True for tools that start or change a kernel (start, stop, restart, interrupt): refused in
+   * untrusted workspaces like code-running tools, since a kernel is a process that runs code.
+   */
+  kernelTool?: boolean;
   handler(
     args: z.infer<z.ZodObject<I>>,
     ctx: ToolContext,

@@ -14,4 +14,5 @@ export const COMMANDS = {
   stopKernel: 'jupyterMcp.stopKernel',
   showKernels: 'jupyterMcp.showKernels',
   showLog: 'jupyterMcp.showLog',
+  rotateToken: 'jupyterMcp.rotateToken',
 } as const;

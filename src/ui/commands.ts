@@ -2,8 +2,9 @@
 import * as vscode from 'vscode';
 import { COMMANDS } from './commandIds';
 import type { ServerController } from './serverController';
-import { clientSnippets, ConfigMergeError, mergeRooConfig, rooEntry } from '../util/clientConfig';
+import { clientSnippets, ConfigMergeError, TOKEN_ENV } from '../util/clientConfig';
 import { DEFAULT_MAX_WAIT_SECONDS } from '../runs/waits';
+import { writeRooConfig } from './rooConfig';
 import type { ActiveKernelInfo } from '../kernels/backend';
 
 export function registerCommands(server: ServerController, channel: vscode.LogOutputChannel): vscode.Disposable[] {
@@ -37,6 +38,12 @@ export function registerCommands(server: ServerController, channel: vscode.LogOu
     reg(COMMANDS.stopKernel, (id?: string) => kernelAction(server, 'stop', id)),
     reg(COMMANDS.showKernels, () => showKernels(server)),
     reg(COMMANDS.showLog, () => channel.show(true)),
+    reg(COMMANDS.rotateToken, async () => {
+      await server.rotateToken();
+      void vscode.window.showInformationMessage(
+        'Jupyter MCP: new access token. Copilot and Roo Code (.roo/mcp.json) use it automatically; clients configured by hand need it again (Copy Client Configuration…).',
+      );
+    }),
   ];
 }
 
@@ -79,21 +86,16 @@ async function copyClientConfig(server: ServerController, label?: string): Promi
   return pick.text;
 }
 
-/** Writes or merges our entry into <workspace>/.roo/mcp.json, leaving other entries alone. */
+/**
+ * Writes or merges our entry into <workspace>/.roo/mcp.json, leaving other entries alone. The
+ * entry names the token as ${env:JUPYTER_MCP_VSCODE_TOKEN} (see rooConfig.ts): no secret on disk.
+ */
 async function configureRoo(server: ServerController): Promise<string | undefined> {
   const rt = await running(server);
-  const folder = vscode.workspace.workspaceFolders?.[0];
-  if (!rt || !folder) return undefined;
-  const file = vscode.Uri.joinPath(folder.uri, '.roo', 'mcp.json');
-  let existing: string | undefined;
+  if (!rt) return undefined;
+  let file: vscode.Uri | undefined;
   try {
-    existing = new TextDecoder().decode(await vscode.workspace.fs.readFile(file));
-  } catch {
-    existing = undefined;
-  }
-  let text: string;
-  try {
-    text = mergeRooConfig(existing, rooEntry({ url: rt.url, token: await server.authToken() }, DEFAULT_MAX_WAIT_SECONDS));
+    file = await writeRooConfig(rt.url, DEFAULT_MAX_WAIT_SECONDS);
   } catch (e) {
     if (e instanceof ConfigMergeError) {
       void vscode.window.showErrorMessage(`Jupyter MCP: .roo/mcp.json was left unchanged because ${e.message}.`);
@@ -101,10 +103,9 @@ async function configureRoo(server: ServerController): Promise<string | undefine
     }
     throw e;
   }
-  await vscode.workspace.fs.createDirectory(vscode.Uri.joinPath(folder.uri, '.roo'));
-  await vscode.workspace.fs.writeFile(file, new TextEncoder().encode(text));
+  if (!file) return undefined;
   void vscode.window.showInformationMessage(
-    `Roo Code can now use Jupyter MCP (server "jupyter" in .roo/mcp.json). The file holds the access token: keep .roo/mcp.json out of version control.`,
+    `Roo Code can now use Jupyter MCP (server "jupyter" in .roo/mcp.json). The file holds no secret: Roo Code reads the token from the environment variable ${TOKEN_ENV}, which this window sets while the server runs.`,
   );
   return file.fsPath;
 }

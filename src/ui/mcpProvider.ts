@@ -12,7 +12,7 @@ export function registerMcpProvider(server: ServerController): vscode.Disposable
   const changed = new vscode.EventEmitter<void>();
   let last = '';
   const sub = server.onDidChange(() => {
-    const key = `${server.state}|${server.url}|${server.version}`;
+    const key = `${server.state}|${server.url}|${server.version}|${server.tokenGeneration}`;
     if (key !== last) {
       last = key;
       changed.fire();

@@ -3,14 +3,18 @@
 import * as vscode from 'vscode';
 import * as path from 'path';
 import { promises as fs } from 'fs';
-import { randomBytes } from 'crypto';
+import { createHash, randomBytes } from 'crypto';
 import type { Runtime, RuntimeOptions } from '../editor/runtime';
 import type { ActiveKernelInfo } from '../kernels/backend';
 import type { Logger } from '../util/log';
 import { registerSecret } from '../util/log';
 import { readSettings, updateSetting } from './settings';
+import { refreshRooConfig } from './rooConfig';
+import { DEFAULT_MAX_WAIT_SECONDS } from '../runs/waits';
+import { TOKEN_ENV } from '../util/clientConfig';
 
 const TOKEN_KEY = 'jupyterMcp.authToken';
+const newToken = () => randomBytes(24).toString('base64url');
 const jupyterTokenKey = (url: string) => `jupyterMcp.jupyterToken:${new URL(url).origin}`;
 
 type RuntimeModule = { startRuntime(o: RuntimeOptions): Promise<Runtime>; connectBackend(url: string, token: string | undefined, log: Logger): Promise<{ dispose(): Promise<void> }> };
@@ -29,7 +33,8 @@ export class ServerController implements vscode.Disposable {
   private _lastError: string | undefined;
   private _sessions = 0;
   private _kernels: KernelView = { kernels: [] };
-  private token: string | undefined;
+  private token: { key: string; value: string } | undefined;
+  private _tokenGeneration = 0;
   private readonly emitter = new vscode.EventEmitter<void>();
   private poll: NodeJS.Timeout | undefined;
   private refreshPending: NodeJS.Timeout | undefined;
@@ -70,17 +75,54 @@ export class ServerController implements vscode.Disposable {
     return this.runtime;
   }
 
-  /** The bearer token clients must send; created once and kept in SecretStorage. */
+  /** Changes each time the token is rotated (the MCP definition provider follows it). */
+  get tokenGeneration(): number {
+    return this._tokenGeneration;
+  }
+
+  /**
+   * Where this workspace's token is kept in SecretStorage (which VS Code shares between all
+   * windows): one key per workspace, so a token copied out of one project does not open the
+   * server of another. Named by a hash of the workspace's URI.
+   */
+  get tokenStorageKey(): string {
+    const ws = vscode.workspace.workspaceFile ?? vscode.workspace.workspaceFolders?.[0]?.uri;
+    return `${TOKEN_KEY}:${createHash('sha256').update(ws ? ws.toString() : 'no-workspace').digest('hex').slice(0, 16)}`;
+  }
+
+  /** The bearer token clients must send; created once per workspace and kept in SecretStorage. */
   async authToken(): Promise<string> {
-    if (this.token) return this.token;
-    let t = await this.context.secrets.get(TOKEN_KEY);
+    const key = this.tokenStorageKey;
+    if (this.token?.key === key) return this.token.value;
+    let t = await this.context.secrets.get(key);
     if (!t) {
-      t = randomBytes(24).toString('base64url');
-      await this.context.secrets.store(TOKEN_KEY, t);
+      t = newToken();
+      await this.context.secrets.store(key, t);
     }
     registerSecret(t);
-    this.token = t;
+    this.token = { key, value: t };
     return t;
+  }
+
+  /**
+   * Replaces this workspace's token. A running server is restarted with the new one (on the same
+   * port), so the old token stops working at once and every session ends; Copilot gets the new
+   * definition and Roo Code's entry in .roo/mcp.json is refreshed. Clients configured by hand
+   * need the new token (Copy Client Configuration…).
+   */
+  async rotateToken(): Promise<void> {
+    const key = this.tokenStorageKey;
+    const t = newToken();
+    registerSecret(t);
+    await this.context.secrets.store(key, t);
+    this.token = { key, value: t };
+    this._tokenGeneration++;
+    this.log.info('access token rotated: clients configured with the old one are refused from now on');
+    if (this.runtime || this.starting) {
+      // Not restart(): that would go back from a free port to the configured (maybe squatted) one.
+      await this.stop();
+      await this.start();
+    } else this.emitter.fire();
   }
 
   private set(state: ServerState, error?: string): void {
@@ -122,7 +164,7 @@ export class ServerController implements vscode.Disposable {
         mayRunCode: () =>
           vscode.workspace.isTrusted
             ? undefined
-            : 'This VS Code workspace is not trusted, so Jupyter MCP will not run code in it. Trust the folder (command "Workspaces: Manage Workspace Trust") and call the tool again.',
+            : 'This VS Code workspace is not trusted, so Jupyter MCP will not run code or manage kernels in it. Trust the folder (command "Workspaces: Manage Workspace Trust") and call the tool again.',
         onSessionsChanged: (n) => {
           this._sessions = n;
           this.emitter.fire();
@@ -134,6 +176,10 @@ export class ServerController implements vscode.Disposable {
       });
       this.runtime.kernels.onDidChange(() => this.scheduleKernelRefresh());
       this.log.info(`MCP server listening on ${this.runtime.url} (${(performance.now() - started).toFixed(0)} ms)`);
+      // Roo's entry first, then the variable its token reference expands to: Roo never pairs the
+      // token with a URL this server does not listen on.
+      await refreshRooConfig(this.runtime.url, DEFAULT_MAX_WAIT_SECONDS).catch((e) => this.log.warn(`.roo/mcp.json not refreshed: ${(e as Error).message}`));
+      process.env[TOKEN_ENV] = token;
       await this.publishPort();
       this.set('running');
       this.poll = setInterval(() => void this.refreshKernels(), 5000);
@@ -141,6 +187,7 @@ export class ServerController implements vscode.Disposable {
       return this.runtime;
     } catch (e) {
       const message = (e as Error).message;
+      delete process.env[TOKEN_ENV];
       this.log.error(`MCP server failed to start: ${message}`);
       this.set('failed', message);
       if ((e as { code?: string }).code === 'EADDRINUSE') void this.offerOtherPort(port);
@@ -155,12 +202,20 @@ export class ServerController implements vscode.Disposable {
       'Use a Free Port',
       'Change Port Setting',
     );
-    if (pick === 'Use a Free Port') {
-      this.portOverride = 0;
-      await this.start();
-    } else if (pick === 'Change Port Setting') {
-      await vscode.commands.executeCommand('workbench.action.openSettings', 'jupyterMcp.port');
-    }
+    if (pick === 'Use a Free Port') await this.useFreePort();
+    else if (pick === 'Change Port Setting') await vscode.commands.executeCommand('workbench.action.openSettings', 'jupyterMcp.port');
+  }
+
+  /**
+   * Moves the server to a free port because the configured one is held by another program. The
+   * token is rotated first: clients still configured for the old port would hand that program
+   * the token, which must then open nothing. Copilot and Roo Code (.roo/mcp.json) follow the
+   * new port and token by themselves.
+   */
+  async useFreePort(): Promise<Runtime | undefined> {
+    this.portOverride = 0;
+    await this.rotateToken();
+    return this.start();
   }
 
   /** For tests and tools outside the editor: env JUPYTER_MCP_PORT_FILE names a file to write. */
@@ -168,13 +223,15 @@ export class ServerController implements vscode.Disposable {
     const file = process.env.JUPYTER_MCP_PORT_FILE;
     if (!file || !this.runtime) return;
     await fs.mkdir(path.dirname(file), { recursive: true });
-    await fs.writeFile(file, JSON.stringify({ port: this.runtime.port, url: this.runtime.url, token: this.token }), { mode: 0o600 });
+    await fs.writeFile(file, JSON.stringify({ port: this.runtime.port, url: this.runtime.url, token: this.token?.value }), { mode: 0o600 });
   }
 
   async stop(): Promise<void> {
     await this.starting;
     const rt = this.runtime;
     this.runtime = undefined;
+    // Nothing in this window may hand out the token while no server of ours listens.
+    delete process.env[TOKEN_ENV];
     if (this.poll) clearInterval(this.poll);
     this.poll = undefined;
     this._sessions = 0;

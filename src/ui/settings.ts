@@ -20,13 +20,23 @@ export function readSettings(): ExtensionSettings {
     autoStart: c.get<boolean>('autoStart', true),
     port: c.get<number>('port', 3000),
     saveAfterEdit: c.get<boolean>('saveAfterEdit', true),
-    jupyterServerUrl: c.get<string>('jupyterServerUrl', ''),
+    jupyterServerUrl: userValue<string>(c, 'jupyterServerUrl') ?? '',
     executionTimeout: c.get<number>('executionTimeout', 300),
     maxOutputChars: c.get<number>('maxOutputChars', 20000),
     maxImageKb: c.get<number>('maxImageKb', 512),
     // Below 4,000 a notebook page could not hold one cell's outline and the paging hint.
     maxResultChars: Math.max(4000, c.get<number>('maxResultChars', 40000)),
   };
+}
+
+/**
+ * A setting as the person set it in their user settings, never from the workspace: a cloned
+ * repository's .vscode/settings.json must not be able to send the Jupyter token somewhere else
+ * (the token is saved for the URL the person connected to). package.json also declares the
+ * setting machine-scoped and restricted; this read does not depend on VS Code honouring that.
+ */
+function userValue<T>(c: vscode.WorkspaceConfiguration, key: string): T | undefined {
+  return c.inspect<T>(key)?.globalValue;
 }
 
 export async function updateSetting(key: keyof ExtensionSettings, value: unknown): Promise<void> {

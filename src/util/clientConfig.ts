@@ -3,6 +3,16 @@
 
 export const SERVER_KEY = 'jupyter';
 
+/**
+ * The environment variable the extension sets, in its extension host, to the window's access
+ * token while its server listens. Roo Code runs in the same extension host and expands
+ * `${env:NAME}` in every string of an mcp.json server entry when it connects (RooCodeInc/Roo-Code
+ * src/services/mcp/McpHub.ts connectToServer -> injectVariables, src/utils/config.ts; an unknown
+ * name is left as written). So .roo/mcp.json can name the token instead of holding it.
+ */
+export const TOKEN_ENV = 'JUPYTER_MCP_VSCODE_TOKEN';
+export const TOKEN_ENV_REFERENCE = `\${env:${TOKEN_ENV}}`;
+
 export interface Endpoint {
   url: string;
   token?: string;
@@ -22,7 +32,10 @@ export function clientTimeoutSeconds(maxWaitSeconds: number): number {
   return Math.min(3600, Math.max(60, Math.ceil(maxWaitSeconds) + 60));
 }
 
-/** Roo Code's entry: streamable-http with a timeout above the server's longest wait (Roo ignores progress). */
+/**
+ * Roo Code's entry: streamable-http with a timeout above the server's longest wait (Roo ignores
+ * progress). `e.token` may be a literal token or TOKEN_ENV_REFERENCE (what .roo/mcp.json gets).
+ */
 export function rooEntry(e: Endpoint, maxWaitSeconds: number): Record<string, unknown> {
   const entry: Record<string, unknown> = {
     type: 'streamable-http',
@@ -65,6 +78,22 @@ export function mergeRooConfig(existing: string | undefined, entry: Record<strin
   }
   doc.mcpServers = { ...((servers as Record<string, unknown>) ?? {}), [key]: { ...entry, ...kept } };
   return JSON.stringify(doc, null, 2) + '\n';
+}
+
+/**
+ * Whether an mcp.json entry is one this extension wrote (an HTTP entry for a loopback server), so
+ * that refreshing it never rewrites a server the person set up under the same name.
+ */
+export function isOurRooEntry(entry: unknown): boolean {
+  if (!entry || typeof entry !== 'object') return false;
+  const e = entry as Record<string, unknown>;
+  if ((e.type !== 'streamable-http' && e.type !== 'sse') || typeof e.url !== 'string') return false;
+  try {
+    const u = new URL(e.url);
+    return (u.hostname === '127.0.0.1' || u.hostname === 'localhost') && (u.pathname === '/mcp' || u.pathname === '/sse' || u.pathname === '/');
+  } catch {
+    return false;
+  }
 }
 
 /** Ready-to-paste configurations for common clients. */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mergeRooConfig, rooEntry, clientSnippets, ConfigMergeError } from '../../src/util/clientConfig';
+import { mergeRooConfig, rooEntry, clientSnippets, ConfigMergeError, isOurRooEntry, TOKEN_ENV, TOKEN_ENV_REFERENCE } from '../../src/util/clientConfig';
 
 const endpoint = { url: 'http://127.0.0.1:3000/mcp', token: 'tok-123456' };
 
@@ -43,4 +43,22 @@ test('client snippets all point at the URL and carry the token header', () => {
     assert.ok(x.text.includes('Bearer tok-123456'), x.label);
   }
   assert.ok(!clientSnippets({ url: endpoint.url }, 300)[0].text.includes('Authorization'));
+});
+
+test('the Roo entry can name the token instead of holding it; Roo-style expansion gives the header back', () => {
+  const e = rooEntry({ url: endpoint.url, token: TOKEN_ENV_REFERENCE }, 300) as { headers: { Authorization: string } };
+  assert.equal(e.headers.Authorization, `Bearer \${env:${TOKEN_ENV}}`);
+  // What Roo Code does before connecting (src/utils/config.ts injectVariables): ${env:NAME} from process.env.
+  const expand = (v: unknown, env: Record<string, string>) => JSON.parse(JSON.stringify(v).replace(/\$\{env:(\w+)\}/g, (m, n: string) => env[n] ?? m));
+  assert.equal(expand(e, { [TOKEN_ENV]: 'tok-123456' }).headers.Authorization, 'Bearer tok-123456');
+  assert.equal(expand(e, {}).headers.Authorization, e.headers.Authorization, 'unset: the reference stays, no token');
+});
+
+test('only entries this extension writes are refreshed: loopback HTTP entries, not the person\'s own servers', () => {
+  assert.equal(isOurRooEntry(rooEntry(endpoint, 300)), true);
+  assert.equal(isOurRooEntry({ type: 'sse', url: 'http://localhost:4000/sse' }), true);
+  assert.equal(isOurRooEntry({ command: 'jupyter-mcp', args: ['--stdio'] }), false);
+  assert.equal(isOurRooEntry({ type: 'streamable-http', url: 'https://jupyter.example.com/mcp' }), false);
+  assert.equal(isOurRooEntry({ type: 'streamable-http', url: 'not a url' }), false);
+  assert.equal(isOurRooEntry(undefined), false);
 });

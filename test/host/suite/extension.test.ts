@@ -115,7 +115,8 @@ suite('Extension: in-process MCP server', () => {
     assert.deepEqual(cfg.mcpServers.other, { command: 'x' });
     assert.equal(cfg.mcpServers.jupyter.type, 'streamable-http');
     assert.equal(cfg.mcpServers.jupyter.url, api.server.url);
-    assert.equal(cfg.mcpServers.jupyter.headers.Authorization, `Bearer ${await api.server.authToken()}`);
+    // The token is named, not written (see security.test.ts).
+    assert.equal(cfg.mcpServers.jupyter.headers.Authorization, 'Bearer ${env:JUPYTER_MCP_VSCODE_TOKEN}');
     assert.ok(cfg.mcpServers.jupyter.timeout >= 300);
   });
 
