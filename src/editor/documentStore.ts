@@ -35,7 +35,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { randomBytes } from 'crypto';
 import * as vscode from 'vscode';
-import { ToolError } from '../tools/tool';
+import { ToolError } from '../common/errors';
 import { applyEdits } from '../notebooks/cells';
 import { FileNotebookStore } from '../notebooks/fileStore';
 import { KeyedLock } from '../util/keyedLock';

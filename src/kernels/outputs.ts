@@ -2,7 +2,7 @@
 // (what the model reads). The notebook keeps everything as Jupyter would save it (ANSI codes, full
 // text, full images); the model gets a capped, ANSI-free rendering plus images as image content.
 import type { Output } from '../notebooks/nbformat';
-import type { Content, ImageContent, OutputLimits } from '../tools/tool';
+import type { Content, ImageContent, OutputLimits } from '../common/content';
 import { fitImage } from './imageFit';
 
 /** The parts of a Jupyter iopub message this module reads (structurally typed: no library import). */

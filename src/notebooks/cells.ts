@@ -1,5 +1,5 @@
 // Cell lookups and edit application shared by every store and tool.
-import { ToolError } from '../tools/tool';
+import { ToolError } from '../common/errors';
 import type { Cell, Notebook } from './nbformat';
 import { newCellId, normaliseOutput, splitLines, supportsCellIds, joinSource } from './nbformat';
 import type { CellEdit } from './store';

@@ -16,7 +16,7 @@
 import { promises as fs, constants as fsc, closeSync, existsSync, linkSync, lstatSync, openSync, renameSync, unlinkSync, writeSync } from 'fs';
 import * as path from 'path';
 import { randomBytes } from 'crypto';
-import { ToolError } from '../tools/tool';
+import { ToolError } from '../common/errors';
 import { applyEdits } from './cells';
 import { Notebook, parseNotebookBytesSliced, serializeNotebookPiecesSliced, validateNotebookSliced } from './nbformat';
 import { Workspace } from './paths';

@@ -3,7 +3,7 @@
 // the root after symlinks are followed.
 import { promises as fs } from 'fs';
 import * as path from 'path';
-import { ToolError } from '../tools/tool';
+import { ToolError } from '../common/errors';
 
 export class Workspace {
   readonly root: string;

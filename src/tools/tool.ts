@@ -6,30 +6,12 @@ import type { NotebookStore } from '../notebooks/store';
 import type { ExecuteOptions, ExecuteResult, KernelBackend } from '../kernels/backend';
 import type { Logger } from '../util/log';
 import type { RunRegistry } from '../runs/registry';
+import type { Content, OutputLimits } from '../common/content';
 
-export interface OutputLimits {
-  /** Max characters of text per output returned to the model (the notebook keeps everything). */
-  maxOutputChars: number;
-  /** Max bytes of one image returned as MCP image content; larger ones are downscaled to fit. */
-  maxImageBytes: number;
-  /**
-   * The character budget of what the model reads from one tool result, in every client's view
-   * (the structuredContent JSON for VS Code and Claude Code, the text for Roo Code and Cline).
-   * Tools fit their default results under it and say how to get the rest; the server cuts what
-   * still does not fit, saying so. Default 40,000 (≈ 10,000 tokens): Claude Code hands its model
-   * only a 2 KB preview of results over ≈ 50,000 characters.
-   */
-  maxResultChars: number;
-  /** How results are shaped for the client (see src/server/resultShape.ts); default "auto". */
-  resultShape?: ResultShape;
-}
-
-/**
- * "structured": structuredContent (the model's view in VS Code and Claude Code) plus a text that
- * says the same for text-only clients. "text": no structuredContent and no output schemas, only
- * text and images. "auto": picked from the client's clientInfo at initialize.
- */
-export type ResultShape = 'auto' | 'structured' | 'text';
+// The content types, limits and ToolError live below tools/ (the stores and kernels use them
+// too); tool files keep importing them from here.
+export type { Content, ImageContent, OutputLimits, ResultShape, TextContent } from '../common/content';
+export { ToolError } from '../common/errors';
 
 export interface ExecutionDefaults {
   /** Default per-call execution time-out in milliseconds. */
@@ -88,17 +70,6 @@ export interface ToolCallExtra {
   untilDone?: boolean;
 }
 
-export interface TextContent {
-  type: 'text';
-  text: string;
-}
-export interface ImageContent {
-  type: 'image';
-  data: string;
-  mimeType: string;
-}
-export type Content = TextContent | ImageContent;
-
 export interface ToolOutput<S> {
   /** The seed's result fields (and ours): becomes structuredContent. */
   structured: S;
@@ -140,12 +111,4 @@ export interface ToolDef<I extends ZodRawShape = ZodRawShape, O extends ZodRawSh
 
 export function defineTool<I extends ZodRawShape, O extends ZodRawShape>(def: ToolDef<I, O>): ToolDef<I, O> {
   return def;
-}
-
-/** An error whose message is written for the model: it says what went wrong and what to do. */
-export class ToolError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ToolError';
-  }
 }

@@ -289,6 +289,7 @@ describe('kernel tools on a real Jupyter server', () => {
   test('execute_notebook saves each cell before a later one times out', async () => {
     const name = writeNotebook(ws.root, 'slow.ipynb', ['print("fast")', 'import time\nprint("started", flush=True)\ntime.sleep(30)']);
     const r = await call(client, 'execute_notebook', { path: name, kernel_id: kernelId, timeout: 1.5 });
+    assert.ok(!r.isError, r.text);
     assert.equal(r.structured.success, false);
     assert.equal(r.structured.failed_cell.ename, 'Timeout');
     const nb = readNb(ws.root, name);

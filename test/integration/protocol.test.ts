@@ -167,7 +167,7 @@ describe('protocol eras', () => {
       for (const era of ['legacy', 'auto']) {
         const r = await inspectAsync(node24, launcher, server.url, era, ws.root);
         assert.equal(r.status, 0, `${era}: ${r.stderr}`);
-        assert.match(r.stdout, /unicode\.ipynb: 2 cells/, era);
+        assert.match(r.stdout, /unicode\.ipynb: all 2 cells/, era);
         assert.equal(r.stderr.trim(), '', `${era}: nothing on stderr`);
       }
       const modern = await inspectAsync(node24, launcher, server.url, 'modern', ws.root);
