@@ -386,19 +386,24 @@ export class FileNotebookStore implements NotebookStore {
         st = lstatSync(file, { bigint: true });
       } catch (e) {
         await fs.unlink(tmp).catch(() => undefined);
+        if (retired) await fs.unlink(retired).catch(() => undefined);
         throw e;
       } finally {
         unlock();
-        if (retired) {
-          // Removed through the same folder handle, which stays open until then.
-          const name = retired;
-          closeLater = true;
-          setImmediate(() => void fs.unlink(name).catch(() => undefined).finally(() => dir.close()));
-        }
       }
       // And after: a folder moved out of the root during the rename took the edit with it; it is
-      // not acknowledged as an edit of this workspace's notebook.
-      if (!(await dir.stillInside())) throw movedOut(t.info);
+      // not acknowledged as an edit of this workspace's notebook. Checked before the old file's
+      // second name is removed: that removal closes the folder handle, and the check reads the
+      // folder through it (once closed, its /proc/self/fd name is gone or names another file).
+      const inside = await dir.stillInside();
+      if (retired) {
+        // Removed through the same folder handle, which stays open until then, once the call has
+        // its answer.
+        const name = retired;
+        closeLater = true;
+        setImmediate(() => void fs.unlink(name).catch(() => undefined).finally(() => dir.close()));
+      }
+      if (!inside) throw movedOut(t.info);
       const version = versionOf(st);
       this.cache.set(t.real, { version, notebook: nb, size: Number(st.size) });
       if (!this.swept.has(t.real)) {
