@@ -78,18 +78,30 @@ export class EditorCellRunner implements CellRunner {
     const closed = vscode.workspace.onDidCloseNotebookDocument((d) => d === doc && resolveDone());
 
     const args = () => ({ ranges: [{ start: Math.max(0, cell.index), end: Math.max(0, cell.index) + 1 }], document: doc.uri });
-    const command = Promise.resolve(vscode.commands.executeCommand('notebook.cell.execute', args())).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    const send = () =>
+      Promise.resolve(vscode.commands.executeCommand('notebook.cell.execute', args())).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
 
     const { stop, dispose: disposeStop } = timeoutOrAbort(opts.timeoutMs, opts.signal);
-    // The command returned without any sign of our run: nothing ran.
-    const notRun = command.then(async (err) => {
-      if (err) return { err };
-      await sleep(START_GRACE_MS);
-      return sawStart || isFinished(cell.executionSummary) ? new Promise<never>(() => undefined) : { err: undefined };
-    });
+    // The command returned without any sign of our run: nothing ran. It is sent once more first:
+    // right after the Jupyter extension's modal consent dialog closes, VS Code was seen returning
+    // from the command without queuing the cell (no execution was created, so a second request
+    // cannot run it twice).
+    const notRun = (async () => {
+      for (let attempt = 0; ; attempt++) {
+        const err = await send();
+        if (err) return { err };
+        await sleep(START_GRACE_MS);
+        if (sawStart || isFinished(cell.executionSummary)) return new Promise<never>(() => undefined);
+        if (attempt >= 1 || opts.signal?.aborted) return { err: undefined };
+        // Bring the notebook's editor back before asking again (its view may have been torn down
+        // and rebuilt by the dialog), without taking the person's focus.
+        const shown = vscode.window.visibleNotebookEditors.find((e) => e.notebook === doc);
+        await Promise.resolve(vscode.window.showNotebookDocument(doc, { preserveFocus: true, ...(shown?.viewColumn ? { viewColumn: shown.viewColumn } : {}) })).catch(() => undefined);
+      }
+    })();
 
     try {
       const outcome = await Promise.race([done.then(() => 'done' as const), stop, notRun]);
