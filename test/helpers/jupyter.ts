@@ -9,6 +9,20 @@ import * as path from 'path';
 import { startLocalJupyter } from '../../src/kernels/localServer';
 
 export const PYTHON = '/usr/bin/python3';
+
+// @jupyterlab/services prints the Jupyter server's Python traceback (console.error of an array of
+// "  File …" lines) whenever a REST call fails, e.g. when a test restarts a kernel it killed on
+// purpose. The product routes that console output to its logger (debug level); tests that run the
+// library in-process would print it raw, so it is folded into one line here
+// (JUPYTER_MCP_TEST_VERBOSE=1 shows it whole).
+if (process.env.JUPYTER_MCP_TEST_VERBOSE !== '1') {
+  const error = console.error.bind(console);
+  console.error = (...args: unknown[]) => {
+    const tb = args.length === 1 && Array.isArray(args[0]) && args[0].some((l) => typeof l === 'string' && /^\s*File "/.test(l));
+    if (tb) error(`[jupyter server traceback: ${(args[0] as unknown[]).length} frames, folded; JUPYTER_MCP_TEST_VERBOSE=1 shows them]`);
+    else error(...args);
+  };
+}
 const MODULES = 'import jupyter_server, ipykernel, matplotlib';
 const PACKAGES = ['jupyter-server', 'python3-ipykernel', 'python3-matplotlib', 'python3-numpy', 'python3-nbconvert'];
 
