@@ -10,6 +10,7 @@
 import { readFileSync, existsSync, statSync } from 'fs';
 import * as path from 'path';
 import { parseJupyterUrl } from './kernels/jupyter';
+import { redact } from './util/log';
 import type { ResultShape } from './tools/tool';
 
 export interface Settings {
@@ -251,11 +252,11 @@ export function resolveSettings(argv: string[], env: NodeJS.ProcessEnv = process
       u = new URL(url);
       if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('not http');
     } catch {
-      throw new UsageError(`--url must be an http(s) URL like http://localhost:8888, not "${redactUrl(url)}".`);
+      throw new UsageError(`--url must be an http(s) URL like http://localhost:8888, not "${redact(url)}".`);
     }
     if (u.username || u.password) {
       throw new UsageError(
-        `The Jupyter URL ${redactUrl(url)} (from ${sources.jupyterUrl}) holds a user name and password: they are not sent (Jupyter authenticates with its token) and would show in logs. ` +
+        `The Jupyter URL ${redact(url)} (from ${sources.jupyterUrl}) holds a user name and password: they are not sent (Jupyter authenticates with its token) and would show in logs. ` +
           'Remove them from the URL and give the Jupyter token with JUPYTER_TOKEN or --token-file.',
       );
     }
@@ -265,7 +266,7 @@ export function resolveSettings(argv: string[], env: NodeJS.ProcessEnv = process
     // A token is only ever sent to the URL it was given with: a URL from a config file goes with
     // that file's token, never with the user's own token from the command line or environment.
     if (sources.jupyterUrl === fileSource && jupyterToken !== undefined && sources.jupyterToken !== fileSource) {
-      const why = `${configFile} sets the Jupyter URL ${redactUrl(url)} but the Jupyter token comes from ${sources.jupyterToken}: a token is only sent to the URL it was given with.`;
+      const why = `${configFile} sets the Jupyter URL ${redact(url)} but the Jupyter token comes from ${sources.jupyterToken}: a token is only sent to the URL it was given with.`;
       if (explicitConfig) throw new UsageError(`${why} Put the token in the same file ("jupyterServer": {"token": …}), or give the URL with --url / JUPYTER_SERVER_URL.`);
       warnings.push(`${why} The file's URL is ignored; give it with --url, or pass --config ${configFile} with the token in it.`);
       url = undefined;
@@ -395,10 +396,6 @@ function readSecretFile(file: string, option: string, cwd: string, warnings: str
 }
 
 /** A URL for messages: user:password@ and ?token= hidden. */
-function redactUrl(url: string): string {
-  return url.replace(/(\/\/)[^\s/?#@]*@/, '$1***@').replace(/([?&]token=)[^&#\s]*/gi, '$1***');
-}
-
 /** One line per setting that guards the user, with where it came from (printed at start). */
 export function describeSources(s: Settings): string {
   const src = (k: string) => s.sources?.[k] ?? 'default';
@@ -406,7 +403,7 @@ export function describeSources(s: Settings): string {
     `root ${s.root} (${src('root')})`,
     ...(s.stdio ? ['stdio'] : [`host ${s.host} (${src('host')})`, `port ${s.port} (${src('port')})`]),
     `auth token ${s.authToken ? `set (${src('authToken')})` : 'none'}`,
-    `Jupyter URL ${s.jupyter.offline ? 'none (offline)' : s.jupyter.url ? `${redactUrl(s.jupyter.url)} (${src('jupyterUrl')})` : s.jupyter.startLocal ? 'a local server started on first use' : 'none'}`,
+    `Jupyter URL ${s.jupyter.offline ? 'none (offline)' : s.jupyter.url ? `${redact(s.jupyter.url)} (${src('jupyterUrl')})` : s.jupyter.startLocal ? 'a local server started on first use' : 'none'}`,
     `Jupyter token ${s.jupyter.token && s.jupyter.url ? `set (${src('jupyterToken')})` : 'none'}`,
   ];
   if (s.allowedOrigins.length) parts.push(`allowed origins ${s.allowedOrigins.join(', ')} (${src('allowedOrigins')})`);

@@ -3,7 +3,7 @@
 // to do next.
 import { McpServer, type RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
-import { FORGET_AFTER_MS, runRegistry } from '../runs/registry';
+import { FORGET_AFTER_MS, runRegistry, type RunRegistry } from '../runs/registry';
 import { z } from 'zod';
 import { TOOLS } from '../tools';
 import type { Content, ResultShape, ToolContext, ToolDef } from '../tools/tool';
@@ -47,7 +47,7 @@ export function createMcpServer(ctx: Omit<ToolContext, 'session'>, hooks: Server
   // Known once the client has sent initialize, which comes before any tools/list or call.
   const shape = () => resolveShape(ctx.limits.resultShape, server.server.getClientVersion());
   const registered = new Map(tools.map((tool) => [tool.name, registerTool(server, tool, sessionCtx, hooks, shape)]));
-  acceptTasks(server, tools, registered, sessionCtx);
+  acceptTasks(server, tools, registered, runs.tasks);
   // The tool list is fixed for the life of a session, so no list_changed will ever come; the SDK's
   // registerTool advertises listChanged: true regardless, which this undoes.
   server.server.registerCapabilities({ tools: { listChanged: false } });
@@ -191,12 +191,11 @@ function taskCapable(t: ToolDef): boolean {
  * would also route plain calls through task polling; so the tools/call handler it installed is
  * wrapped instead (its private handler map: the SDK is pinned to 1.32.x).
  */
-function acceptTasks(server: McpServer, tools: readonly ToolDef[], registered: Map<string, RegisteredTool>, ctx: ToolContext): void {
+function acceptTasks(server: McpServer, tools: readonly ToolDef[], registered: Map<string, RegisteredTool>, tasks: RunRegistry['tasks']): void {
   const handlers = (server.server as unknown as { _requestHandlers: Map<string, (req: unknown, extra: unknown) => Promise<unknown>> })._requestHandlers;
   const plain = handlers?.get('tools/call');
   if (!plain) return;
   const byName = new Map(tools.filter(taskCapable).map((t) => [t.name, t]));
-  const tasks = runRegistry(ctx).tasks;
   server.server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
     const tool = byName.get(request.params.name);
     if (!request.params.task || !tool || !extra.taskStore) return (await plain(request, extra)) as CallToolResult;
