@@ -2,7 +2,7 @@
 // never throw across the wire: a failure becomes an isError result whose text tells the model what
 // to do next.
 import { McpServer, type RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, RELATED_TASK_META_KEY, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { FORGET_AFTER_MS, runRegistry, type RunRegistry } from '../runs/registry';
 import { z } from 'zod';
 import { TOOLS } from '../tools';
@@ -205,10 +205,23 @@ function acceptTasks(server: McpServer, tools: readonly ToolDef[], registered: M
     const abort = new AbortController();
     tasks.link(task.taskId, () => abort.abort());
     const store = extra.taskStore;
+    const taskId = task.taskId;
+    // Progress goes on after the task is answered (the spec keeps the request's progressToken valid
+    // for the task's lifetime; the SDK client keeps its handler until the task ends). The request's
+    // own response stream is closed by then, so it is sent on the session's stream (no related
+    // request), tagged with the task. Clients that poll tasks/get see it as the statusMessage.
+    const sendNotification = async (n: { method: string; params?: Record<string, unknown> }): Promise<void> => {
+      if (n.method !== 'notifications/progress') return;
+      const message = typeof n.params?.message === 'string' ? n.params.message : undefined;
+      if (message) await store.updateTaskStatus(taskId, 'working', message).catch(() => undefined);
+      await server.server
+        .notification({ method: n.method, params: { ...n.params, _meta: { [RELATED_TASK_META_KEY]: { taskId } } } } as never)
+        .catch(() => undefined);
+    };
     // The tool's own registered callback (checks, logs, result assembly), told to wait for the end.
     const call = registered.get(tool.name)!.handler as (args: unknown, extra: unknown) => Promise<CallToolResult>;
     void Promise.resolve()
-      .then(() => call(parsed.data, { signal: abort.signal, sendNotification: async () => undefined, untilDone: true }))
+      .then(() => call(parsed.data, { signal: abort.signal, _meta: request.params._meta, sendNotification, untilDone: true }))
       .then((result) => store.storeTaskResult(task.taskId, result.isError ? 'failed' : 'completed', result))
       // Cancelled meanwhile (the task is terminal), or the session is gone: nothing to deliver.
       .catch(() => undefined);

@@ -217,6 +217,34 @@ describe('long runs on a real Jupyter server', () => {
     }
   });
 
+  test('MCP Tasks: a task-augmented execute_notebook reports progress (with the cell total) and a status message while it runs', async () => {
+    const name = writeNotebook(ws.root, 'task-progress.ipynb', [0, 1, 2].map((i) => `import time\nprint("cell ${i}", flush=True)\ntime.sleep(1)`));
+    const tc = await connectClient(server.url);
+    try {
+      const progress: Array<{ progress: number; total?: number; message?: string }> = [];
+      const messages: any[] = [];
+      const stream = tc.experimental.tasks.callToolStream(
+        { name: 'execute_notebook', arguments: { path: name, kernel_id: kernelId } },
+        CallToolResultSchema,
+        { task: { ttl: 60_000 }, timeout: 10_000, onprogress: (p: any) => progress.push(p) },
+      );
+      for await (const m of stream) messages.push(m);
+      const result = messages[messages.length - 1];
+      assert.equal(result.type, 'result', JSON.stringify(result));
+      assert.equal(result.result.isError, undefined, JSON.stringify(result.result).slice(0, 600));
+      assert.equal(result.result.structuredContent.executed, 3);
+      // Progress reached the client after the task was created (the call itself had been answered).
+      assert.ok(progress.length > 0, 'no progress notification reached the client during the task');
+      assert.ok(progress.every((p) => p.total === 3), JSON.stringify(progress));
+      assert.ok(progress.every((p, i) => i === 0 || p.progress > progress[i - 1].progress), `progress must grow: ${JSON.stringify(progress)}`);
+      // A client that polls tasks/get (VS Code) sees where the run is.
+      const statuses = messages.filter((m) => m.type === 'taskStatus').map((m) => m.task.statusMessage).filter(Boolean);
+      assert.ok(statuses.some((s: string) => /cell/i.test(s)), `no status message while the task worked: ${JSON.stringify(messages.map((m) => m.type))}`);
+    } finally {
+      await tc.close();
+    }
+  });
+
   test('a short cell still answers in one call, and an unknown run_id says where to look', async () => {
     const r = await call(client, 'execute_cell', { kernel_id: kernelId, code: '6 * 7' });
     assert.equal(r.structured.status, 'ok');
