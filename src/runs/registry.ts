@@ -52,6 +52,8 @@ export interface Unseen {
   earlier: number;
   /** The first output is the rest of a stream an earlier look returned the beginning of. */
   continued: boolean;
+  /** When continued: characters of that stream an earlier look returned (where the rest starts). */
+  continuedAt?: number;
 }
 
 /** Where the model's last look stopped in one cell's outputs. */
@@ -65,6 +67,7 @@ class LookCursor {
     const out: Output[] = [];
     let earlier = 0;
     let continued = false;
+    let continuedAt: number | undefined;
     if (outputs.length >= this.count) {
       earlier = this.count;
       const grown = this.count > 0 && this.lastStream !== undefined ? outputs[this.count - 1] : undefined;
@@ -74,6 +77,7 @@ class LookCursor {
         const text = String(grown.text ?? '');
         const seen = this.lastStream ?? '';
         continued = text.startsWith(seen);
+        if (continued) continuedAt = seen.length;
         out.push({ ...grown, text: continued ? text.slice(seen.length) : text });
         earlier--;
       }
@@ -85,7 +89,7 @@ class LookCursor {
     this.count = outputs.length;
     const last = outputs[outputs.length - 1];
     this.lastStream = last?.output_type === 'stream' ? String(last.text ?? '') : undefined;
-    return { outputs: out, earlier, continued };
+    return { outputs: out, earlier, continued, ...(continuedAt !== undefined ? { continuedAt } : {}) };
   }
 }
 

@@ -246,16 +246,24 @@ export interface SavedCell {
  * so that all of them together fit the result budget (they appear once in the structured outputs
  * and once in the text; each client reads one of the two).
  */
-export function renderForModel(ctx: ToolContext, res: ExecuteResult, savedIn?: string | SavedCell): RenderedOutputs {
+export function renderForModel(
+  ctx: ToolContext,
+  res: ExecuteResult,
+  savedIn?: string | SavedCell,
+  /** The exact hint for output i when known (a run's outputs span several cells); else the default. */
+  hintFor?: (outputIndex: number, offset: number) => string | undefined,
+): RenderedOutputs {
   const budget = Math.floor(ctx.limits.maxResultChars * 0.85) - 2000;
   const perOutput = Math.max(200, Math.floor(budget / Math.max(1, res.outputs.length)));
+  const hint = (i: number, offset: number): string =>
+    (typeof savedIn !== 'object' ? hintFor?.(i, offset) : undefined) ??
+    (typeof savedIn === 'object'
+      ? `The full output is saved in ${savedIn.path} (cell ${savedIn.index}): read the rest with ${callText(readOutputCall(savedIn.path, savedIn.cell, savedIn.index, (savedIn.outputOffset ?? 0) + i, { offset }))}.`
+      : savedIn
+        ? `The full output is saved in ${savedIn}: read that cell with read_output, or print less.`
+        : 'Print less (a slice, df.head()), or write the data to a file and read parts of it.');
   return renderOutputs(res.outputs, { maxOutputChars: Math.min(ctx.limits.maxOutputChars, perOutput), maxImageBytes: ctx.limits.maxImageBytes }, {
-    moreHint:
-      typeof savedIn === 'object'
-        ? (i, offset) => `The full output is saved in ${savedIn.path} (cell ${savedIn.index}): read the rest with ${callText(readOutputCall(savedIn.path, savedIn.cell, savedIn.index, (savedIn.outputOffset ?? 0) + i, { offset }))}.`
-        : savedIn
-          ? `The full output is saved in ${savedIn}: read that cell with read_output, or print less.`
-          : 'Print less (a slice, df.head()), or write the data to a file and read parts of it.',
+    moreHint: hint,
   });
 }
 
@@ -363,13 +371,26 @@ export function answerOf(ctx: ToolContext, run: Run): ToolOutput<Record<string, 
   const cells = run.takeUnseen();
   const hint = path ? `The outputs are saved in ${path} as they arrive: read_notebook shows them.` : undefined;
   let shown = cells.flatMap((c) => c.unseen.outputs.map((o) => (notebook && c.index !== undefined ? { ...o, cell_index: c.index } : o)));
-  let r = renderForModel(ctx, { status: 'ok', execution_count: null, outputs: shown as Output[] }, path);
+  // Where each shown output is saved in the notebook (cell, output index, first character), so a
+  // cut output names the exact read_output call for its rest.
+  let places = cells.flatMap((c) =>
+    c.unseen.outputs.map((_, j) => ({ index: c.index ?? cur?.index, id: c.id, output: c.unseen.earlier + j, from: j === 0 ? (c.unseen.continuedAt ?? 0) : 0 })),
+  );
+  const render = () =>
+    renderForModel(ctx, { status: 'ok', execution_count: null, outputs: shown as Output[] }, path, (i, offset) => {
+      const at = places[i];
+      if (path === undefined || at?.index === undefined) return undefined;
+      const call = readOutputCall(path, { cell_type: 'code', id: at.id, metadata: {}, source: '' } as Cell, at.index, at.output, { offset: at.from + offset });
+      return `The full output is being saved in ${path} (cell ${at.index}): read the rest with ${callText(call)}.`;
+    });
+  let r = render();
   let dropped = 0;
   while (shown.length > 1 && r.text.length + JSON.stringify(r.outputs).length > ctx.limits.maxResultChars) {
     const cut = Math.max(1, Math.ceil(shown.length / 4));
     shown = shown.slice(cut);
+    places = places.slice(cut);
     dropped += cut;
-    r = renderForModel(ctx, { status: 'ok', execution_count: null, outputs: shown as Output[] }, path);
+    r = render();
   }
   // renderOutputs rebuilds each output: put the notebook cell back on each for the model.
   const outputs = notebook ? r.outputs.map((o, i) => ({ ...o, cell_index: (shown[i] as { cell_index?: number }).cell_index })) : r.outputs;

@@ -86,6 +86,61 @@ describe('long runs on a real Jupyter server', () => {
     assert.equal(typeof saved.execution_count, 'number');
   });
 
+  test('a cut output in a "running" answer names the exact read_output call for its rest, also for a stream that grew since the last look', async () => {
+    // A small per-output cap, so each half of the stream (3,000 characters) is cut.
+    const small = await startServer({ root: ws.root, kernels: backend, timeoutMs: 60_000, maxWaitSeconds: 8, maxOutputChars: 600 });
+    const c = await connectClient(small.url);
+    try {
+      const lines = (p: string) => `print("".join(f"${p}{i:04d}\\n" for i in range(500)), end="", flush=True)`;
+      const name = writeNotebook(ws.root, 'cut-running.ipynb', ['print("first cell")', `import time\n${lines('a')}\ntime.sleep(2)\n${lines('b')}\ntime.sleep(60)`]);
+      const hinted = (text: string): { head: string; call: { path: string; cell_id: string; output_index: number; offset: number } } => {
+        const [head, rest] = text.split('\n… [output truncated');
+        assert.ok(rest, `the output was not cut: ${text.slice(0, 200)}`);
+        const m = /read_output (\{[^}]*\})/.exec(rest);
+        assert.ok(m, `the cut names no read_output call: ${rest.slice(0, 400)}`);
+        return { head, call: JSON.parse(m[1]) };
+      };
+      const saved = (): string => streamText((readNb(ws.root, name).cells[1] as any).outputs);
+      // The exact call reads on from where the shown head stops, in the notebook as saved.
+      const check = async (h: ReturnType<typeof hinted>, from: number) => {
+        assert.equal(h.call.path, name);
+        assert.equal(h.call.cell_id, 'c1');
+        assert.equal(h.call.output_index, 0);
+        assert.equal(h.call.offset, from + h.head.length, `offset ${h.call.offset}: the head shown starts at ${from}`);
+        // Live saves come at most once a second: wait for this part to be on disk.
+        let full = saved();
+        for (let i = 0; i < 50 && full.length <= h.call.offset; i++) {
+          await sleep(100);
+          full = saved();
+        }
+        assert.equal(full.slice(from, h.call.offset), h.head);
+        const rest = await ok(c, 'read_output', h.call);
+        assert.equal(rest.text, full.slice(h.call.offset, h.call.offset + rest.text.length));
+      };
+
+      const first = await call(c, 'execute_notebook', { path: name, kernel_id: kernelId, wait_seconds: 1 }, CLIENT_LIMIT);
+      assert.equal(first.structured.status, 'running', first.text);
+      const a = first.structured.outputs.find((o: any) => o.cell_index === 1);
+      assert.ok(a, JSON.stringify(first.structured.outputs).slice(0, 300));
+      assert.ok(a.text.startsWith('a0000'));
+      await check(hinted(a.text), 0);
+
+      // The same stream grows: the next look returns only the new part, cut again; its call reads on
+      // from the right place in the whole saved stream (3,000 characters further).
+      let b: any;
+      for (let i = 0; i < 10 && !b; i++) {
+        const look = await call(c, 'wait_for_run', { run_id: first.structured.run_id, wait_seconds: 1 }, CLIENT_LIMIT);
+        b = look.structured.outputs.find((o: any) => o.cell_index === 1 && String(o.text).startsWith('b0000'));
+      }
+      assert.ok(b, 'the second half of the stream never came');
+      await check(hinted(b.text), 3000);
+      await call(c, 'cancel_run', { run_id: first.structured.run_id });
+    } finally {
+      await c.close();
+      await small.close();
+    }
+  });
+
   test('a run outlives the session that started it: another session lists it, follows it and cancels it; the kernel keeps its state', async () => {
     const starter = await connectClient(server.url);
     const first = await call(starter, 'execute_cell', { kernel_id: kernelId, code: 'import time\nx = 41\nprint("a", flush=True)\ntime.sleep(60)', wait_seconds: 1 });
