@@ -2,62 +2,33 @@
 // over real HTTP. A client gives up on a call after its own time limit (here 10 s, as the SDK's
 // request `timeout`): the execution tools must answer before it, and the run must go on, be
 // followed (from any session) and be stoppable.
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'fs';
-import * as path from 'path';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { CreateTaskResultSchema } from '@modelcontextprotocol/sdk/experimental/tasks/types.js';
-import { JupyterServerBackend } from '../../src/kernels/jupyter';
-import { emptyNotebook, makeCell, serializeNotebook, type Notebook } from '../../src/notebooks/nbformat';
-import { startJupyterServer, type TestJupyter } from '../helpers/jupyter';
-import { call, connectClient, ok, startServer, tempWorkspace, type TestServer } from '../helpers/mcp';
+import { call, connectClient, ok, startServer } from '../helpers/mcp';
+import { readNotebook as readNb, useRealJupyter, writeNotebook } from '../helpers/realJupyter';
 
 /** The client's own limit: a call not answered by then fails in the client with a time-out. */
 const CLIENT_LIMIT = { timeout: 10_000 };
 
-function writeNotebook(root: string, name: string, sources: string[]): string {
-  const nb = emptyNotebook({ name: 'python3', display_name: 'Python 3', language: 'python' });
-  sources.forEach((s, i) => nb.cells.push(makeCell('code', s, { id: `c${i}` })));
-  writeFileSync(path.join(root, name), serializeNotebook(nb));
-  return name;
-}
-const readNb = (root: string, name: string): Notebook => JSON.parse(readFileSync(path.join(root, name), 'utf8'));
 const streamText = (outputs: any[]) => outputs.filter((o) => o.output_type === 'stream').map((o) => [o.text].flat().join('')).join('');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('long runs on a real Jupyter server', () => {
-  let jupyter: TestJupyter;
-  let ws: { root: string; cleanup(): void };
-  let backend: JupyterServerBackend;
-  let server: TestServer;
-  let client: Client;
+  // --max-wait 8: no call of this server waits longer than 8 s before answering.
+  const rj = useRealJupyter({ server: { timeoutMs: 60_000, maxWaitSeconds: 8 } });
   let kernelId: string;
 
   before(async () => {
-    ws = tempWorkspace();
-    jupyter = await startJupyterServer({ rootDir: ws.root });
-    backend = new JupyterServerBackend({ url: jupyter.url, token: jupyter.token });
-    // --max-wait 8: no call of this server waits longer than 8 s before answering.
-    server = await startServer({ root: ws.root, kernels: backend, timeoutMs: 60_000, maxWaitSeconds: 8 });
-    client = await connectClient(server.url);
-    kernelId = (await ok(client, 'start_kernel', { kernel_name: 'python3' })).kernel_id;
-  });
-
-  after(async () => {
-    await client?.close();
-    await server?.close();
-    await backend?.dispose();
-    await jupyter?.stop();
-    ws?.cleanup();
+    kernelId = (await ok(rj.client, 'start_kernel', { kernel_name: 'python3' })).kernel_id;
   });
 
   test('a cell longer than the client limit answers "running" within it; the notebook shows its outputs as they come; wait_for_run brings the rest', async () => {
-    const name = writeNotebook(ws.root, 'long.ipynb', ['import time\nprint("start", flush=True)\ntime.sleep(12)\nprint("end")']);
+    const name = writeNotebook(rj.ws.root, 'long.ipynb', ['import time\nprint("start", flush=True)\ntime.sleep(12)\nprint("end")']);
     const t0 = Date.now();
-    // No wait_seconds: the server's --max-wait (8 s) bounds the wait, under the client's 10 s.
-    const first = await call(client, 'execute_notebook_cell', { path: name, cell_index: 0, kernel_id: kernelId }, CLIENT_LIMIT);
+    // No wait_seconds: the rj.server's --max-wait (8 s) bounds the wait, under the client's 10 s.
+    const first = await call(rj.client, 'execute_notebook_cell', { path: name, cell_index: 0, kernel_id: kernelId }, CLIENT_LIMIT);
     const firstMs = Date.now() - t0;
     assert.ok(!first.isError, first.text);
     assert.ok(firstMs < 10_000, `first answer after ${firstMs} ms`);
@@ -69,11 +40,11 @@ describe('long runs on a real Jupyter server', () => {
     assert.match(first.text, /start/);
 
     // While it runs, the notebook on disk already has what the cell printed (no count yet).
-    const during = readNb(ws.root, name).cells[0] as any;
+    const during = readNb(rj.ws.root, name).cells[0] as any;
     assert.equal(streamText(during.outputs), 'start\n');
     assert.equal(during.execution_count, null);
 
-    const final = await call(client, 'wait_for_run', { run_id: first.structured.run_id }, CLIENT_LIMIT);
+    const final = await call(rj.client, 'wait_for_run', { run_id: first.structured.run_id }, CLIENT_LIMIT);
     assert.ok(!final.isError, final.text);
     assert.equal(final.structured.done, true);
     assert.equal(final.structured.status, 'ok');
@@ -81,18 +52,18 @@ describe('long runs on a real Jupyter server', () => {
     // Outputs since the last answer only: "start" was already returned.
     assert.equal(streamText(final.structured.outputs), 'end\n');
     assert.match(final.text, /only what came after the last "running" answer is shown here; all outputs are saved in long.ipynb/);
-    const saved = readNb(ws.root, name).cells[0] as any;
+    const saved = readNb(rj.ws.root, name).cells[0] as any;
     assert.equal(streamText(saved.outputs), 'start\nend\n');
     assert.equal(typeof saved.execution_count, 'number');
   });
 
   test('a cut output in a "running" answer names the exact read_output call for its rest, also for a stream that grew since the last look', async () => {
     // A small per-output cap, so each half of the stream (3,000 characters) is cut.
-    const small = await startServer({ root: ws.root, kernels: backend, timeoutMs: 60_000, maxWaitSeconds: 8, maxOutputChars: 600 });
+    const small = await startServer({ root: rj.ws.root, kernels: rj.backend, timeoutMs: 60_000, maxWaitSeconds: 8, maxOutputChars: 600 });
     const c = await connectClient(small.url);
     try {
       const lines = (p: string) => `print("".join(f"${p}{i:04d}\\n" for i in range(500)), end="", flush=True)`;
-      const name = writeNotebook(ws.root, 'cut-running.ipynb', ['print("first cell")', `import time\n${lines('a')}\ntime.sleep(2)\n${lines('b')}\ntime.sleep(60)`]);
+      const name = writeNotebook(rj.ws.root, 'cut-running.ipynb', ['print("first cell")', `import time\n${lines('a')}\ntime.sleep(2)\n${lines('b')}\ntime.sleep(60)`]);
       const hinted = (text: string): { head: string; call: { path: string; cell_id: string; output_index: number; offset: number } } => {
         const [head, rest] = text.split('\n… [output truncated');
         assert.ok(rest, `the output was not cut: ${text.slice(0, 200)}`);
@@ -100,7 +71,7 @@ describe('long runs on a real Jupyter server', () => {
         assert.ok(m, `the cut names no read_output call: ${rest.slice(0, 400)}`);
         return { head, call: JSON.parse(m[1]) };
       };
-      const saved = (): string => streamText((readNb(ws.root, name).cells[1] as any).outputs);
+      const saved = (): string => streamText((readNb(rj.ws.root, name).cells[1] as any).outputs);
       // The exact call reads on from where the shown head stops, in the notebook as saved.
       const check = async (h: ReturnType<typeof hinted>, from: number) => {
         assert.equal(h.call.path, name);
@@ -142,13 +113,13 @@ describe('long runs on a real Jupyter server', () => {
   });
 
   test('a run outlives the session that started it: another session lists it, follows it and cancels it; the kernel keeps its state', async () => {
-    const starter = await connectClient(server.url);
+    const starter = await connectClient(rj.server.url);
     const first = await call(starter, 'execute_cell', { kernel_id: kernelId, code: 'import time\nx = 41\nprint("a", flush=True)\ntime.sleep(60)', wait_seconds: 1 });
     assert.equal(first.structured.status, 'running', first.text);
     const runId = first.structured.run_id;
     await starter.close();
 
-    const other = await connectClient(server.url);
+    const other = await connectClient(rj.server.url);
     try {
       const listed = await ok(other, 'list_runs');
       const mine = listed.runs.find((r: any) => r.run_id === runId);
@@ -179,14 +150,14 @@ describe('long runs on a real Jupyter server', () => {
   });
 
   test('execute_notebook answers "running" with progress and a total; cancel_run stops it before its next cell', async () => {
-    const name = writeNotebook(ws.root, 'steps.ipynb', [
+    const name = writeNotebook(rj.ws.root, 'steps.ipynb', [
       'print("one")',
       'import time\ntime.sleep(1.5)\nprint("two")',
       'time.sleep(60)',
       'never = True',
     ]);
     const progress: Array<{ progress: number; total?: number }> = [];
-    const first = await call(client, 'execute_notebook', { path: name, kernel_id: kernelId, wait_seconds: 0.5 }, { ...CLIENT_LIMIT, onprogress: (p: any) => progress.push(p) });
+    const first = await call(rj.client, 'execute_notebook', { path: name, kernel_id: kernelId, wait_seconds: 0.5 }, { ...CLIENT_LIMIT, onprogress: (p: any) => progress.push(p) });
     assert.equal(first.structured.status, 'running', first.text);
     assert.equal(first.structured.code_cells, 4);
     assert.ok(progress.length > 0 && progress.every((p) => p.total === 4), JSON.stringify(progress));
@@ -195,7 +166,7 @@ describe('long runs on a real Jupyter server', () => {
     let seen = first.structured.outputs as any[];
     let look = first;
     for (let i = 0; i < 10 && look.structured.running_cell !== 2; i++) {
-      look = await call(client, 'wait_for_run', { run_id: first.structured.run_id, wait_seconds: 0.5 });
+      look = await call(rj.client, 'wait_for_run', { run_id: first.structured.run_id, wait_seconds: 0.5 });
       seen = seen.concat(look.structured.outputs);
     }
     assert.equal(look.structured.running_cell, 2, look.text);
@@ -208,36 +179,36 @@ describe('long runs on a real Jupyter server', () => {
       ],
     );
 
-    const cancelled = await call(client, 'cancel_run', { run_id: first.structured.run_id });
+    const cancelled = await call(rj.client, 'cancel_run', { run_id: first.structured.run_id });
     assert.equal(cancelled.structured.done, true);
     assert.equal(cancelled.structured.success, false);
     assert.match(cancelled.structured.message, /Notebook execution cancelled.*3 of 4 code cells ran/);
-    const nb = readNb(ws.root, name);
+    const nb = readNb(rj.ws.root, name);
     assert.equal(streamText((nb.cells[1] as any).outputs), 'two\n');
     assert.deepEqual((nb.cells[3] as any).outputs, []);
     // The cells' requests were all sent ahead; the kernel must not have run the last one.
-    const check = await ok(client, 'execute_cell', { kernel_id: kernelId, code: '"never" in globals()' });
+    const check = await ok(rj.client, 'execute_cell', { kernel_id: kernelId, code: '"never" in globals()' });
     assert.equal(check.outputs[0].data['text/plain'], 'False', 'the cell after the cancelled one never ran');
   });
 
   test('execute_notebook sends the cells ahead, yet nothing after a failing cell runs, and the next call right after is not aborted', async () => {
-    const name = writeNotebook(ws.root, 'fails.ipynb', ['after_error = 0', 'print("before")', '1 / 0', 'after_error = 1', 'print("not me")']);
-    const r = await call(client, 'execute_notebook', { path: name, kernel_id: kernelId });
+    const name = writeNotebook(rj.ws.root, 'fails.ipynb', ['after_error = 0', 'print("before")', '1 / 0', 'after_error = 1', 'print("not me")']);
+    const r = await call(rj.client, 'execute_notebook', { path: name, kernel_id: kernelId });
     assert.equal(r.structured.success, false);
     assert.equal(r.structured.failed_cell.index, 2);
     assert.equal(r.structured.failed_cell.ename, 'ZeroDivisionError');
     assert.equal(r.structured.executed, 3);
-    const nb = readNb(ws.root, name);
+    const nb = readNb(rj.ws.root, name);
     assert.equal(streamText((nb.cells[1] as any).outputs), 'before\n');
     assert.deepEqual((nb.cells[3] as any).outputs, []);
     assert.equal((nb.cells[3] as any).execution_count, null);
-    const next = await ok(client, 'execute_cell', { kernel_id: kernelId, code: 'after_error' });
+    const next = await ok(rj.client, 'execute_cell', { kernel_id: kernelId, code: 'after_error' });
     assert.equal(next.status, 'ok', next.message);
     assert.equal(next.outputs[0].data['text/plain'], '0', 'the cell after the error did not run');
   });
 
   test('MCP Tasks: a task-augmented execute_cell completes through tasks/result; tasks/cancel interrupts the kernel', async () => {
-    const tc = await connectClient(server.url);
+    const tc = await connectClient(rj.server.url);
     try {
       const listed = await tc.listTools();
       assert.deepEqual(listed.tools.find((t) => t.name === 'execute_notebook')?.execution, { taskSupport: 'optional' });
@@ -273,8 +244,8 @@ describe('long runs on a real Jupyter server', () => {
   });
 
   test('MCP Tasks: a task-augmented execute_notebook reports progress (with the cell total) and a status message while it runs', async () => {
-    const name = writeNotebook(ws.root, 'task-progress.ipynb', [0, 1, 2].map((i) => `import time\nprint("cell ${i}", flush=True)\ntime.sleep(1)`));
-    const tc = await connectClient(server.url);
+    const name = writeNotebook(rj.ws.root, 'task-progress.ipynb', [0, 1, 2].map((i) => `import time\nprint("cell ${i}", flush=True)\ntime.sleep(1)`));
+    const tc = await connectClient(rj.server.url);
     try {
       const progress: Array<{ progress: number; total?: number; message?: string }> = [];
       const messages: any[] = [];
@@ -288,11 +259,11 @@ describe('long runs on a real Jupyter server', () => {
       assert.equal(result.type, 'result', JSON.stringify(result));
       assert.equal(result.result.isError, undefined, JSON.stringify(result.result).slice(0, 600));
       assert.equal(result.result.structuredContent.executed, 3);
-      // Progress reached the client after the task was created (the call itself had been answered).
+      // Progress reached the rj.client after the task was created (the call itself had been answered).
       assert.ok(progress.length > 0, 'no progress notification reached the client during the task');
       assert.ok(progress.every((p) => p.total === 3), JSON.stringify(progress));
       assert.ok(progress.every((p, i) => i === 0 || p.progress > progress[i - 1].progress), `progress must grow: ${JSON.stringify(progress)}`);
-      // A client that polls tasks/get (VS Code) sees where the run is.
+      // A rj.client that polls tasks/get (VS Code) sees where the run is.
       const statuses = messages.filter((m) => m.type === 'taskStatus').map((m) => m.task.statusMessage).filter(Boolean);
       assert.ok(statuses.some((s: string) => /cell/i.test(s)), `no status message while the task worked: ${JSON.stringify(messages.map((m) => m.type))}`);
     } finally {
@@ -301,12 +272,12 @@ describe('long runs on a real Jupyter server', () => {
   });
 
   test('a short cell still answers in one call, and an unknown run_id says where to look', async () => {
-    const r = await call(client, 'execute_cell', { kernel_id: kernelId, code: '6 * 7' });
+    const r = await call(rj.client, 'execute_cell', { kernel_id: kernelId, code: '6 * 7' });
     assert.equal(r.structured.status, 'ok');
     assert.equal(r.structured.run_id, undefined);
-    const listed = await ok(client, 'list_runs');
+    const listed = await ok(rj.client, 'list_runs');
     assert.ok(!listed.runs.some((x: any) => x.state === 'running'));
-    const unknown = await call(client, 'wait_for_run', { run_id: 'run-0000000000' });
+    const unknown = await call(rj.client, 'wait_for_run', { run_id: 'run-0000000000' });
     assert.ok(unknown.isError);
     assert.match(unknown.text, /Unknown run_id "run-0000000000".*list_runs/);
     await sleep(0);

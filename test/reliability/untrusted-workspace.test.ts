@@ -3,12 +3,10 @@
 // reaches the server as `mayRunCode`; here it is a switch so one real kernel on a real Jupyter
 // server can be used trusted, then untrusted, then trusted again, to prove that nothing happened
 // to it in between (a restart would have wiped `x`, a stop would have removed it).
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { JupyterServerBackend } from '../../src/kernels/jupyter';
-import { connectClient, startServer, tempWorkspace, type TestServer } from '../helpers/mcp';
-import { startJupyterServer, type TestJupyter } from '../helpers/jupyter';
+import { useRealJupyter } from '../helpers/realJupyter';
 
 const REASON = 'This VS Code workspace is not trusted, so Jupyter MCP will not run code or manage kernels in it.';
 
@@ -18,35 +16,15 @@ async function call(c: Client, name: string, args: Record<string, unknown> = {})
 }
 
 describe('untrusted VS Code workspace: kernel tools refuse and change nothing', () => {
-  let jupyter: TestJupyter;
-  let ws: { root: string; cleanup(): void };
-  let backend: JupyterServerBackend;
-  let server: TestServer;
-  let client: Client;
   let trusted = true;
-
-  before(async () => {
-    ws = tempWorkspace(['analysis.ipynb']);
-    jupyter = await startJupyterServer({ rootDir: ws.root });
-    backend = new JupyterServerBackend({ url: jupyter.url, token: jupyter.token });
-    server = await startServer({ root: ws.root, kernels: backend, timeoutMs: 30_000, mayRunCode: () => (trusted ? undefined : REASON) });
-    client = await connectClient(server.url);
-  });
-
-  after(async () => {
-    await client?.close();
-    await server?.close();
-    await backend?.dispose();
-    await jupyter?.stop();
-    ws?.cleanup();
-  });
+  const rj = useRealJupyter({ fixtures: ['analysis.ipynb'], server: { mayRunCode: () => (trusted ? undefined : REASON) } });
 
   test('start, stop, restart and interrupt refuse like the code-running tools; the kernel keeps its state', async () => {
     trusted = true;
-    const started = await call(client, 'start_kernel', { kernel_name: 'python3' });
+    const started = await call(rj.client, 'start_kernel', { kernel_name: 'python3' });
     assert.equal(started.isError, false, started.text);
     const id = started.structured.kernel_id as string;
-    assert.equal((await call(client, 'execute_cell', { kernel_id: id, code: 'x = 41' })).isError, false);
+    assert.equal((await call(rj.client, 'execute_cell', { kernel_id: id, code: 'x = 41' })).isError, false);
 
     trusted = false;
     for (const [name, args] of [
@@ -58,24 +36,24 @@ describe('untrusted VS Code workspace: kernel tools refuse and change nothing', 
       ['execute_notebook_cell', { path: 'analysis.ipynb', cell_index: 1, kernel_id: id }],
       ['execute_notebook', { path: 'analysis.ipynb', kernel_id: id }],
     ] as const) {
-      const r = await call(client, name, args);
+      const r = await call(rj.client, name, args);
       assert.equal(r.isError, true, `${name} was not refused: ${r.text}`);
       assert.equal(r.text, REASON, name);
     }
-    // Reading still works, and the Jupyter server still has exactly the one kernel.
-    const listed = await call(client, 'list_kernels');
+    // Reading still works, and the Jupyter rj.server still has exactly the one kernel.
+    const listed = await call(rj.client, 'list_kernels');
     assert.equal(listed.isError, false, listed.text);
     assert.deepEqual(
       listed.structured.active_kernels.filter((k: any) => k.backend !== 'editor').map((k: any) => k.id),
       [id],
     );
-    assert.equal((await call(client, 'read_notebook', { path: 'analysis.ipynb', format: 'outline' })).isError, false);
+    assert.equal((await call(rj.client, 'read_notebook', { path: 'analysis.ipynb', format: 'outline' })).isError, false);
 
     // Trusted again: the kernel was neither restarted nor stopped (x is still 41).
     trusted = true;
-    const r = await call(client, 'execute_cell', { kernel_id: id, code: 'x + 1' });
+    const r = await call(rj.client, 'execute_cell', { kernel_id: id, code: 'x + 1' });
     assert.equal(r.isError, false, r.text);
     assert.equal(r.structured.outputs[0].data['text/plain'], '42');
-    assert.equal((await call(client, 'stop_kernel', { kernel_id: id })).isError, false);
+    assert.equal((await call(rj.client, 'stop_kernel', { kernel_id: id })).isError, false);
   });
 });
