@@ -10,7 +10,11 @@ import { registerMcpProvider } from './ui/mcpProvider';
 import { channelLogger } from './ui/log';
 import { readSettings, SECTION } from './ui/settings';
 
+/** Settings the running server reads only when it starts: a change restarts it. */
+const RESTART_ON = ['port', 'executionTimeout', 'maxOutputChars', 'maxImageKb', 'maxResultChars', 'maxWait', 'resultShape'];
+
 /** What the extension exports, for other extensions and the host tests. */
+
 export interface JupyterMcpApi {
   server: ServerController;
   statusBar: StatusBar;
@@ -32,9 +36,7 @@ export function activate(context: vscode.ExtensionContext): JupyterMcpApi {
     ...registerCommands(server, channel),
     registerMcpProvider(server),
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (server.state === 'running' && (e.affectsConfiguration(`${SECTION}.port`) || e.affectsConfiguration(`${SECTION}.executionTimeout`) || e.affectsConfiguration(`${SECTION}.maxOutputChars`) || e.affectsConfiguration(`${SECTION}.maxImageKb`) || e.affectsConfiguration(`${SECTION}.maxResultChars`))) {
-        void server.restart();
-      }
+      if (RESTART_ON.some((key) => e.affectsConfiguration(`${SECTION}.${key}`))) server.reloadSettings();
     }),
     vscode.workspace.onDidChangeWorkspaceFolders(() => {
       if (server.state === 'running' || server.state === 'failed') void server.restart();

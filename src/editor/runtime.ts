@@ -24,6 +24,8 @@ export interface RuntimeOptions {
   jupyter?: { url: string; token?: string };
   limits: OutputLimits;
   timeoutMs: number;
+  /** Longest an execution call waits before answering "running" (setting jupyterMcp.maxWait). */
+  maxWaitMs?: number;
   log: Logger;
   saveAfterEdit: () => boolean;
   mayRunCode: () => string | undefined;
@@ -83,7 +85,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     cellRunner,
     kernels,
     limits: opts.limits,
-    execution: { timeoutMs: opts.timeoutMs },
+    execution: { timeoutMs: opts.timeoutMs, maxWaitMs: opts.maxWaitMs },
     log: opts.log,
     mayRunCode: opts.mayRunCode,
   };

@@ -3,8 +3,8 @@ import * as vscode from 'vscode';
 import { COMMANDS } from './commandIds';
 import type { ServerController } from './serverController';
 import { clientSnippets, ConfigMergeError, TOKEN_ENV } from '../util/clientConfig';
-import { DEFAULT_MAX_WAIT_SECONDS } from '../runs/waits';
 import { writeRooConfig } from './rooConfig';
+import { readSettings } from './settings';
 import type { ActiveKernelInfo } from '../kernels/backend';
 
 export function registerCommands(server: ServerController, channel: vscode.LogOutputChannel): vscode.Disposable[] {
@@ -78,7 +78,7 @@ async function showConnectionInfo(server: ServerController): Promise<{ url: stri
 async function copyClientConfig(server: ServerController, label?: string): Promise<string | undefined> {
   const rt = await running(server);
   if (!rt) return undefined;
-  const snippets = clientSnippets({ url: rt.url, token: await server.authToken() }, DEFAULT_MAX_WAIT_SECONDS);
+  const snippets = clientSnippets({ url: rt.url, token: await server.authToken() }, readSettings().maxWait);
   const pick = label ? snippets.find((s) => s.label === label) : await vscode.window.showQuickPick(snippets, { title: 'Copy a ready configuration for…' });
   if (!pick) return undefined;
   await vscode.env.clipboard.writeText(pick.text);
@@ -95,7 +95,7 @@ async function configureRoo(server: ServerController): Promise<string | undefine
   if (!rt) return undefined;
   let file: vscode.Uri | undefined;
   try {
-    file = await writeRooConfig(rt.url, DEFAULT_MAX_WAIT_SECONDS);
+    file = await writeRooConfig(rt.url, readSettings().maxWait);
   } catch (e) {
     if (e instanceof ConfigMergeError) {
       void vscode.window.showErrorMessage(`Jupyter MCP: .roo/mcp.json was left unchanged because ${e.message}.`);

@@ -10,7 +10,6 @@ import type { Logger } from '../util/log';
 import { registerSecret } from '../util/log';
 import { readSettings, updateSetting } from './settings';
 import { refreshRooConfig } from './rooConfig';
-import { DEFAULT_MAX_WAIT_SECONDS } from '../runs/waits';
 import { TOKEN_ENV } from '../util/clientConfig';
 
 const TOKEN_KEY = 'jupyterMcp.authToken';
@@ -157,8 +156,9 @@ export class ServerController implements vscode.Disposable {
         port,
         authToken: token,
         jupyter,
-        limits: { maxOutputChars: s.maxOutputChars, maxImageBytes: s.maxImageKb * 1024, maxResultChars: s.maxResultChars },
+        limits: { maxOutputChars: s.maxOutputChars, maxImageBytes: s.maxImageKb * 1024, maxResultChars: s.maxResultChars, resultShape: s.resultShape },
         timeoutMs: s.executionTimeout * 1000,
+        maxWaitMs: s.maxWait * 1000,
         log: this.log,
         saveAfterEdit: () => readSettings().saveAfterEdit,
         mayRunCode: () =>
@@ -178,7 +178,7 @@ export class ServerController implements vscode.Disposable {
       this.log.info(`MCP server listening on ${this.runtime.url} (${(performance.now() - started).toFixed(0)} ms)`);
       // Roo's entry first, then the variable its token reference expands to: Roo never pairs the
       // token with a URL this server does not listen on.
-      await refreshRooConfig(this.runtime.url, DEFAULT_MAX_WAIT_SECONDS).catch((e) => this.log.warn(`.roo/mcp.json not refreshed: ${(e as Error).message}`));
+      await refreshRooConfig(this.runtime.url, s.maxWait).catch((e) => this.log.warn(`.roo/mcp.json not refreshed: ${(e as Error).message}`));
       process.env[TOKEN_ENV] = token;
       await this.publishPort();
       this.set('running');
@@ -247,6 +247,30 @@ export class ServerController implements vscode.Disposable {
     await this.stop();
     this.portOverride = undefined;
     return this.start();
+  }
+
+  private reloading: Promise<void> | undefined;
+  private reloadAgain = false;
+
+  /**
+   * Restarts a running (or starting) server so it reads changed settings. A change that arrives
+   * during that restart (two settings updated one after the other) restarts it once more after,
+   * instead of being lost because the server was not "running" at that instant.
+   */
+  reloadSettings(): void {
+    if (this.reloading) {
+      this.reloadAgain = true;
+      return;
+    }
+    if (this._state !== 'running' && this._state !== 'starting') return;
+    this.reloading = (async () => {
+      do {
+        this.reloadAgain = false;
+        await this.restart();
+      } while (this.reloadAgain);
+    })()
+      .catch((e) => this.log.warn(`restart after a settings change failed: ${(e as Error).message}`))
+      .finally(() => (this.reloading = undefined));
   }
 
   /** Checks a Jupyter server (URL + token) and, if it answers, saves and uses it. */

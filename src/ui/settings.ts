@@ -1,5 +1,9 @@
 // Typed access to the extension's settings (contributes.configuration in package.json).
 import * as vscode from 'vscode';
+import type { ResultShape } from '../common/content';
+import { DEFAULT_MAX_WAIT_SECONDS } from '../runs/waits';
+
+const RESULT_SHAPES: readonly ResultShape[] = ['auto', 'structured', 'text'];
 
 export const SECTION = 'jupyterMcp';
 
@@ -12,6 +16,9 @@ export interface ExtensionSettings {
   maxOutputChars: number;
   maxImageKb: number;
   maxResultChars: number;
+  /** Seconds an execution call may wait before answering "running" (the per-client defaults are under it). */
+  maxWait: number;
+  resultShape: ResultShape;
 }
 
 export function readSettings(): ExtensionSettings {
@@ -26,6 +33,8 @@ export function readSettings(): ExtensionSettings {
     maxImageKb: c.get<number>('maxImageKb', 512),
     // Below 4,000 a notebook page could not hold one cell's outline and the paging hint.
     maxResultChars: Math.max(4000, c.get<number>('maxResultChars', 40000)),
+    maxWait: Math.min(86_400, Math.max(0, c.get<number>('maxWait', DEFAULT_MAX_WAIT_SECONDS))),
+    resultShape: RESULT_SHAPES.find((v) => v === c.get<string>('resultShape')) ?? 'auto',
   };
 }
 

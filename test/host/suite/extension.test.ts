@@ -210,6 +210,56 @@ suite('Extension: in-process MCP server', () => {
       await client.close();
     });
 
+    test('the maxWait and resultShape settings reach the running server', async function () {
+      this.timeout(90_000);
+      const config = vscode.workspace.getConfiguration('jupyterMcp');
+      const token = await api.server.authToken();
+      // A call with a fresh session: the server restarts on the change, old sessions end with it.
+      const listNotebooks = async () => {
+        const { client, transport } = await connect(token);
+        try {
+          return (await client.callTool({ name: 'list_notebooks', arguments: {} })) as { structuredContent?: unknown };
+        } finally {
+          await transport.terminateSession().catch(() => undefined);
+          await client.close();
+        }
+      };
+      assert.ok((await listNotebooks()).structuredContent, 'structuredContent by default');
+      let id: string | undefined;
+      try {
+        await config.update('maxWait', 1, vscode.ConfigurationTarget.Global);
+        await config.update('resultShape', 'text', vscode.ConfigurationTarget.Global);
+        await waitFor('results in text only', async () => api.server.state === 'running' && !(await listNotebooks().catch(() => ({ structuredContent: true }))).structuredContent, 30_000);
+        // Started after the restart: a server that stops shuts down the kernels it started.
+        id = await vscode.commands.executeCommand<string>('jupyterMcp.startKernel', 'python3');
+        const { client, transport } = await connect(token);
+        try {
+          // Capped at 1 s by the setting (the VS Code default would wait 240 s): "running", as text.
+          const r = (await client.callTool({ name: 'execute_cell', arguments: { kernel_id: id, code: 'import time; time.sleep(4); print("done")' } })) as { structuredContent?: unknown; content: { text?: string }[] };
+          assert.equal(r.structuredContent, undefined);
+          const text = r.content.map((c) => c.text ?? '').join('\n');
+          assert.match(text, /Still running after \d+ s/);
+          const runId = /wait_for_run \{"run_id": "(run-[0-9a-f]+)"\}/.exec(text)?.[1];
+          assert.ok(runId, text);
+          // wait_for_run is capped too (1 s a look): follow the run to its end.
+          let seen = text;
+          for (let i = 0; i < 30 && !/done/.test(seen); i++) {
+            const look = (await client.callTool({ name: 'wait_for_run', arguments: { run_id: runId, wait_seconds: 30 } })) as { content: { text?: string }[] };
+            seen = look.content.map((c) => c.text ?? '').join('\n');
+          }
+          assert.match(seen, /done/);
+        } finally {
+          await transport.terminateSession().catch(() => undefined);
+          await client.close();
+        }
+      } finally {
+        await config.update('maxWait', undefined, vscode.ConfigurationTarget.Global);
+        await config.update('resultShape', undefined, vscode.ConfigurationTarget.Global);
+        await waitFor('structuredContent again', async () => api.server.state === 'running' && !!(await listNotebooks().catch(() => ({ structuredContent: undefined }))).structuredContent, 30_000);
+        if (id) await vscode.commands.executeCommand('jupyterMcp.stopKernel', id);
+      }
+    });
+
     test('Disconnect forgets the server and its token', async () => {
       await vscode.commands.executeCommand('jupyterMcp.disconnectJupyter');
       assert.equal(vscode.workspace.getConfiguration('jupyterMcp').get('jupyterServerUrl'), '');
