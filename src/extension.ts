@@ -10,8 +10,8 @@ import { registerMcpProvider } from './ui/mcpProvider';
 import { channelLogger } from './ui/log';
 import { readSettings, SECTION } from './ui/settings';
 
-/** Settings the running server reads only when it starts: a change restarts it. */
-const RESTART_ON = ['port', 'executionTimeout', 'maxOutputChars', 'maxImageKb', 'maxResultChars', 'maxWait', 'resultShape'];
+/** Settings every call reads: a change applies to the running server at once. */
+const LIVE = ['executionTimeout', 'maxOutputChars', 'maxImageKb', 'maxResultChars', 'maxWait', 'resultShape'];
 
 /** What the extension exports, for other extensions and the host tests. */
 
@@ -36,7 +36,9 @@ export function activate(context: vscode.ExtensionContext): JupyterMcpApi {
     ...registerCommands(server, channel),
     registerMcpProvider(server),
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (RESTART_ON.some((key) => e.affectsConfiguration(`${SECTION}.${key}`))) server.reloadSettings();
+      // A new port needs a new listener; the rest applies in place (sessions and kernels stay).
+      if (e.affectsConfiguration(`${SECTION}.port`)) server.reloadSettings();
+      else if (LIVE.some((key) => e.affectsConfiguration(`${SECTION}.${key}`))) void server.applySettings();
     }),
     vscode.workspace.onDidChangeWorkspaceFolders(() => {
       if (server.state === 'running' || server.state === 'failed') void server.restart();

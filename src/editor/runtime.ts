@@ -41,6 +41,8 @@ export interface Runtime {
   readonly editorKernels: EditorKernels;
   readonly jupyterUrl: string | undefined;
   sessionCount(): number;
+  /** New limits and waits for the calls that start from now on (no restart: sessions and kernels stay). */
+  applySettings(limits: OutputLimits, execution: { timeoutMs: number; maxWaitMs?: number }): void;
   connectJupyter(url: string, token: string | undefined): Promise<void>;
   disconnectJupyter(): Promise<void>;
   stop(): Promise<void>;
@@ -80,11 +82,12 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   // The "Jupyter MCP: <server>" notebook controller, on whatever Jupyter backend the router has.
   editorKernels.attachJupyter(kernels);
   const cellRunner = new EditorCellRunner(editorKernels);
+  // Tools read limits and waits from these objects on every call: applySettings updates them in place.
   const context = {
     notebooks,
     cellRunner,
     kernels,
-    limits: opts.limits,
+    limits: { ...opts.limits },
     execution: { timeoutMs: opts.timeoutMs, maxWaitMs: opts.maxWaitMs },
     log: opts.log,
     mayRunCode: opts.mayRunCode,
@@ -119,6 +122,10 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       return jupyterUrl;
     },
     sessionCount: () => http.sessionCount(),
+    applySettings(limits, execution) {
+      Object.assign(context.limits, limits);
+      Object.assign(context.execution, execution);
+    },
     async connectJupyter(url, token) {
       const backend = await connectBackend(url, token, opts.log);
       await kernels.setJupyter(backend);

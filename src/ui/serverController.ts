@@ -249,6 +249,25 @@ export class ServerController implements vscode.Disposable {
     return this.start();
   }
 
+  /**
+   * Settings every call reads (sizes, time-out, waits, result shape) apply to a running server at
+   * once: no restart, so sessions and the kernels agents started stay. Before it runs they are
+   * read at start.
+   */
+  async applySettings(): Promise<void> {
+    if (this._state === 'starting') return this.reloadSettings();
+    const rt = this.runtime;
+    if (!rt) return;
+    const s = readSettings();
+    rt.applySettings(
+      { maxOutputChars: s.maxOutputChars, maxImageBytes: s.maxImageKb * 1024, maxResultChars: s.maxResultChars, resultShape: s.resultShape },
+      { timeoutMs: s.executionTimeout * 1000, maxWaitMs: s.maxWait * 1000 },
+    );
+    this.log.info('settings applied to the running server');
+    // Roo's per-server timeout follows the longest wait.
+    await refreshRooConfig(rt.url, s.maxWait).catch((e) => this.log.warn(`.roo/mcp.json not refreshed: ${(e as Error).message}`));
+  }
+
   private reloading: Promise<void> | undefined;
   private reloadAgain = false;
 
