@@ -230,6 +230,9 @@ async function context(client: Awaited<ReturnType<typeof connectClient>>, nb: st
   const tok = (chars: number) => Math.round(chars / 4);
   const list = await client.listTools();
   const listChars = JSON.stringify(list.tools).length;
+  // What VS Code and Claude Code put in front of the model for each tool: name, description, input
+  // schema (output schemas, annotations and titles stay with the client).
+  const modelChars = JSON.stringify(list.tools.map((t) => ({ name: t.name, description: t.description, input_schema: t.inputSchema }))).length;
   const textOf = (r: any) => (r.content ?? []).filter((c: any) => c.type === 'text').map((c: any) => c.text).join('\n').length;
   const outline = await callOk(client, 'read_notebook', { path: nb, format: 'outline' });
   const full = await callOk(client, 'read_notebook', { path: nb });
@@ -243,12 +246,19 @@ async function context(client: Awaited<ReturnType<typeof connectClient>>, nb: st
   return [
     {
       scenario: S7,
-      case: `tools/list (${list.tools.length} tools)`,
-      value: tok(listChars),
+      case: `tools/list (${list.tools.length} tools), what the model receives`,
+      value: tok(modelChars),
       unit: 'tokens',
       target: '≤ 4,000 tokens',
-      pass: tok(listChars) <= 4000,
-      note: `${listChars.toLocaleString('en')} chars of JSON (names, descriptions, input and output schemas)`,
+      pass: tok(modelChars) <= 4000,
+      note: `${modelChars.toLocaleString('en')} chars of JSON: each tool's name, description and input schema`,
+    },
+    {
+      scenario: S7,
+      case: `tools/list (${list.tools.length} tools), the whole answer`,
+      value: tok(listChars),
+      unit: 'tokens',
+      note: `${listChars.toLocaleString('en')} chars of JSON (also titles, annotations, output schemas, task support)`,
     },
     sizeRow(`read_notebook outline, ${label}`, outline),
     sizeRow(`read_notebook outline, first 50 cells`, page),

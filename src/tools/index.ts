@@ -11,6 +11,7 @@ import { editCellSource } from './edit_cell_source';
 import { moveCell } from './move_cell';
 import { clearOutputs } from './clear_outputs';
 import { listNotebooks } from './list_notebooks';
+import { searchNotebooks } from './search_notebooks';
 import { listKernels } from './list_kernels';
 import { startKernel } from './start_kernel';
 import { stopKernel } from './stop_kernel';
@@ -35,6 +36,7 @@ export const TOOLS: readonly ToolDef[] = [
   moveCell,
   clearOutputs,
   listNotebooks,
+  searchNotebooks,
   readOutput,
   // Kernels and execution.
   listKernels,

@@ -328,6 +328,49 @@ describe('notebook tools over Streamable HTTP', () => {
     assert.deepEqual(sub.notebooks.map((n: any) => n.path), ['sub/deep/n.ipynb']);
   });
 
+  test('search_notebooks finds cells by source text (and outputs on request) with their ids, in one notebook or a folder', async () => {
+    const one = await call(client, 'search_notebooks', { query: 'RATIO(', path: 'analysis.ipynb' });
+    assert.equal(one.isError, false, one.text);
+    assert.deepEqual(
+      one.structured.matches.map((m: any) => [m.cell_id, m.cell_index, m.in, m.line, m.text]),
+      [
+        ['ce7596f2', 6, 'source', 1, 'def ratio(a, b):'],
+        ['ce7596f2', 6, 'source', 4, 'ratio(1, 0)'],
+      ],
+    );
+    // The id leads straight to an edit, with no read of the notebook.
+    assert.match(one.text, /analysis\.ipynb \[6\] ce7596f2 source:4: ratio\(1, 0\)/);
+    assert.match(one.text, /read_output \{"path":"analysis\.ipynb","cell_id":"ce7596f2"\}/);
+    const cased = await ok(client, 'search_notebooks', { query: 'RATIO(', path: 'analysis.ipynb', case_sensitive: true });
+    assert.deepEqual(cased.matches, []);
+
+    // Outputs only when asked: the ZeroDivisionError is in cell 6's error output.
+    assert.deepEqual((await ok(client, 'search_notebooks', { query: 'ZeroDivisionError', path: 'analysis.ipynb' })).matches, []);
+    const outs = await ok(client, 'search_notebooks', { query: 'ZeroDivisionError', path: 'analysis.ipynb', include_outputs: true });
+    assert.ok(outs.matches.length >= 1 && outs.matches.every((m: any) => m.cell_id === 'ce7596f2' && m.in === 'output 0'), JSON.stringify(outs.matches));
+
+    // Every notebook under a folder; one that cannot be read is named, the others still searched.
+    await ok(client, 'create_notebook', { path: 'search/a.ipynb' });
+    await ok(client, 'add_cell', { path: 'search/a.ipynb', cell_type: 'code', source: 'total = load_sales()\nprint(total)' });
+    writeFileSync(path.join(ws.root, 'search', 'broken.ipynb'), '{"cells": [');
+    const all = await ok(client, 'search_notebooks', { query: 'load_sales', folder: 'search' });
+    assert.deepEqual(all.matches.map((m: any) => [m.path, m.line]), [['search/a.ipynb', 1]]);
+    assert.equal(all.notebooks_searched, 1);
+    assert.match(all.skipped[0], /^search\/broken\.ipynb: /);
+
+    // limit: the first matches, said so.
+    const many = await call(client, 'search_notebooks', { query: 'print', limit: 2 });
+    assert.equal(many.structured.matches.length, 2);
+    assert.equal(many.structured.truncated, true);
+    assert.match(many.text, /2\+ matching lines .*first 2; pass a larger limit/);
+
+    const none = await call(client, 'search_notebooks', { query: 'no such text anywhere', path: 'analysis.ipynb' });
+    assert.match(none.text, /No line of a cell source contains "no such text anywhere" in analysis\.ipynb\. Pass include_outputs: true/);
+    const both = await call(client, 'search_notebooks', { query: 'x', path: 'analysis.ipynb', folder: 'search' });
+    assert.equal(both.isError, true);
+    assert.match(both.text, /Give path \(one notebook\) or folder/);
+  });
+
   describe('bad input gets a clear error and changes nothing', () => {
     test('missing file names the resolved path', async () => {
       const r = await call(client, 'read_notebook', { path: 'nope/missing.ipynb' });

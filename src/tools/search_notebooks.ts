@@ -1,0 +1,149 @@
+import { z } from 'zod';
+import { asText, stripAnsi } from '../kernels/outputs';
+import { cellRefId } from '../notebooks/cells';
+import { joinSource, type Cell, type Output } from '../notebooks/nbformat';
+import { defineTool, ToolError } from './tool';
+import { callText, readOutputCall } from './notebookView';
+
+/** Characters of a matching line shown (centred on the match). */
+const LINE_CHARS = 160;
+
+interface Match {
+  path: string;
+  cell_id: string;
+  cell_index: number;
+  cell_type: string;
+  /** "source", or "output N". */
+  in: string;
+  line: number;
+  text: string;
+}
+
+export const searchNotebooks = defineTool({
+  name: 'search_notebooks',
+  title: 'Search notebook cells',
+  description:
+    'Find the cells of Jupyter notebooks whose source (or outputs) contains a text: one notebook, or every notebook under a folder. Returns each matching line with its cell id, so you can edit or run the cell without reading the whole notebook.',
+  inputSchema: {
+    query: z.string().min(1).max(500).describe('Text to find (plain text, not a pattern).'),
+    path: z.string().min(1).optional().describe('One notebook (default: every notebook under folder).'),
+    folder: z.string().optional().describe('Folder under the workspace root (default: root), when no path.'),
+    case_sensitive: z.boolean().optional().describe('Match case (default false).'),
+    include_outputs: z.boolean().optional().describe('Also search text outputs (default false: sources only).'),
+    limit: z.number().int().min(1).max(500).optional().describe('Maximum matching lines returned (default 50).'),
+  },
+  outputSchema: {
+    matches: z
+      .array(
+        z.object({
+          path: z.string().describe('Notebook path relative to the workspace root.'),
+          cell_id: z.string().describe('Stable cell id (or "index:N").'),
+          cell_index: z.number().describe('0-based cell position.'),
+          cell_type: z.string(),
+          in: z.string().describe('"source", or "output N" (0-based output index).'),
+          line: z.number().describe('1-based line in the source or output text.'),
+          text: z.string().describe('The matching line (long lines cut around the match).'),
+        }),
+      )
+      .describe('Matching lines, in notebook order.'),
+    notebooks_searched: z.number(),
+    truncated: z.boolean().describe('True when there were more matches than limit.'),
+    skipped: z.array(z.string()).optional().describe('Notebooks that could not be read, with why.'),
+  },
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  async handler(args, ctx) {
+    if (args.query.includes('\n')) throw new ToolError('query is matched line by line: give a text without line breaks (e.g. one line of the code you look for).');
+    const limit = args.limit ?? 50;
+    const fold = (s: string) => (args.case_sensitive ? s : s.toLowerCase());
+    const needle = fold(args.query);
+    let paths: string[];
+    let listTruncated = false;
+    if (args.path) {
+      if (args.folder !== undefined) throw new ToolError('Give path (one notebook) or folder (every notebook under it), not both.');
+      paths = [args.path];
+    } else {
+      const listed = await ctx.notebooks.list(args.folder ?? '.', { recursive: true, limit: 500 });
+      paths = listed.notebooks.map((n) => n.path);
+      listTruncated = listed.truncated;
+    }
+
+    const matches: Match[] = [];
+    const skipped: string[] = [];
+    let truncated = false;
+    let searched = 0;
+    const scan = (text: string, at: Omit<Match, 'line' | 'text'>): boolean => {
+      const lines = text.split('\n');
+      for (let i = 0; i < lines.length; i++) {
+        const pos = fold(lines[i]).indexOf(needle);
+        if (pos < 0) continue;
+        if (matches.length >= limit) return false;
+        matches.push({ ...at, line: i + 1, text: around(lines[i], pos, needle.length) });
+      }
+      return true;
+    };
+    outer: for (const p of paths) {
+      let read;
+      try {
+        read = await ctx.notebooks.read(p);
+      } catch (e) {
+        // One notebook that does not parse must not hide the matches of the others.
+        if (args.path) throw e;
+        skipped.push(`${p}: ${(e as Error).message.split('\n')[0]}`);
+        continue;
+      }
+      searched++;
+      const { notebook, relativePath } = read;
+      for (const [index, cell] of notebook.cells.entries()) {
+        const at = { path: relativePath, cell_id: cellRefId(cell, index), cell_index: index, cell_type: cell.cell_type };
+        if (!scan(joinSource(cell.source), { ...at, in: 'source' })) {
+          truncated = true;
+          break outer;
+        }
+        if (!args.include_outputs) continue;
+        for (const [k, text] of outputTexts(cell).entries()) {
+          if (text !== undefined && !scan(text, { ...at, in: `output ${k}` })) {
+            truncated = true;
+            break outer;
+          }
+        }
+      }
+    }
+
+    const where = args.path ? paths[0] : `${searched} notebook${searched === 1 ? '' : 's'} under ${args.folder ?? 'the workspace root'}`;
+    const head =
+      matches.length === 0
+        ? `No line ${args.include_outputs ? 'of a source or output' : 'of a cell source'} contains "${args.query}" in ${where}.${args.include_outputs ? '' : ' Pass include_outputs: true to search outputs too.'}`
+        : `${matches.length}${truncated ? '+' : ''} matching line${matches.length === 1 ? '' : 's'} for "${args.query}" in ${where}${truncated ? ` (first ${limit}; pass a larger limit or a path for more)` : ''}.`;
+    const first = matches[0];
+    const hint = first ? `\nRead a whole cell with read_output, e.g. ${callText(readOutputCall(first.path, { id: first.cell_id.startsWith('index:') ? undefined : first.cell_id } as Cell, first.cell_index, undefined))}.` : '';
+    const notes = [
+      ...(listTruncated ? ['Only the first 500 notebooks under the folder were searched: name a sub-folder to search the rest.'] : []),
+      ...(skipped.length ? [`Not searched (could not be read): ${skipped.join('; ')}`] : []),
+    ];
+    const lines = matches.map((m) => `${m.path} [${m.cell_index}] ${m.cell_id} ${m.in}:${m.line}: ${m.text}`);
+    return {
+      structured: { matches, notebooks_searched: searched, truncated, ...(skipped.length ? { skipped } : {}) },
+      summary: [head, ...lines].join('\n') + hint + (notes.length ? `\n${notes.join('\n')}` : ''),
+      omitJsonText: true,
+    };
+  },
+});
+
+/** The text of each output of a code cell as the model reads it (undefined for images and binary). */
+function outputTexts(cell: Cell): Array<string | undefined> {
+  if (cell.cell_type !== 'code') return [];
+  return ((cell.outputs ?? []) as Output[]).map((o) => {
+    if (o.output_type === 'stream') return stripAnsi(asText(o.text));
+    if (o.output_type === 'error') return stripAnsi([`${String(o.ename)}: ${String(o.evalue)}`, ...(Array.isArray(o.traceback) ? o.traceback.map(String) : [])].join('\n'));
+    const data = (o.data ?? {}) as Record<string, unknown>;
+    const plain = data['text/plain'] ?? data['text/markdown'];
+    return plain === undefined ? undefined : stripAnsi(asText(plain));
+  });
+}
+
+/** The line, or LINE_CHARS of it around the match. */
+function around(line: string, pos: number, len: number): string {
+  if (line.length <= LINE_CHARS) return line;
+  const start = Math.max(0, Math.min(pos - Math.floor((LINE_CHARS - len) / 2), line.length - LINE_CHARS));
+  return `${start > 0 ? '…' : ''}${line.slice(start, start + LINE_CHARS)}${start + LINE_CHARS < line.length ? '…' : ''}`;
+}
