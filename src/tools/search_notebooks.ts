@@ -71,13 +71,19 @@ export const searchNotebooks = defineTool({
     const skipped: string[] = [];
     let truncated = false;
     let searched = 0;
+    // The matches fit the result budget by themselves (each view: the JSON of a match is ≈ 120
+    // characters around its line), so a large limit shortens the list instead of being cut.
+    const room = ctx.limits.maxResultChars * 0.8;
+    let used = 0;
     const scan = (text: string, at: Omit<Match, 'line' | 'text'>): boolean => {
       const lines = text.split('\n');
       for (let i = 0; i < lines.length; i++) {
         const pos = fold(lines[i]).indexOf(needle);
         if (pos < 0) continue;
-        if (matches.length >= limit) return false;
-        matches.push({ ...at, line: i + 1, text: around(lines[i], pos, needle.length) });
+        const shown = around(lines[i], pos, needle.length);
+        if (matches.length >= limit || used + shown.length + 120 + at.path.length > room) return false;
+        used += shown.length + 120 + at.path.length;
+        matches.push({ ...at, line: i + 1, text: shown });
       }
       return true;
     };
@@ -113,7 +119,7 @@ export const searchNotebooks = defineTool({
     const head =
       matches.length === 0
         ? `No line ${args.include_outputs ? 'of a source or output' : 'of a cell source'} contains "${args.query}" in ${where}.${args.include_outputs ? '' : ' Pass include_outputs: true to search outputs too.'}`
-        : `${matches.length}${truncated ? '+' : ''} matching line${matches.length === 1 ? '' : 's'} for "${args.query}" in ${where}${truncated ? ` (first ${limit}; pass a larger limit or a path for more)` : ''}.`;
+        : `${matches.length}${truncated ? '+' : ''} matching line${matches.length === 1 ? '' : 's'} for "${args.query}" in ${where}${truncated ? ` (the first ${matches.length}${matches.length < limit ? ', as many as fit in one result' : ''}; pass a larger limit, a path or a more specific query for more)` : ''}.`;
     const first = matches[0];
     const hint = first ? `\nRead a whole cell with read_output, e.g. ${callText(readOutputCall(first.path, { id: first.cell_id.startsWith('index:') ? undefined : first.cell_id } as Cell, first.cell_index, undefined))}.` : '';
     const notes = [

@@ -6,7 +6,7 @@ import { createHash } from 'crypto';
 import * as path from 'path';
 import { execFileSync } from 'child_process';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { call, connectClient, ok, startServer, tempWorkspace, type TestServer } from '../helpers/mcp';
+import { call, connectClient, FIXTURES, ok, startServer, tempWorkspace, type TestServer } from '../helpers/mcp';
 
 const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
 const readJson = (p: string) => JSON.parse(readFileSync(p, 'utf8'));
@@ -329,7 +329,9 @@ describe('notebook tools over Streamable HTTP', () => {
   });
 
   test('search_notebooks finds cells by source text (and outputs on request) with their ids, in one notebook or a folder', async () => {
-    const one = await call(client, 'search_notebooks', { query: 'RATIO(', path: 'analysis.ipynb' });
+    // A fresh copy: earlier tests of this file edit and clear analysis.ipynb.
+    writeFileSync(path.join(ws.root, 'found.ipynb'), readFileSync(path.join(FIXTURES, 'analysis.ipynb')));
+    const one = await call(client, 'search_notebooks', { query: 'RATIO(', path: 'found.ipynb' });
     assert.equal(one.isError, false, one.text);
     assert.deepEqual(
       one.structured.matches.map((m: any) => [m.cell_id, m.cell_index, m.in, m.line, m.text]),
@@ -339,14 +341,14 @@ describe('notebook tools over Streamable HTTP', () => {
       ],
     );
     // The id leads straight to an edit, with no read of the notebook.
-    assert.match(one.text, /analysis\.ipynb \[6\] ce7596f2 source:4: ratio\(1, 0\)/);
-    assert.match(one.text, /read_output \{"path":"analysis\.ipynb","cell_id":"ce7596f2"\}/);
-    const cased = await ok(client, 'search_notebooks', { query: 'RATIO(', path: 'analysis.ipynb', case_sensitive: true });
+    assert.match(one.text, /found\.ipynb \[6\] ce7596f2 source:4: ratio\(1, 0\)/);
+    assert.match(one.text, /read_output \{"path":"found\.ipynb","cell_id":"ce7596f2"\}/);
+    const cased = await ok(client, 'search_notebooks', { query: 'RATIO(', path: 'found.ipynb', case_sensitive: true });
     assert.deepEqual(cased.matches, []);
 
     // Outputs only when asked: the ZeroDivisionError is in cell 6's error output.
-    assert.deepEqual((await ok(client, 'search_notebooks', { query: 'ZeroDivisionError', path: 'analysis.ipynb' })).matches, []);
-    const outs = await ok(client, 'search_notebooks', { query: 'ZeroDivisionError', path: 'analysis.ipynb', include_outputs: true });
+    assert.deepEqual((await ok(client, 'search_notebooks', { query: 'ZeroDivisionError', path: 'found.ipynb' })).matches, []);
+    const outs = await ok(client, 'search_notebooks', { query: 'ZeroDivisionError', path: 'found.ipynb', include_outputs: true });
     assert.ok(outs.matches.length >= 1 && outs.matches.every((m: any) => m.cell_id === 'ce7596f2' && m.in === 'output 0'), JSON.stringify(outs.matches));
 
     // Every notebook under a folder; one that cannot be read is named, the others still searched.
@@ -362,11 +364,11 @@ describe('notebook tools over Streamable HTTP', () => {
     const many = await call(client, 'search_notebooks', { query: 'print', limit: 2 });
     assert.equal(many.structured.matches.length, 2);
     assert.equal(many.structured.truncated, true);
-    assert.match(many.text, /2\+ matching lines .*first 2; pass a larger limit/);
+    assert.match(many.text, /2\+ matching lines .*the first 2; pass a larger limit/);
 
-    const none = await call(client, 'search_notebooks', { query: 'no such text anywhere', path: 'analysis.ipynb' });
-    assert.match(none.text, /No line of a cell source contains "no such text anywhere" in analysis\.ipynb\. Pass include_outputs: true/);
-    const both = await call(client, 'search_notebooks', { query: 'x', path: 'analysis.ipynb', folder: 'search' });
+    const none = await call(client, 'search_notebooks', { query: 'no such text anywhere', path: 'found.ipynb' });
+    assert.match(none.text, /No line of a cell source contains "no such text anywhere" in found\.ipynb\. Pass include_outputs: true/);
+    const both = await call(client, 'search_notebooks', { query: 'x', path: 'found.ipynb', folder: 'search' });
     assert.equal(both.isError, true);
     assert.match(both.text, /Give path \(one notebook\) or folder/);
   });
