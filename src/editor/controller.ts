@@ -169,16 +169,20 @@ export class McpNotebookController implements vscode.Disposable {
   }
 
   private async runCells(cells: vscode.NotebookCell[], doc: vscode.NotebookDocument): Promise<void> {
+    // The notebook's kernel is looked up once per request (a Jupyter REST call): "Run All", or an
+    // agent's execute_notebook, would otherwise pay it before every cell. A kernel that dies
+    // meanwhile fails its cell, which stops the request; the next request looks it up again.
+    const batch: { kernel?: ActiveKernelInfo } = {};
     for (const cell of cells) {
       if (doc.isClosed || cell.index < 0) return;
-      const ok = await this.runCell(cell, doc);
+      const ok = await this.runCell(cell, doc, batch);
       // Like Jupyter: a failing cell stops the cells queued after it (VS Code clears their pending state).
       if (!ok) return;
     }
   }
 
   /** Runs one cell; false when it failed or was interrupted. */
-  private async runCell(cell: vscode.NotebookCell, doc: vscode.NotebookDocument): Promise<boolean> {
+  private async runCell(cell: vscode.NotebookCell, doc: vscode.NotebookDocument, batch: { kernel?: ActiveKernelInfo } = {}): Promise<boolean> {
     const exec = this.controller.createNotebookCellExecution(cell);
     const abort = new AbortController();
     const cancel = exec.token.onCancellationRequested(() => abort.abort());
@@ -193,7 +197,7 @@ export class McpNotebookController implements vscode.Disposable {
       }
       let kernel: ActiveKernelInfo;
       try {
-        kernel = await this.kernelFor(doc);
+        kernel = batch.kernel && this.backend === this.lastBackend && this.kernelIdFor(doc) === batch.kernel.id ? batch.kernel : (batch.kernel = await this.kernelFor(doc));
       } catch (e) {
         await this.fail(exec, e);
         return false;

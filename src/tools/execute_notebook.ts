@@ -60,12 +60,15 @@ export const executeNotebook = defineTool({
       let failed: { index: number; id?: string; ename: string; evalue: string; output?: string } | undefined;
       let failureText = '';
       let stoppedEarly = false;
-      // Stopping at the first error, the cells' requests can all go to the kernel at once: it
-      // queues them and aborts the rest after an error, so no cell waits for a round trip. With
-      // continue_on_error the cells go one by one (the kernel must not skip any of them).
+      // The cells' requests can all go to the kernel at once: it queues them and aborts the rest
+      // after an error, so no cell waits for a round trip. With continue_on_error a Jupyter kernel
+      // gets the cells one by one (it must not skip any of them); the editor sends the cells after
+      // a failing one as a new range (sequenceContinues).
       const seq =
-        !args.continue_on_error && executor.runSequence && targets.length > 1
-          ? new SequenceReader(executor.runSequence(targets, { timeoutMs: ms, signal: ctl.signal, onOutput: (i, o, n) => seq?.onOutput(i, o, n) }))
+        executor.runSequence && targets.length > 1 && (!args.continue_on_error || executor.sequenceContinues)
+          ? new SequenceReader(
+              executor.runSequence(targets, { timeoutMs: ms, signal: ctl.signal, continueOnError: args.continue_on_error, onOutput: (i, o, n) => seq?.onOutput(i, o, n) }),
+            )
           : undefined;
       try {
         for (const [k, t] of targets.entries()) {

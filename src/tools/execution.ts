@@ -78,8 +78,14 @@ export interface CellExecutor {
   /** Where the kernel runs, when that is not beside the notebook (from the backend, once). */
   note?: string;
   run(cell: { index: number; source: string }, opts: ExecuteOptions): Promise<ExecuteResult>;
-  /** Present when the kernel can take the cells' requests all at once (execute_notebook pipelines them). */
-  runSequence?(cells: ReadonlyArray<{ source: string }>, opts: SequenceOptions): AsyncGenerator<ExecuteResult, void, undefined>;
+  /**
+   * Present when the kernel (or the editor) can take the cells' requests all at once
+   * (execute_notebook pipelines them). Stops after the first result that is not "ok" unless
+   * `continueOnError` and `sequenceContinues`.
+   */
+  runSequence?(cells: ReadonlyArray<{ index: number; source: string }>, opts: SequenceOptions & { continueOnError?: boolean }): AsyncGenerator<ExecuteResult, void, undefined>;
+  /** True when runSequence goes on after a failing cell when asked (the editor's ranges; a Jupyter sequence does not). */
+  sequenceContinues?: boolean;
 }
 
 /**
@@ -101,6 +107,18 @@ export async function executorFor(ctx: ToolContext, relativePath: string, nb: Re
         id = r.kernel_id;
         return r;
       },
+      // One editor request for the whole run of cells instead of one per cell.
+      ...(runner.runCells
+        ? {
+            sequenceContinues: true,
+            runSequence: async function* (cells, opts) {
+              for await (const r of runner.runCells!(relativePath, cells.map((c) => c.index), opts)) {
+                id = r.kernel_id;
+                yield r;
+              }
+            },
+          }
+        : {}),
     };
   }
   const { id, note } = await kernelFor(ctx, relativePath, nb, kernelId);

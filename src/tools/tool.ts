@@ -3,7 +3,7 @@
 // vscode or the file system directly.
 import type { z, ZodRawShape } from 'zod';
 import type { NotebookStore } from '../notebooks/store';
-import type { ExecuteOptions, ExecuteResult, KernelBackend } from '../kernels/backend';
+import type { ExecuteOptions, ExecuteResult, KernelBackend, SequenceOptions } from '../kernels/backend';
 import type { Logger } from '../util/log';
 import type { RunRegistry } from '../runs/registry';
 import type { Content, OutputLimits } from '../common/content';
@@ -41,6 +41,17 @@ export interface CellRunner {
   serves(relativePath: string): Promise<boolean>;
   /** Runs one cell (by index) and waits for it to finish; outputs in nbformat form. */
   runCell(relativePath: string, index: number, opts: ExecuteOptions): Promise<ExecuteResult & { kernel_id: string }>;
+  /**
+   * Optional: runs several code cells (by index, in order) with one editor request, so the editor
+   * queues them all at once. Yields each cell's result in order and stops after the first one that
+   * is not "ok", unless `continueOnError` (then every cell gets a result).
+   */
+  runCells?(relativePath: string, indices: readonly number[], opts: RangeOptions): AsyncGenerator<ExecuteResult & { kernel_id: string }, void, undefined>;
+}
+
+/** Options of CellRunner.runCells: a kernel sequence's, and whether to go on after a failing cell. */
+export interface RangeOptions extends SequenceOptions {
+  continueOnError?: boolean;
 }
 
 export interface ToolContext {
