@@ -34,7 +34,7 @@ export async function runEditor(o: { quick: boolean }): Promise<{ rows: Row[]; e
       extensionPath: ROOT,
       testsPath: path.join(__dirname, 'host', 'editorBench.js'),
       workspace: ws,
-      env: { JUPYTER_MCP_PORT_FILE: portFile, JMCP_BENCH_RUNS: String(o.quick ? 8 : 20) },
+      env: { JUPYTER_MCP_PORT_FILE: portFile, JMCP_BENCH_RUNS: String(o.quick ? 8 : 20), JMCP_BENCH_PHASES: '1' },
       timeoutMs: 480_000,
     });
     const line = [...result.output, ...result.log].map((l) => /JMCP_BENCH (\{.*\})/.exec(l)).find(Boolean);
