@@ -80,7 +80,8 @@ export async function runEditor(o: { quick: boolean }): Promise<{ rows: Row[]; e
           ? `in the extension, p50: WorkspaceEdit ${f(ph['edit.applyEdit'])} ms, read-back of the document ${f(ph['edit.snapshot'])}, plan + build ${f((ph['edit.plan'] ?? 0) + (ph['edit.build'] ?? 0))}, path resolve ${f(ph['edit.resolve'])}, whole tool ${f(ph[`${tool}.handler`])}; `
           : '';
         const net = p.ping ? `MCP round trip with no tool (ping, right after) p50 ${f(p.ping.p50)} ms; without it ${((p.mcp.p50 - p.ping.p50) / p.raw.p50).toFixed(2)}× raw` : '';
-        rows.push(dist(`paired: …MCP ${tool}, saveAfterEdit off`, p.mcp, { peer: 'raw WorkspaceEdit, same run', peerValue: p.raw.p50, ratio: p.mcp.p50 / p.raw.p50, target: '≤ 1.2× raw p50', pass: p.mcp.p50 <= 1.2 * p.raw.p50, note: steps + net }));
+        const perPair = typeof p.pairRatio === 'number' ? `; median of the per-pair ratios ${p.pairRatio.toFixed(2)}×` : '';
+        rows.push(dist(`paired: …MCP ${tool}, saveAfterEdit off`, p.mcp, { peer: 'raw WorkspaceEdit, same run', peerValue: p.raw.p50, ratio: p.mcp.p50 / p.raw.p50, target: '≤ 1.2× raw p50', pass: p.mcp.p50 <= 1.2 * p.raw.p50, note: steps + net + perPair }));
       }
     }
     if (typeof r.activationMs === 'number') {
