@@ -69,6 +69,8 @@ async function mcpClient(url, token) {
   await post({ jsonrpc: '2.0', id: id++, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'jmcp-bench', version: '1' } } });
   await post({ jsonrpc: '2.0', method: 'notifications/initialized' });
   return {
+    // The round trip with no tool at all (MCP ping): the floor under every tool call.
+    ping: () => post({ jsonrpc: '2.0', id: id++, method: 'ping' }),
     call: async (name, args) => {
       const r = await post({ jsonrpc: '2.0', id: id++, method: 'tools/call', params: { name, arguments: args } });
       if (r.isError) throw new Error(`${name}: ${r.content.map((c) => c.text).join(' ')}`);
@@ -142,7 +144,9 @@ async function run() {
   const client = await mcpClient(info.url, info.token);
   const first = await client.call('read_notebook', { path: 'big.ipynb', format: 'outline' });
   out.store = first.store;
-  const ids = first.outline.map((c) => c.id);
+  // Outline entries are lines ("[3] id=ab12 code (5 lines) …") since issue #10.
+  const ids = first.outline.map((c) => (typeof c === 'string' ? /\bid=(\S+)/.exec(c)?.[1] : c.id));
+  if (ids.length === 0 || ids.some((id) => !id)) throw new Error(`no cell ids in the outline: ${JSON.stringify(first.outline.slice(0, 2))}`);
   const config = vscode.workspace.getConfiguration('jupyterMcp');
   const mcp = {};
   // Paired runs: each MCP edit right after the same raw WorkspaceEdit on the peer copy, both
@@ -150,7 +154,16 @@ async function run() {
   // minutes a run takes) weighs on both sides of the ratio alike.
   await config.update('saveAfterEdit', false, vscode.ConfigurationTarget.Global);
   await vscode.window.showNotebookDocument(peerDoc, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true });
-  const paired = { add: { raw: [], mcp: [] }, update: { raw: [], mcp: [] }, move: { raw: [], mcp: [] } };
+  const paired = { add: { raw: [], mcp: [], ping: [] }, update: { raw: [], mcp: [], ping: [] }, move: { raw: [], mcp: [], ping: [] } };
+  // Step timers inside the extension (src/util/phases.ts, on with JMCP_BENCH_PHASES=1): per op,
+  // the p50 of each step of the MCP call, to see where the time goes beyond the raw edit.
+  const phases = {};
+  const takePhases = (op) => {
+    const laps = globalThis.__jmcpPhases || {};
+    phases[op] = Object.fromEntries(Object.entries(laps).map(([k, xs]) => [k, Math.round(stats(xs).p50 * 100) / 100]));
+    globalThis.__jmcpPhases = {};
+  };
+  globalThis.__jmcpPhases = {};
   const time = async (xs, fn) => {
     const t = performance.now();
     await fn();
@@ -163,7 +176,9 @@ async function run() {
       await apply(e);
     });
     await time(paired.add.mcp, () => client.call('add_cell', { path: 'big.ipynb', cell_type: 'code', source: `pair_${i} = ${i}`, index: Math.floor(ids.length / 2) }));
+    await time(paired.add.ping, () => client.ping());
   }
+  takePhases('add');
   for (let i = 0; i < RUNS; i++) {
     await time(paired.update.raw, async () => {
       const cell = peerDoc.cellAt((i * 41) % peerDoc.cellCount);
@@ -172,7 +187,9 @@ async function run() {
       await apply(e);
     });
     await time(paired.update.mcp, () => client.call('update_cell', { path: 'big.ipynb', cell_id: ids[(i * 41) % ids.length], source: `# paired ${i}\ny = ${i}` }));
+    await time(paired.update.ping, () => client.ping());
   }
+  takePhases('update');
   for (let i = 0; i < RUNS; i++) {
     const from = (i * 59) % peerDoc.cellCount;
     const to = (i * 31) % (Math.min(peerDoc.cellCount, ids.length) - 1);
@@ -187,9 +204,14 @@ async function run() {
       await apply(e);
     });
     await time(paired.move.mcp, () => client.call('move_cell', { path: 'big.ipynb', cell_id: ids[(i * 59) % ids.length], to_index: to }));
+    await time(paired.move.ping, () => client.ping());
   }
-  out.paired = Object.fromEntries(Object.entries(paired).map(([k, v]) => [k, { raw: stats(v.raw), mcp: stats(v.mcp) }]));
-  for (const v of Object.values(out.paired)) for (const s of Object.values(v)) delete s.raw;
+  takePhases('move');
+  out.phases = phases;
+  // Besides the ratio of the two p50s (the target): the median of each pair's own ratio, which a
+  // shared machine's load drifting within the loop sways less.
+  out.paired = Object.fromEntries(Object.entries(paired).map(([k, v]) => [k, { raw: stats(v.raw), mcp: stats(v.mcp), ping: stats(v.ping), pairRatio: stats(v.mcp.map((m, i) => m / v.raw[i])).p50 }]));
+  for (const v of Object.values(out.paired)) for (const s of Object.values(v)) if (typeof s === 'object') delete s.raw;
   mcp.readOutline = await timeRuns(RUNS, () => client.call('read_notebook', { path: 'big.ipynb', format: 'outline' }));
   mcp.readFull = await timeRuns(Math.min(RUNS, 10), () => client.call('read_notebook', { path: 'big.ipynb' }));
   for (const save of [false, true]) {

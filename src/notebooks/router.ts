@@ -2,6 +2,7 @@
 // (the person sees each change and can undo it), the .ipynb file otherwise. This is the one place
 // that decides; tools never know which store served them except through `store` in the result.
 // No vscode import: the editor side hands in an `OpenNotebooks`.
+import { phaseClock } from '../util/phases';
 import * as path from 'path';
 import type { FileNotebookStore } from './fileStore';
 import type { Notebook } from './nbformat';
@@ -42,9 +43,13 @@ export class RoutingNotebookStore implements NotebookStore {
 
   /** Runs `fn` on the chosen store; if the document closed meanwhile, on the file instead. */
   private async route<T>(p: string, fn: (store: NotebookStore, abs: string) => Promise<T>): Promise<T> {
+    const clock = phaseClock('route');
     const { abs, store } = await this.pick(p);
+    clock?.lap('pick');
     try {
-      return await fn(store, abs);
+      const out = await fn(store, abs);
+      clock?.lap('store');
+      return out;
     } catch (e) {
       if (e instanceof NotebookNotOpenError && store !== this.files) return fn(this.files, abs);
       throw e;

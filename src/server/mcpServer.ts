@@ -10,6 +10,7 @@ import type { Content, ResultShape, ToolContext, ToolDef } from '../tools/tool';
 import { redact } from '../util/log';
 import { sessionLogger } from './clientLog';
 import { collectNotes } from '../util/callNotes';
+import { phaseClock } from '../util/phases';
 
 export const SERVER_NAME = 'jupyter-mcp-server';
 export const SERVER_VERSION = '0.1.0';
@@ -243,6 +244,7 @@ function registerTool(server: McpServer, tool: ToolDef, ctx: ToolContext, hooks:
     },
     async (args: Record<string, unknown>, extra) => {
       const started = performance.now();
+      const clock = phaseClock(tool.name);
       const target = typeof args.path === 'string' ? args.path : typeof args.kernel_id === 'string' ? args.kernel_id : undefined;
       try {
         if (tool.runsCode || tool.kernelTool) {
@@ -263,6 +265,7 @@ function registerTool(server: McpServer, tool: ToolDef, ctx: ToolContext, hooks:
               .catch(() => undefined);
           },
         }));
+        clock?.lap('handler');
         // E.g. "not saved: the person has unsaved changes" from the editor store (util/callNotes).
         if (notes.length > 0) {
           out.structured = { ...(out.structured as object), notice: notes.join(' ') };
@@ -274,6 +277,7 @@ function registerTool(server: McpServer, tool: ToolDef, ctx: ToolContext, hooks:
         const ms = performance.now() - started;
         ctx.log.info(`tool ${tool.name}${target ? ` ${target}` : ''} ok ${ms.toFixed(1)} ms`);
         hooks.onToolCall?.(tool.name, ms, true, target);
+        clock?.lap('result');
         return shape() === 'text' ? { content } : { content, structuredContent: fitted.structured };
       } catch (e) {
         const ms = performance.now() - started;
