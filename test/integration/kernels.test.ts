@@ -201,6 +201,9 @@ describe('kernel tools on a real Jupyter server', () => {
   });
 
   test('a kernel killed with SIGKILL is reported dead, and restart_kernel recovers it', async () => {
+    // Its own kernel: the Jupyter server's auto-restarter may restart a killed kernel once more a few
+    // seconds later, which a later test sharing the kernel would meet as "died while running".
+    const kernelId = (await ok(rj.client, 'start_kernel', { kernel_name: 'python3' })).kernel_id as string;
     const pidOut = await ok(rj.client, 'execute_cell', { kernel_id: kernelId, code: 'import os\nos.getpid()' });
     const pid = Number(pidOut.outputs[0].data['text/plain']);
     assert.ok(pid > 0);
@@ -218,6 +221,7 @@ describe('kernel tools on a real Jupyter server', () => {
     assert.equal(after.status, 'ok');
     const pid2 = await ok(rj.client, 'execute_cell', { kernel_id: kernelId, code: 'os.getpid() if "os" in dir() else "fresh"' });
     assert.equal(pid2.outputs[0].data['text/plain'], "'fresh'");
+    await ok(rj.client, 'stop_kernel', { kernel_id: kernelId });
   });
 
   test('execute_notebook runs code cells in order and writes outputs into the .ipynb', async () => {
