@@ -210,6 +210,14 @@ export class EditorKernels implements NotebookKernelSource, vscode.Disposable {
         'not-found',
       );
     }
+    if (this.controllerInstance?.backend.name !== 'jupyter') {
+      // Not connected: our controller's kernel would not run either, so say how to get one first.
+      return new KernelError(
+        `No kernel is running for ${rel} in VS Code: run a cell or pick a kernel there. To share a kernel with the person, they connect Jupyter MCP to a Jupyter server ` +
+          '(command "Jupyter MCP: Connect to Jupyter Server…") and pick the "Jupyter MCP" kernel; execute_notebook_cell then runs in it.',
+        'not-found',
+      );
+    }
     return new KernelError(
       `No kernel is running for ${rel} in VS Code: run a cell or pick a kernel there (e.g. "${label}"), or call execute_notebook_cell, which uses the notebook's kernel on the connected Jupyter server.`,
       'not-found',
@@ -323,6 +331,13 @@ export function jupyterFailureKind(e: unknown): 'starting' | 'interrupted' | 'de
   return 'other';
 }
 
+/** The Python exception a failed `executeCode` carries (the extension's error has ename/evalue/traceback), as an nbformat error output. */
+function kernelErrorOf(e: unknown): Output | undefined {
+  const err = e as { ename?: unknown; evalue?: unknown; traceback?: unknown } | undefined;
+  if (!err || typeof err.ename !== 'string' || !err.ename) return undefined;
+  return { output_type: 'error', ename: err.ename, evalue: String(err.evalue ?? ''), traceback: Array.isArray(err.traceback) ? err.traceback.map(String) : [] };
+}
+
 /** The answer for an agent the person did not (yet) let use the Jupyter extension's kernels. */
 export function accessDeniedError(notebook: string): KernelError {
   return new KernelError(
@@ -417,6 +432,18 @@ export async function executeInJupyterKernel(kernel: JupyterKernel, code: string
           execution_count: null,
           outputs,
           message: `The kernel was interrupted after ${seconds} s (KeyboardInterrupt); its state up to that point is kept. Outputs produced before the interrupt are included.`,
+        };
+      }
+      const raised = kernelErrorOf(failure);
+      if (raised) {
+        // The code raised: the extension ends executeCode by throwing the kernel's error (sometimes
+        // before yielding its error output). Return it as the error output it is, as other kernels do.
+        if (!outputs.some((o) => o.output_type === 'error' && o.ename === raised.ename && o.evalue === raised.evalue)) outputs.push(raised);
+        return {
+          status: 'error',
+          execution_count: null,
+          outputs,
+          ...(raised.ename === 'KeyboardInterrupt' ? { message: `The kernel was interrupted after ${seconds} s (KeyboardInterrupt); its state up to that point is kept. Outputs produced before the interrupt are included.` } : {}),
         };
       }
       if (failure && !(failure instanceof vscode.CancellationError)) {
