@@ -5,6 +5,9 @@
 // MCP (a real SDK client on HTTP): list_kernels shows the notebook's kernel, execute_cell runs on it
 // (the Jupyter extension's consent dialog is clicked once, as the person would), and
 // execute_notebook_cell / execute_notebook without kernel_id run through the editor, outputs saved.
+// A second test, the same two extensions installed: the person connects Jupyter MCP and picks OUR
+// "Jupyter MCP" kernel instead; the agent gets its Jupyter kernel id and shares it, and a notebook
+// with no kernel picked shows which kernel serves then (README: "Which kernel serves…").
 // Without the .vsix the test reports itself skipped with the reason (never a silent pass).
 // Run alone: `node esbuild.js && node --import tsx --test test/host/realJupyter.test.ts`
 // JUPYTER_MCP_UPDATE_SCREENSHOTS=1 also writes media/screenshot-real-jupyter.png.
@@ -463,7 +466,8 @@ test('our Jupyter MCP controller beside the real Jupyter extension: the person p
 
     // restart_kernel: no confirmation (the Jupyter extension's "restart?" prompt belongs to its own
     // kernels); the state is gone, in the editor too.
-    const restarted = await call('restart_kernel', { kernel_id: kernelId });
+    // (Through `editor:<path>` this time: our controller resolves it to the same session kernel.)
+    const restarted = await call('restart_kernel', { kernel_id: `editor:${OURS}` });
     assert.ok(!restarted.isError, text(restarted));
     const gone = await call('execute_notebook_cell', { path: OURS, cell_id: 'third' });
     assert.match(text(gone), /NameError/, `the restart did not clear the kernel's state: ${text(gone)}`);
