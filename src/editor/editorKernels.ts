@@ -408,8 +408,9 @@ export async function executeInJupyterKernel(kernel: JupyterKernel, code: string
           r();
         }, START_POLL_MS);
       });
-      if ((await Promise.race([changed.then(() => 'again' as const), stop])) !== 'again') {
-        outcome = 'timeout';
+      const waited = await Promise.race([changed.then(() => 'again' as const), stop]);
+      if (waited !== 'again') {
+        outcome = waited;
         break;
       }
       consume = attempt();
@@ -417,6 +418,9 @@ export async function executeInJupyterKernel(kernel: JupyterKernel, code: string
     }
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     const kind = jupyterFailureKind(failure);
+    if (kind === 'starting' && !sawOutput && outcome === 'abort') {
+      return { status: 'aborted', execution_count: null, outputs: [], message: `Cancelled by the client while the kernel of ${notebook} was still starting in VS Code; nothing ran.` };
+    }
     if (kind === 'starting' && !sawOutput && (outcome === 'done' || outcome === 'timeout')) {
       throw new KernelError(`The kernel of ${notebook} is still starting in VS Code (waited ${seconds} s); nothing ran. Call again in a few seconds.`, 'kernel');
     }
