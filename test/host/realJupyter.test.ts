@@ -253,9 +253,11 @@ test('the real Jupyter extension: the person picks a kernel on a Jupyter server 
 
     // 2. The agent.
     // list_kernels shows the notebook's kernel as soon as the person's run started it (maybe still "starting").
+    // Until then list_kernels, with no kernel in VS Code and Jupyter MCP not connected to any server,
+    // answers with that error (how to connect): "not yet" here.
     const early = await until('list_kernels to show the notebook kernel', async () => {
       const r = await call('list_kernels', {});
-      assert.ok(!r.isError, text(r));
+      if (r.isError) return undefined;
       return (r.structuredContent.active_kernels as { id: string; notebook?: string; backend: string; state: string }[]).find((x) => x.notebook === NB);
     }, 240_000);
     assert.equal(early.id, `editor:${NB}`);
