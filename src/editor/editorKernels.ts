@@ -210,6 +210,14 @@ export class EditorKernels implements NotebookKernelSource, vscode.Disposable {
         'not-found',
       );
     }
+    if (this.controllerInstance?.backend.name !== 'jupyter') {
+      // Not connected: our controller's kernel would not run either, so say how to get one first.
+      return new KernelError(
+        `No kernel is running for ${rel} in VS Code: run a cell or pick a kernel there. To share a kernel with the person, they connect Jupyter MCP to a Jupyter server ` +
+          '(command "Jupyter MCP: Connect to Jupyter Server…") and pick the "Jupyter MCP" kernel; execute_notebook_cell then runs in it.',
+        'not-found',
+      );
+    }
     return new KernelError(
       `No kernel is running for ${rel} in VS Code: run a cell or pick a kernel there (e.g. "${label}"), or call execute_notebook_cell, which uses the notebook's kernel on the connected Jupyter server.`,
       'not-found',
@@ -224,7 +232,7 @@ export class EditorKernels implements NotebookKernelSource, vscode.Disposable {
     }
     const kernel = await this.jupyterKernel(doc, true);
     if (!kernel) throw await this.noKernel(doc);
-    return executeInJupyterKernel(kernel, code, opts);
+    return executeInJupyterKernel(kernel, code, opts, this.relativePath(doc));
   }
 
   async interruptKernel(kernelId: string): Promise<void> {
@@ -305,12 +313,48 @@ function kernelState(s: KernelStatus | undefined): string {
   }
 }
 
+/** The longest an agent's code waits for a kernel the person just picked to finish starting. */
+const START_WAIT_MS = 60_000;
+/** How often to try again while it starts (each try is refused at once: no code is sent). */
+const START_POLL_MS = 500;
+
+/** What the Jupyter extension's `executeCode` throws, and what it means for the agent. */
+export function jupyterFailureKind(e: unknown): 'starting' | 'interrupted' | 'denied' | 'other' {
+  const name = (e as { name?: unknown })?.name;
+  const message = String((e as { message?: unknown })?.message ?? e ?? '');
+  // Thrown before any code is sent, while the kernel's connection is not up yet (just picked, restarting).
+  if (/Kernel connection not available/i.test(message)) return 'starting';
+  // The extension's end of a request whose kernel was interrupted (interrupt_kernel, the person's Stop).
+  if (/Canceled future for execute_request/i.test(message)) return 'interrupted';
+  // The person answered Deny to its consent dialog, dismissed it, or revoked the access later.
+  if (name === 'vscode.jupyter.apiAccessRevoked' || /Access to Jupyter Kernel has been revoked/i.test(message)) return 'denied';
+  return 'other';
+}
+
+/** The Python exception a failed `executeCode` carries (the extension's error has ename/evalue/traceback), as an nbformat error output. */
+function kernelErrorOf(e: unknown): Output | undefined {
+  const err = e as { ename?: unknown; evalue?: unknown; traceback?: unknown } | undefined;
+  if (!err || typeof err.ename !== 'string' || !err.ename) return undefined;
+  return { output_type: 'error', ename: err.ename, evalue: String(err.evalue ?? ''), traceback: Array.isArray(err.traceback) ? err.traceback.map(String) : [] };
+}
+
+/** The answer for an agent the person did not (yet) let use the Jupyter extension's kernels. */
+export function accessDeniedError(notebook: string): KernelError {
+  return new KernelError(
+    `VS Code's Jupyter extension did not let Jupyter MCP use the kernel of ${notebook}: its dialog "Do you want to grant Kernel access to the extension Jupyter MCP?" was denied or dismissed. ` +
+      'Nothing ran. Ask the person to allow it: command "Jupyter: Manage Access To Jupyter Kernels", tick Jupyter MCP, press Enter; then call again. ' +
+      'execute_notebook_cell runs cells through the notebook editor without that access.',
+    'kernel',
+  );
+}
+
 /**
  * Runs code through the Jupyter extension's `Kernel.executeCode` (no execution count, nothing
  * written into the notebook). On time-out or abort the run is cancelled (the extension interrupts
- * the kernel) and the outputs produced until then are returned.
+ * the kernel) and the outputs produced until then are returned. `notebook` names the kernel in
+ * messages. A kernel still starting (just picked) is waited for, within the call's time-out.
  */
-export async function executeInJupyterKernel(kernel: JupyterKernel, code: string, opts: ExecuteOptions): Promise<ExecuteResult> {
+export async function executeInJupyterKernel(kernel: JupyterKernel, code: string, opts: ExecuteOptions, notebook = 'the notebook'): Promise<ExecuteResult> {
   const started = Date.now();
   if (opts.signal?.aborted) return { status: 'aborted', execution_count: null, outputs: [], message: 'Cancelled before the code started.' };
   const cts = new vscode.CancellationTokenSource();
@@ -335,20 +379,79 @@ export async function executeInJupyterKernel(kernel: JupyterKernel, code: string
     }
   };
   let failure: unknown;
-  const consume = (async () => {
+  let sawOutput = false;
+  const attempt = async () => {
+    failure = undefined;
     try {
-      for await (const out of kernel.executeCode(code, cts.token)) add(out);
+      for await (const out of kernel.executeCode(code, cts.token)) {
+        sawOutput = true;
+        add(out);
+      }
     } catch (e) {
       failure = e;
     }
-  })();
+  };
   const { stop, dispose: disposeStop } = timeoutOrAbort(opts.timeoutMs, opts.signal);
+  const startWaitEnd = started + Math.min(START_WAIT_MS, opts.timeoutMs);
   try {
-    const outcome = await Promise.race([consume.then(() => 'done' as const), stop]);
+    let consume = attempt();
+    let outcome = await Promise.race([consume.then(() => 'done' as const), stop]);
+    // Refused because the kernel is still starting: nothing was sent, so try again once it moves on.
+    while (outcome === 'done' && !sawOutput && jupyterFailureKind(failure) === 'starting' && Date.now() < startWaitEnd) {
+      const changed = new Promise<void>((r) => {
+        const sub = kernel.onDidChangeStatus?.(() => {
+          sub?.dispose();
+          r();
+        });
+        setTimeout(() => {
+          sub?.dispose();
+          r();
+        }, START_POLL_MS);
+      });
+      const waited = await Promise.race([changed.then(() => 'again' as const), stop]);
+      if (waited !== 'again') {
+        outcome = waited;
+        break;
+      }
+      consume = attempt();
+      outcome = await Promise.race([consume.then(() => 'done' as const), stop]);
+    }
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    const kind = jupyterFailureKind(failure);
+    if (kind === 'starting' && !sawOutput && outcome === 'abort') {
+      return { status: 'aborted', execution_count: null, outputs: [], message: `Cancelled by the client while the kernel of ${notebook} was still starting in VS Code; nothing ran.` };
+    }
+    if (kind === 'starting' && !sawOutput && (outcome === 'done' || outcome === 'timeout')) {
+      throw new KernelError(`The kernel of ${notebook} is still starting in VS Code (waited ${seconds} s); nothing ran. Call again in a few seconds.`, 'kernel');
+    }
     if (outcome === 'done') {
+      if (failure && kind === 'denied') throw accessDeniedError(notebook);
+      if (failure && kind === 'interrupted') {
+        // Answer as an interrupted run on a Jupyter server does: the KeyboardInterrupt error, the outputs before it.
+        if (!outputs.some((o) => o.output_type === 'error')) {
+          outputs.push({ output_type: 'error', ename: 'KeyboardInterrupt', evalue: '', traceback: ['KeyboardInterrupt: the kernel was interrupted'] });
+        }
+        return {
+          status: 'error',
+          execution_count: null,
+          outputs,
+          message: `The kernel was interrupted after ${seconds} s (KeyboardInterrupt); its state up to that point is kept. Outputs produced before the interrupt are included.`,
+        };
+      }
+      const raised = kernelErrorOf(failure);
+      if (raised) {
+        // The code raised: the extension ends executeCode by throwing the kernel's error (sometimes
+        // before yielding its error output). Return it as the error output it is, as other kernels do.
+        if (!outputs.some((o) => o.output_type === 'error' && o.ename === raised.ename && o.evalue === raised.evalue)) outputs.push(raised);
+        return {
+          status: 'error',
+          execution_count: null,
+          outputs,
+          ...(raised.ename === 'KeyboardInterrupt' ? { message: `The kernel was interrupted after ${seconds} s (KeyboardInterrupt); its state up to that point is kept. Outputs produced before the interrupt are included.` } : {}),
+        };
+      }
       if (failure && !(failure instanceof vscode.CancellationError)) {
-        throw new KernelError(`VS Code's Jupyter kernel failed to run the code after ${seconds} s: ${(failure as Error).message ?? failure}`, 'kernel');
+        throw new KernelError(`VS Code's Jupyter kernel of ${notebook} failed to run the code after ${seconds} s: ${(failure as Error).message ?? failure}`, 'kernel');
       }
       return { status: outputs.some((o) => o.output_type === 'error') ? 'error' : 'ok', execution_count: null, outputs };
     }

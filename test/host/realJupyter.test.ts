@@ -5,6 +5,9 @@
 // MCP (a real SDK client on HTTP): list_kernels shows the notebook's kernel, execute_cell runs on it
 // (the Jupyter extension's consent dialog is clicked once, as the person would), and
 // execute_notebook_cell / execute_notebook without kernel_id run through the editor, outputs saved.
+// A second test, the same two extensions installed: the person connects Jupyter MCP and picks OUR
+// "Jupyter MCP" kernel instead; the agent gets its Jupyter kernel id and shares it, and a notebook
+// with no kernel picked shows which kernel serves then (README: "Which kernel serves…").
 // Without the .vsix the test reports itself skipped with the reason (never a silent pass).
 // Run alone: `node esbuild.js && node --import tsx --test test/host/realJupyter.test.ts`
 // JUPYTER_MCP_UPDATE_SCREENSHOTS=1 also writes media/screenshot-real-jupyter.png.
@@ -133,17 +136,35 @@ async function until<T>(what: string, fn: () => Promise<T | undefined | false>, 
   }
 }
 
-test('the real Jupyter extension: the person picks a kernel on a Jupyter server and runs a cell, then the agent uses that kernel', { skip, timeout: 900_000 }, async () => {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'jmcp-real-jupyter-'));
+type SavedNotebook = { cells: { id: string; outputs: unknown[]; execution_count: number | null }[] };
+
+/** What a test body gets: the workbench, the Jupyter server, the agent's MCP calls. */
+interface RealHost {
+  page: PwPage;
+  workspace: string;
+  jupyter: TestJupyter;
+  call(name: string, args: Record<string, unknown>): Promise<ToolResult>;
+  /** The notebook as saved on disk (undefined while VS Code rewrites it). */
+  onDisk(name: string): SavedNotebook | undefined;
+  step(s: string): void;
+}
+
+/**
+ * A real VS Code host with both extensions installed (ours from dist/, the real Jupyter extension
+ * from its .vsix), a real Jupyter server rooted at the workspace, and an MCP client connected to
+ * our server. `notebooks` are written into the workspace first (beside smoke.ipynb).
+ */
+async function withRealHost(label: string, notebooks: string[], body: (h: RealHost) => Promise<void>): Promise<void> {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `jmcp-${label}-`));
   const workspace = path.join(tmp, 'workspace');
   fs.cpSync(path.join(__dirname, 'workspace'), workspace, { recursive: true }); // .vscode/settings.json: port 0
-  notebook(path.join(workspace, NB));
+  for (const nb of notebooks) notebook(path.join(workspace, nb));
   const portFile = path.join(tmp, 'mcp-port.json');
   let host: RunningHost | undefined;
   let jupyter: TestJupyter | undefined;
   let client: Client | undefined;
   let leftover: number[] = [];
-  const step = (s: string): void => void process.stderr.write(`  [real-jupyter] ${s}\n`);
+  const step = (s: string): void => void process.stderr.write(`  [${label}] ${s}\n`);
   try {
     if (!fs.existsSync(path.join(ROOT, 'dist', 'extension.js'))) throw new Error('dist/extension.js is missing: run node esbuild.js');
     const extensionsDir = path.join(tmp, 'extensions');
@@ -167,11 +188,51 @@ test('the real Jupyter extension: the person picks a kernel on a Jupyter server 
     const published = JSON.parse(await waitForFile(portFile, 180_000)) as { url: string; token: string };
     step('workbench up, Jupyter MCP serving');
 
+    client = new Client({ name: 'real-jupyter-test', version: '1.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(published.url), { requestInit: { headers: { Authorization: `Bearer ${published.token}` } } }));
+    const c = client;
+    await body({
+      page,
+      workspace,
+      jupyter,
+      step,
+      call: async (name, args) => (await c.callTool({ name, arguments: args }, undefined, { timeout: 240_000 })) as ToolResult,
+      // VS Code writes the file in place (truncate, then write): a read can meet it empty, so a read
+      // that does not parse is "not yet".
+      onDisk: (name) => {
+        try {
+          return JSON.parse(fs.readFileSync(path.join(workspace, name), 'utf8')) as SavedNotebook;
+        } catch {
+          return undefined;
+        }
+      },
+    });
+  } catch (e) {
+    if (host) {
+      const shot = path.join(os.tmpdir(), `jmcp-${label}-failure.png`);
+      await host.page.screenshot({ path: shot }).catch(() => undefined);
+      process.stderr.write(`  [${label}] failed; picture of the workbench: ${shot}\n--- host log ---\n${[...host.output, ...host.log].slice(-80).join('\n')}\n`);
+    }
+    throw e;
+  } finally {
+    await client?.close().catch(() => undefined);
+    if (host) leftover = await host.stop();
+    await jupyter?.stop().catch(() => undefined);
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  assert.deepEqual(leftover, [], 'processes of the host were left running');
+}
+
+/** Opens the kernel picker from the notebook toolbar (the palette command is hidden unless the notebook editor has focus). */
+async function openKernelPicker(page: PwPage): Promise<void> {
+  await page.locator('.notebook-toolbar-container .kernel-action-view-item', { hasText: 'Select Kernel' }).first().click({ timeout: 60_000 });
+}
+
+test('the real Jupyter extension: the person picks a kernel on a Jupyter server and runs a cell, then the agent uses that kernel', { skip, timeout: 900_000 }, async () => {
+  await withRealHost('real-jupyter', [NB], async ({ page, jupyter, call, onDisk, step }) => {
     // 1. The person: open the notebook, pick a kernel on the Jupyter server, run the first cell.
     await openWithQuickOpen(page, NB);
-    // The "Select Kernel" button of the notebook toolbar (the palette command is hidden unless the
-    // notebook editor has focus).
-    await page.locator('.notebook-toolbar-container .kernel-action-view-item', { hasText: 'Select Kernel' }).first().click({ timeout: 60_000 });
+    await openKernelPicker(page);
     // With no kernel suggested the picker lists the kernel sources at once; otherwise they are
     // behind "Select Another Kernel...".
     const first = await choose(page, /Select Another Kernel|Existing Jupyter Server/);
@@ -191,39 +252,55 @@ test('the real Jupyter extension: the person picks a kernel on a Jupyter server 
     await page.waitForSelector('.notebook-editor .cell-list-container', { timeout: 10_000 });
 
     // 2. The agent.
-    client = new Client({ name: 'real-jupyter-test', version: '1.0.0' });
-    await client.connect(new StreamableHTTPClientTransport(new URL(published.url), { requestInit: { headers: { Authorization: `Bearer ${published.token}` } } }));
-    // VS Code writes the file in place (truncate, then write): a read can meet it empty, so a read
-    // that does not parse is "not yet".
-    const onDisk = (): { cells: { id: string; outputs: unknown[] }[] } | undefined => {
-      try {
-        return JSON.parse(fs.readFileSync(path.join(workspace, NB), 'utf8')) as { cells: { id: string; outputs: unknown[] }[] };
-      } catch {
-        return undefined;
-      }
-    };
-    const call = async (name: string, args: Record<string, unknown>): Promise<ToolResult> => (await client!.callTool({ name, arguments: args }, undefined, { timeout: 240_000 })) as ToolResult;
-
-    // list_kernels shows the notebook's kernel once the person's cell ran.
-    // It is listed while it starts ("starting"); the person's run is over when it is idle. (Code sent
-    // before that is refused by the Jupyter extension: "Kernel connection not available".)
-    const listed = await until('list_kernels to show the notebook kernel, idle', async () => {
+    // list_kernels shows the notebook's kernel as soon as the person's run started it (maybe still "starting").
+    // Until then list_kernels, with no kernel in VS Code and Jupyter MCP not connected to any server,
+    // answers with that error (how to connect): "not yet" here.
+    const early = await until('list_kernels to show the notebook kernel', async () => {
       const r = await call('list_kernels', {});
-      assert.ok(!r.isError, text(r));
-      const k = (r.structuredContent.active_kernels as { id: string; notebook?: string; backend: string; state: string }[]).find((x) => x.notebook === NB);
-      return k?.state === 'idle' ? k : undefined;
+      if (r.isError) return undefined;
+      return (r.structuredContent.active_kernels as { id: string; notebook?: string; backend: string; state: string }[]).find((x) => x.notebook === NB);
     }, 240_000);
-    assert.equal(listed.id, `editor:${NB}`);
-    assert.equal(listed.backend, 'editor');
-    step(`list_kernels: ${JSON.stringify(listed)}`);
+    assert.equal(early.id, `editor:${NB}`);
+    assert.equal(early.backend, 'editor');
+    step(`list_kernels: ${JSON.stringify(early)}`);
 
-    // execute_cell on the notebook's kernel: the Jupyter extension asks the person once.
-    const ran = call('execute_cell', { kernel_id: `editor:${NB}`, code: 'x + 1' });
-    const asked = await clickDialog(page, 'Allow', 60_000);
-    const r1 = await ran;
+    // The first execute_cell makes the Jupyter extension ask the person for consent. The person
+    // dismisses it: the agent is told what the person must do, in words, and nothing ran.
+    const refused = call('execute_cell', { kernel_id: `editor:${NB}`, code: 'refused = 1' });
+    assert.ok(await clickDialog(page, 'Cancel', 60_000), 'the Jupyter extension did not ask for consent');
+    const r0 = await refused;
+    assert.equal(r0.isError, true, text(r0));
+    assert.match(text(r0), /did not let Jupyter MCP use the kernel of real-kernel\.ipynb.*Nothing ran.*"Jupyter: Manage Access To Jupyter Kernels"/s);
+    assert.doesNotMatch(text(r0), /has been revoked/, 'the Jupyter extension\'s raw text');
+    step(`consent dismissed: ${text(r0).slice(0, 160)}…`);
+    // The person follows it: the extension's "Manage Access" list, Jupyter MCP ticked, accepted.
+    await command(page, 'Jupyter: Manage Access To Jupyter Kernels');
+    await choose(page, /Jupyter MCP/);
+    await page.keyboard.press('Enter');
+    // Now the agent's code runs, right after the person's pick: if the kernel is still starting (the
+    // extension refuses code then: "Kernel connection not available"), the call waits for it.
+    // The extension stores the answer, then lifts the kernel's cached refusal: until it has, the
+    // agent's call is still refused (the same clear answer), so call until it runs.
+    let askedAgain = false;
+    const r1a = await until('the access granted in "Manage Access" to take effect', async () => {
+      const soon = call('execute_cell', { kernel_id: `editor:${NB}`, code: '6 * 7' });
+      askedAgain = (await Promise.race([soon.then(() => false), clickDialog(page, 'Allow', 240_000)])) || askedAgain;
+      const r = await soon;
+      return /did not let Jupyter MCP use the kernel/.test(text(r)) ? undefined : r;
+    }, 60_000);
+    assert.ok(!r1a.isError, text(r1a));
+    assert.match(text(r1a), /\b42\b/);
+    step(`execute_cell after the access was granted${askedAgain ? ' (asked again, allowed)' : ', no dialog'}: ${text(r1a).slice(0, 80)}`);
+
+    // Once the person's run is over (idle, outputs saved), execute_cell shares its state.
+    await until('the person\'s run to be over', async () => {
+      const r = await call('list_kernels', {});
+      const k = (r.structuredContent.active_kernels as { notebook?: string; state: string }[]).find((x) => x.notebook === NB);
+      return k?.state === 'idle' && onDisk(NB)?.cells.every((c) => c.outputs.length > 0);
+    }, 240_000);
+    const r1 = await call('execute_cell', { kernel_id: `editor:${NB}`, code: 'x + 1' });
     assert.ok(!r1.isError, text(r1));
     assert.match(text(r1), /\b22\b/, 'execute_cell did not share the notebook kernel\'s state (x = 21)');
-    step(`execute_cell: consent dialog ${asked ? 'shown and allowed' : 'not shown'}; ${text(r1).slice(0, 120)}`);
 
     // execute_notebook_cell without kernel_id: through the editor, outputs in the document and saved.
     const r2 = await call('execute_notebook_cell', { path: NB, cell_id: 'agent' });
@@ -231,7 +308,7 @@ test('the real Jupyter extension: the person picks a kernel on a Jupyter server 
     assert.match(text(r2), /agent sees x = 21/);
     assert.match(text(r2), /\b42\b/);
     const saved = await until('the outputs to be saved', async () => {
-      const nb = onDisk();
+      const nb = onDisk(NB);
       const c = nb?.cells.find((x) => x.id === 'agent');
       return c && c.outputs.length > 0 ? nb : undefined;
     });
@@ -241,7 +318,7 @@ test('the real Jupyter extension: the person picks a kernel on a Jupyter server 
     // execute_notebook without kernel_id: every cell, same kernel.
     const r3 = await call('execute_notebook', { path: NB });
     assert.ok(!r3.isError, text(r3));
-    await until('every cell\'s outputs to be saved', async () => onDisk()?.cells.every((c) => c.outputs.length > 0));
+    await until('every cell\'s outputs to be saved', async () => onDisk(NB)?.cells.every((c) => c.outputs.length > 0));
     step('execute_notebook ran every cell');
 
     const shot = process.env.JUPYTER_MCP_UPDATE_SCREENSHOTS === '1' ? path.join(ROOT, 'media', 'screenshot-real-jupyter.png') : path.join(os.tmpdir(), 'jmcp-real-jupyter.png');
@@ -257,10 +334,14 @@ test('the real Jupyter extension: the person picks a kernel on a Jupyter server 
     const intr = await call('interrupt_kernel', { kernel_id: `editor:${NB}` });
     assert.ok(!intr.isError, text(intr));
     const interrupted = await long;
-    // Code sent through the extension's kernels API ends, when interrupted, with the extension's
-    // own "Canceled future for execute_request" rather than a KeyboardInterrupt output.
-    assert.match(text(interrupted), /KeyboardInterrupt|interrupted|Canceled future for execute_request/i, `the long run was not interrupted: ${text(interrupted)}`);
-    assert.doesNotMatch(text(interrupted), /never/);
+    // The same answer as an interrupted run on a Jupyter server (not the extension's own "Canceled
+    // future for execute_request..."): status error, a KeyboardInterrupt, the output before it kept.
+    assert.equal(interrupted.structuredContent.status, 'error', text(interrupted));
+    assert.match(text(interrupted), /KeyboardInterrupt/);
+    assert.match(text(interrupted), /interrupted/);
+    assert.match(text(interrupted), /sleeping/);
+    assert.doesNotMatch(text(interrupted), /Canceled future/);
+    assert.doesNotMatch(text(interrupted), /^never$/m);
     step(`interrupt_kernel: ${text(interrupted).split('\n')[0]}`);
 
     // restart_kernel through the extension (its confirmation clicked): the kernel's state is gone.
@@ -268,14 +349,17 @@ test('the real Jupyter extension: the person picks a kernel on a Jupyter server 
     const confirmed = await clickDialog(page, 'Restart', 30_000);
     const restarted = await restarting;
     assert.ok(!restarted.isError, text(restarted));
+    // Code sent at once (the extension refuses it while the kernel reconnects) waits and runs in the
+    // new kernel: no raw "Kernel connection not available".
+    const adHoc = await call('execute_cell', { kernel_id: `editor:${NB}`, code: 'x' });
+    assert.ok(!adHoc.isError, text(adHoc));
+    assert.match(text(adHoc), /NameError/, `execute_cell right after the restart: ${text(adHoc)}`);
     // The kernel's state is gone: the third cell (y = x + 1), run through the editor, fails on x.
     const gone = await until('the restarted kernel to run a cell', async () => {
       const r = await call('execute_notebook_cell', { path: NB, cell_id: 'third' });
       return /NameError/.test(text(r)) ? r : undefined;
     });
     step(`restart_kernel: confirmation ${confirmed ? 'clicked' : 'not asked'}; then: ${text(gone).split('\n').find((l) => /NameError/.test(l))}`);
-    const adHoc = await call('execute_cell', { kernel_id: `editor:${NB}`, code: '1 + 1' });
-    step(`execute_cell right after the restart: ${adHoc.isError ? 'error' : 'ok'}: ${text(adHoc).slice(0, 160)}`);
 
     // A notebook open in the editor whose kernel the person never picked or started: a clear answer.
     await openWithQuickOpen(page, 'smoke.ipynb');
@@ -287,19 +371,127 @@ test('the real Jupyter extension: the person picks a kernel on a Jupyter server 
     }, 60_000);
     assert.equal(none.isError, true);
     assert.match(text(none), /No kernel is running for smoke\.ipynb in VS Code: run a cell or pick a kernel/);
+    // Jupyter MCP is not connected in this test: the answer says how to share a kernel, not "pick Jupyter MCP (no Jupyter server)".
+    assert.match(text(none), /"Jupyter MCP: Connect to Jupyter Server…"/);
+    assert.doesNotMatch(text(none), /no Jupyter server\)/);
     step(`no kernel picked: ${text(none).slice(0, 200)}`);
-  } catch (e) {
-    if (host) {
-      const shot = path.join(os.tmpdir(), 'jmcp-real-jupyter-failure.png');
-      await host.page.screenshot({ path: shot }).catch(() => undefined);
-      process.stderr.write(`  [real-jupyter] failed; picture of the workbench: ${shot}\n--- host log ---\n${[...host.output, ...host.log].slice(-80).join('\n')}\n`);
-    }
-    throw e;
-  } finally {
-    await client?.close().catch(() => undefined);
-    if (host) leftover = await host.stop();
-    await jupyter?.stop().catch(() => undefined);
-    fs.rmSync(tmp, { recursive: true, force: true });
-  }
-  assert.deepEqual(leftover, [], 'processes of the host were left running');
+  });
+});
+
+// Our own "Jupyter MCP" controller beside the real Jupyter extension. Which kernel serves the agent's
+// runs of a notebook open in VS Code is the one the person picked for it: ours -> the Jupyter server
+// session Jupyter MCP is connected to (the agent sees its real Jupyter kernel id); the Jupyter
+// extension's -> through its API (`editor:<path>`, the first test); none picked -> execute_cell on
+// `editor:<path>` says so, and execute_notebook_cell uses the notebook's session kernel on the
+// connected server (the kernel the person gets by picking "Jupyter MCP"), outputs into the editor.
+test('our Jupyter MCP controller beside the real Jupyter extension: the person picks it, the agent shares its kernel', { skip, timeout: 900_000 }, async () => {
+  const OURS = 'ours.ipynb';
+  await withRealHost('mcp-controller', [OURS], async ({ page, jupyter, call, onDisk, step }) => {
+    // 1. The person connects Jupyter MCP to the Jupyter server (command palette, URL with its token).
+    await command(page, 'Jupyter MCP: Connect to Jupyter Server');
+    await quickInputOpen(page);
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type(`${jupyter.url.replace(/\/$/, '')}/?token=${jupyter.token}`);
+    await page.keyboard.press('Enter');
+    await until('Jupyter MCP to be connected (the server\'s kernelspecs listed)', async () => {
+      const r = await call('list_kernels', {});
+      return !r.isError && (r.structuredContent.available_kernels as { backend: string }[]).some((s) => s.backend === 'jupyter');
+    }, 60_000);
+    step('Jupyter MCP connected to the Jupyter server');
+
+    // 2. The person opens the notebook, picks "Jupyter MCP: <server>" in the kernel picker, runs it.
+    await openWithQuickOpen(page, OURS);
+    await openKernelPicker(page);
+    const first = await choose(page, /Jupyter MCP|Select Another Kernel/);
+    step(`kernel picker: ${first}`);
+    if (!/Jupyter MCP/.test(first)) await choose(page, /Jupyter MCP/);
+    step('Jupyter MCP kernel picked');
+    await page.locator('.notebook-toolbar-container .action-item', { hasText: 'Run All' }).first().click({ timeout: 30_000 });
+
+    // list_kernels: the notebook's kernel under its Jupyter kernel id (the one the Jupyter server
+    // and JupyterLab show for this notebook's session), not `editor:<path>`.
+    const listed = await until('list_kernels to show the notebook kernel, idle, after the person\'s run', async () => {
+      const r = await call('list_kernels', {});
+      assert.ok(!r.isError, text(r));
+      const k = (r.structuredContent.active_kernels as { id: string; notebook?: string; backend: string; state: string }[]).find((x) => x.notebook === OURS);
+      return k?.state === 'idle' && onDisk(OURS)?.cells.every((c) => c.outputs.length > 0) ? k : undefined;
+    }, 240_000);
+    step(`list_kernels: ${JSON.stringify(listed)}`);
+    const sessions = (await (await fetch(`${jupyter.url.replace(/\/$/, '')}/api/sessions`, { headers: { Authorization: `token ${jupyter.token}` } })).json()) as { path: string; kernel: { id: string } }[];
+    assert.equal(listed.id, sessions.find((s) => s.path === OURS)?.kernel.id, `list_kernels did not give the Jupyter kernel id of ${OURS}'s session: ${JSON.stringify(sessions)}`);
+    assert.equal(listed.backend, 'editor');
+    const kernelId = listed.id;
+
+    // execute_cell on it shares the person's state. No consent dialog: our controller runs on the
+    // Jupyter server directly, not through the Jupyter extension's kernels API (which is what asks).
+    // A modal would block this call until clicked, so its returning is the proof.
+    const r1 = await call('execute_cell', { kernel_id: kernelId, code: 'x + 1' });
+    assert.ok(!r1.isError, text(r1));
+    assert.match(text(r1), /\b22\b/, 'execute_cell did not share the notebook kernel\'s state (x = 21)');
+    // `editor:<path>` names the same kernel.
+    const r1b = await call('execute_cell', { kernel_id: `editor:${OURS}`, code: 'x + 2' });
+    assert.match(text(r1b), /\b23\b/, text(r1b));
+    step('execute_cell shares the person\'s kernel, no dialog');
+
+    // execute_notebook_cell / execute_notebook without kernel_id: through the editor (our controller).
+    const r2 = await call('execute_notebook_cell', { path: OURS, cell_id: 'agent' });
+    assert.ok(!r2.isError, text(r2));
+    assert.match(text(r2), /agent sees x = 21/);
+    assert.equal(r2.structuredContent.kernel_id, kernelId);
+    const r3 = await call('execute_notebook', { path: OURS });
+    assert.ok(!r3.isError, text(r3));
+    // Saved: every cell ran again (execution counts past the agent's single run above).
+    const before = r2.structuredContent.execution_count as number;
+    await until('every cell\'s new outputs to be saved', async () => onDisk(OURS)?.cells.every((c) => (c.execution_count ?? 0) > before && c.outputs.length > 0));
+    assert.match(JSON.stringify(onDisk(OURS)!.cells.find((c) => c.id === 'agent')), /agent sees x = 21/);
+    step('execute_notebook_cell / execute_notebook ran through the editor; outputs saved');
+
+    const shot = process.env.JUPYTER_MCP_UPDATE_SCREENSHOTS === '1' ? path.join(ROOT, 'media', 'screenshot-mcp-controller.png') : path.join(os.tmpdir(), 'jmcp-mcp-controller.png');
+    await page.mouse.move(900, 800); // no toolbar tooltip in the picture
+    await page.screenshot({ path: shot });
+    step(`screenshot: ${shot}`);
+
+    // interrupt_kernel: no dialog either; the run ends as any interrupted run does.
+    const long = call('execute_cell', { kernel_id: kernelId, code: 'import time\nprint("sleeping", flush=True)\ntime.sleep(120)\nprint("never")', timeout: 200 });
+    await until('the kernel to be busy', async () => {
+      const r = await call('list_kernels', {});
+      return (r.structuredContent.active_kernels as { id: string; state: string }[]).some((k) => k.id === kernelId && k.state === 'busy');
+    });
+    const intr = await call('interrupt_kernel', { kernel_id: kernelId });
+    assert.ok(!intr.isError, text(intr));
+    const interrupted = await long;
+    assert.equal(interrupted.structuredContent.status, 'error');
+    assert.match(text(interrupted), /KeyboardInterrupt/);
+    assert.match(text(interrupted), /sleeping/);
+    assert.doesNotMatch(text(interrupted), /^never$/m, 'the code after the sleep ran');
+    step('interrupt_kernel: KeyboardInterrupt, output so far kept');
+
+    // restart_kernel: no confirmation (the Jupyter extension's "restart?" prompt belongs to its own
+    // kernels); the state is gone, in the editor too.
+    // (Through `editor:<path>` this time: our controller resolves it to the same session kernel.)
+    const restarted = await call('restart_kernel', { kernel_id: `editor:${OURS}` });
+    assert.ok(!restarted.isError, text(restarted));
+    const gone = await call('execute_notebook_cell', { path: OURS, cell_id: 'third' });
+    assert.match(text(gone), /NameError/, `the restart did not clear the kernel's state: ${text(gone)}`);
+    step('restart_kernel: state cleared');
+
+    // 3. Side by side: smoke.ipynb open with no kernel picked.
+    await openWithQuickOpen(page, 'smoke.ipynb');
+    let none: ToolResult = {};
+    await until('the extension host to see smoke.ipynb open', async () => {
+      none = await call('execute_cell', { kernel_id: 'editor:smoke.ipynb', code: '1' });
+      return !/not open in VS Code/.test(text(none));
+    }, 60_000);
+    assert.equal(none.isError, true);
+    assert.match(text(none), /No kernel is running for smoke\.ipynb in VS Code: run a cell or pick a kernel there \(e\.g\. "Jupyter MCP: 127\.0\.0\.1:\d+"\)/);
+    // execute_notebook_cell: the notebook's session kernel on the connected Jupyter server, the one
+    // "Jupyter MCP" would give the person, never the other notebook's; outputs go into the editor.
+    const smoke = await call('execute_notebook_cell', { path: 'smoke.ipynb', cell_id: 'e5f6a7b8' });
+    assert.ok(!smoke.isError, text(smoke));
+    assert.match(text(smoke), /\b2\b/);
+    assert.notEqual(smoke.structuredContent.kernel_id, kernelId);
+    const after = (await (await fetch(`${jupyter.url.replace(/\/$/, '')}/api/sessions`, { headers: { Authorization: `token ${jupyter.token}` } })).json()) as { path: string; kernel: { id: string } }[];
+    assert.equal(smoke.structuredContent.kernel_id, after.find((s) => s.path === 'smoke.ipynb')?.kernel.id);
+    step(`no kernel picked: execute_cell says "${text(none).slice(0, 80)}…"; execute_notebook_cell ran on the server session ${smoke.structuredContent.kernel_id}`);
+  });
 });
