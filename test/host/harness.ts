@@ -125,6 +125,8 @@ export interface PwLocator {
   first(): PwLocator;
   count(): Promise<number>;
   textContent(opts?: { timeout?: number }): Promise<string | null>;
+  inputValue(opts?: { timeout?: number }): Promise<string>;
+  fill(value: string, opts?: { timeout?: number }): Promise<void>;
 }
 interface PwContext {
   pages(): PwPage[];
