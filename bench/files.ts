@@ -79,7 +79,11 @@ async function oneSize(size: Size, withContext: boolean): Promise<{ rows: Row[];
     rows.push(row(S1, `${label}: read_notebook full`, full, small ? { peer: 'in-editor read (published)', peerValue: 1 } : {}));
 
     // Edits. Each one is durably written (temp file, fdatasync, rename) before the call returns.
-    const ids: string[] = (await callOk(client, 'read_notebook', { path: nb, format: 'outline' })).structuredContent.outline.map((c: any) => c.id);
+    // Outline entries are lines ("[3] id=ab12 code (5 lines) …") since issue #10.
+    const ids: string[] = (await callOk(client, 'read_notebook', { path: nb, format: 'outline' })).structuredContent.outline.map((c: any) =>
+      typeof c === 'string' ? /\bid=(\S+)/.exec(c)?.[1] : c.id,
+    );
+    if (ids.length === 0 || ids.some((id) => !id)) throw new Error('no cell ids in the outline');
     const rand = rng(42);
     const serverMs = (tool: string) => {
       const xs = server.toolMs.filter((t) => t.tool === tool).map((t) => t.ms);
