@@ -13,10 +13,10 @@ import { EditorCellRunner } from '../../../src/editor/cellRunner';
 import { CONTROLLER_ID } from '../../../src/editor/controller';
 import type { EditorKernels } from '../../../src/editor/editorKernels';
 import type { ExecuteResult } from '../../../src/kernels/backend';
-import { findJupyterPython, startLocalJupyter, type LocalJupyter } from '../../../src/kernels/localServer';
+import type { LocalJupyter } from '../../../src/kernels/localServer';
+import { EXTENSION_ID, startConnectedRuntime } from './connectedRuntime';
 import { outputText, until, writeNotebook } from './notebookFiles';
 
-const EXTENSION_ID = 'jupyter-mcp.jupyter-mcp';
 const NB = 'shared-kernel.ipynb';
 
 suite('"Jupyter MCP" notebook controller on a real Jupyter server', function () {
@@ -30,25 +30,7 @@ suite('"Jupyter MCP" notebook controller on a real Jupyter server', function () 
   let doc: vscode.NotebookDocument;
 
   suiteSetup(async function () {
-    if (!findJupyterPython(['/usr/bin/python3'])) {
-      console.log('[Extension Host] skipped: /usr/bin/python3 cannot import jupyter_server and ipykernel');
-      this.skip();
-    }
-    const ext = vscode.extensions.getExtension<JupyterMcpApi>(EXTENSION_ID);
-    assert.ok(ext, `${EXTENSION_ID} is not loaded`);
-    api = await ext.activate();
-    root = vscode.workspace.workspaceFolders![0].uri.fsPath;
-    jupyter = await startLocalJupyter({ rootDir: root, pythons: ['/usr/bin/python3'] });
-    // A free port: the default one may be taken on a shared machine.
-    await api.server.stop();
-    await vscode.workspace.getConfiguration('jupyterMcp').update('port', 0, vscode.ConfigurationTarget.Global);
-    const started = await api.server.start();
-    assert.ok(started, `the MCP server did not start: ${api.server.lastError}`);
-    rt = started;
-    await api.server.connectJupyter(jupyter.url, jupyter.token);
-    // The runtime's EditorKernels (the router's editor source) owns the controller.
-    kernels = ((rt as unknown as { editorKernels?: EditorKernels }).editorKernels ?? (rt.kernels as unknown as { editor: EditorKernels }).editor);
-    assert.ok(kernels?.controller, 'the runtime registered no notebook controller');
+    ({ api, root, rt, jupyter, kernels } = await startConnectedRuntime(this));
     runner = new EditorCellRunner(kernels);
     writeNotebook(path.join(root, NB), [
       'x = 41\nprint("from the person")',

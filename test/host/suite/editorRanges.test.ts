@@ -16,11 +16,10 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { JupyterMcpApi } from '../../../src/extension';
 import { CONTROLLER_ID } from '../../../src/editor/controller';
 import type { EditorKernels } from '../../../src/editor/editorKernels';
-import type { Runtime } from '../../../src/editor/runtime';
-import { findJupyterPython, startLocalJupyter, type LocalJupyter } from '../../../src/kernels/localServer';
+import type { LocalJupyter } from '../../../src/kernels/localServer';
+import { EXTENSION_ID, startConnectedRuntime } from './connectedRuntime';
 import { until, writeNotebook } from './notebookFiles';
 
-const EXTENSION_ID = 'jupyter-mcp.jupyter-mcp';
 
 /** The text of a cell's outputs as the editor holds them. */
 function cellText(doc: vscode.NotebookDocument, index: number): string {
@@ -67,23 +66,7 @@ suite('execute_notebook through the editor: one range request for the code cells
   }
 
   suiteSetup(async function () {
-    if (!findJupyterPython(['/usr/bin/python3'])) {
-      console.log('[Extension Host] skipped: /usr/bin/python3 cannot import jupyter_server and ipykernel');
-      this.skip();
-    }
-    const ext = vscode.extensions.getExtension<JupyterMcpApi>(EXTENSION_ID);
-    assert.ok(ext, `${EXTENSION_ID} is not loaded`);
-    api = await ext.activate();
-    root = vscode.workspace.workspaceFolders![0].uri.fsPath;
-    jupyter = await startLocalJupyter({ rootDir: root, pythons: ['/usr/bin/python3'] });
-    // A free port: the default one may be taken on a shared machine.
-    await api.server.stop();
-    await vscode.workspace.getConfiguration('jupyterMcp').update('port', 0, vscode.ConfigurationTarget.Global);
-    const rt: Runtime | undefined = await api.server.start();
-    assert.ok(rt, `the MCP server did not start: ${api.server.lastError}`);
-    await api.server.connectJupyter(jupyter.url, jupyter.token);
-    kernels = (rt as unknown as { editorKernels?: EditorKernels }).editorKernels ?? (rt.kernels as unknown as { editor: EditorKernels }).editor;
-    assert.ok(kernels?.controller, 'the runtime registered no notebook controller');
+    ({ api, root, jupyter, kernels } = await startConnectedRuntime(this));
     transport = new StreamableHTTPClientTransport(new URL(api.server.url!), { requestInit: { headers: { Authorization: `Bearer ${await api.server.authToken()}` } } });
     client = new Client({ name: 'host-ranges-test', version: '1' });
     await client.connect(transport);

@@ -18,11 +18,10 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { JupyterMcpApi } from '../../../src/extension';
 import { CONTROLLER_ID } from '../../../src/editor/controller';
 import type { EditorKernels } from '../../../src/editor/editorKernels';
-import type { Runtime } from '../../../src/editor/runtime';
-import { findJupyterPython, startLocalJupyter, type LocalJupyter } from '../../../src/kernels/localServer';
+import type { LocalJupyter } from '../../../src/kernels/localServer';
+import { EXTENSION_ID, startConnectedRuntime } from './connectedRuntime';
 import { until, writeNotebook } from './notebookFiles';
 
-const EXTENSION_ID = 'jupyter-mcp.jupyter-mcp';
 const NB = 'live-runs.ipynb';
 
 /** A cell printing "tick <i>" every 0.5 s until `stopFile` exists (at most 120 s), then "done". */
@@ -122,23 +121,7 @@ suite('Long runs of an open notebook: outputs in the editor while the cell runs 
   }
 
   suiteSetup(async function () {
-    if (!findJupyterPython(['/usr/bin/python3'])) {
-      console.log('[Extension Host] skipped: /usr/bin/python3 cannot import jupyter_server and ipykernel');
-      this.skip();
-    }
-    const ext = vscode.extensions.getExtension<JupyterMcpApi>(EXTENSION_ID);
-    assert.ok(ext, `${EXTENSION_ID} is not loaded`);
-    api = await ext.activate();
-    root = vscode.workspace.workspaceFolders![0].uri.fsPath;
-    jupyter = await startLocalJupyter({ rootDir: root, pythons: ['/usr/bin/python3'] });
-    // A free port: the default one may be taken on a shared machine.
-    await api.server.stop();
-    await vscode.workspace.getConfiguration('jupyterMcp').update('port', 0, vscode.ConfigurationTarget.Global);
-    const rt: Runtime | undefined = await api.server.start();
-    assert.ok(rt, `the MCP server did not start: ${api.server.lastError}`);
-    await api.server.connectJupyter(jupyter.url, jupyter.token);
-    kernels = (rt as unknown as { editorKernels?: EditorKernels }).editorKernels ?? (rt.kernels as unknown as { editor: EditorKernels }).editor;
-    assert.ok(kernels?.controller, 'the runtime registered no notebook controller');
+    ({ api, root, jupyter, kernels } = await startConnectedRuntime(this));
     writeNotebook(path.join(root, NB), [longCell(path.join(root, 'stop-b')), longCell(path.join(root, 'stop-a'))]);
     doc = await vscode.workspace.openNotebookDocument(vscode.Uri.file(path.join(root, NB)));
     await vscode.window.showNotebookDocument(doc);
