@@ -124,19 +124,7 @@ export class EditorCellRunner implements CellRunner {
         await Promise.resolve(vscode.commands.executeCommand('notebook.cell.cancelExecution', args())).then(undefined, () => undefined);
       }
       const stopped = await Promise.race([done.then(() => true), sleep(CANCEL_GRACE_MS).then(() => false)]);
-      const after = stopped
-        ? 'the cell was stopped (its kernel interrupted); the kernel state up to that point is kept.'
-        : 'the cell did not stop after a cancel and may still be running: call interrupt_kernel or restart_kernel.';
-      return {
-        status: outcome === 'timeout' ? 'timeout' : 'aborted',
-        execution_count: count(),
-        outputs: outputsFromVscode(cell.outputs),
-        message:
-          outcome === 'timeout'
-            ? `Execution timed out after ${seconds} s: ${after} Outputs produced before the time-out are included (the cell in VS Code shows them too). Pass a larger timeout (in seconds) for long-running code.`
-            : `Execution cancelled by the client after ${seconds} s: ${after}`,
-        kernel_id: kernelId,
-      };
+      return { ...stoppedResult(outcome, seconds, stopped, cell, count()), kernel_id: kernelId };
     } finally {
       disposeStop();
       sub.dispose();
@@ -294,19 +282,7 @@ export class EditorCellRunner implements CellRunner {
               sleep(CANCEL_GRACE_MS).then(() => false),
             ]);
             poke();
-            const after = stopped
-              ? 'the cell was stopped (its kernel interrupted); the kernel state up to that point is kept.'
-              : 'the cell did not stop after a cancel and may still be running: call interrupt_kernel or restart_kernel.';
-            res = {
-              status: outcome === 'timeout' ? 'timeout' : 'aborted',
-              execution_count: count(),
-              outputs: outputsFromVscode(cell.outputs),
-              message:
-                outcome === 'timeout'
-                  ? `Execution timed out after ${seconds} s: ${after} Outputs produced before the time-out are included (the cell in VS Code shows them too). Pass a larger timeout (in seconds) for long-running code.`
-                  : `Execution cancelled by the client after ${seconds} s: ${after}`,
-              kernel_id: kernelId(),
-            };
+            res = { ...stoppedResult(outcome, seconds, stopped, cell, count()), kernel_id: kernelId() };
           }
         } finally {
           dispose();
@@ -347,6 +323,22 @@ export class EditorCellRunner implements CellRunner {
       closed.dispose();
     }
   }
+}
+
+/** The result of a cell stopped by its time-out or a cancellation (the kernel was interrupted). */
+function stoppedResult(outcome: 'timeout' | 'abort', seconds: string, stopped: boolean, cell: vscode.NotebookCell, count: number | null): ExecuteResult {
+  const after = stopped
+    ? 'the cell was stopped (its kernel interrupted); the kernel state up to that point is kept.'
+    : 'the cell did not stop after a cancel and may still be running: call interrupt_kernel or restart_kernel.';
+  return {
+    status: outcome === 'timeout' ? 'timeout' : 'aborted',
+    execution_count: count,
+    outputs: outputsFromVscode(cell.outputs),
+    message:
+      outcome === 'timeout'
+        ? `Execution timed out after ${seconds} s: ${after} Outputs produced before the time-out are included (the cell in VS Code shows them too). Pass a larger timeout (in seconds) for long-running code.`
+        : `Execution cancelled by the client after ${seconds} s: ${after}`,
+  };
 }
 
 /** Whether the notebook is shown in an editor (VS Code's cell commands need one). */

@@ -4,6 +4,8 @@
 // cannot import jupyter_server and ipykernel.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { JupyterMcpApi } from '../../../src/extension';
 import type { Runtime } from '../../../src/editor/runtime';
 import type { EditorKernels } from '../../../src/editor/editorKernels';
@@ -39,4 +41,21 @@ export async function startConnectedRuntime(suite: Mocha.Context): Promise<Conne
   const kernels = (rt as unknown as { editorKernels?: EditorKernels }).editorKernels ?? (rt.kernels as unknown as { editor: EditorKernels }).editor;
   assert.ok(kernels?.controller, 'the runtime registered no notebook controller');
   return { api, root, rt, jupyter, kernels };
+}
+
+/** A real MCP SDK client of the extension's server, with the token the editor hands out. */
+export async function connectMcpClient(api: JupyterMcpApi, name: string): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
+  const transport = new StreamableHTTPClientTransport(new URL(api.server.url!), { requestInit: { headers: { Authorization: `Bearer ${await api.server.authToken()}` } } });
+  const client = new Client({ name, version: '1' });
+  await client.connect(transport);
+  return { client, transport };
+}
+
+/** Call from suiteTeardown: ends the client's session, disconnects, closes the editors, stops Jupyter. */
+export async function stopConnectedRuntime(api: JupyterMcpApi | undefined, jupyter: LocalJupyter | undefined, mcp?: { client?: Client; transport?: StreamableHTTPClientTransport }): Promise<void> {
+  await mcp?.transport?.terminateSession().catch(() => undefined);
+  await mcp?.client?.close().catch(() => undefined);
+  await api?.server.disconnectJupyter().catch(() => undefined);
+  await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  await jupyter?.stop();
 }

@@ -14,7 +14,7 @@ import { CONTROLLER_ID } from '../../../src/editor/controller';
 import type { EditorKernels } from '../../../src/editor/editorKernels';
 import type { ExecuteResult } from '../../../src/kernels/backend';
 import type { LocalJupyter } from '../../../src/kernels/localServer';
-import { EXTENSION_ID, startConnectedRuntime } from './connectedRuntime';
+import { EXTENSION_ID, startConnectedRuntime, stopConnectedRuntime } from './connectedRuntime';
 import { outputText, until, writeNotebook } from './notebookFiles';
 
 const NB = 'shared-kernel.ipynb';
@@ -44,11 +44,7 @@ suite('"Jupyter MCP" notebook controller on a real Jupyter server', function () 
     await vscode.window.showNotebookDocument(doc);
   });
 
-  suiteTeardown(async () => {
-    await api?.server.disconnectJupyter().catch(() => undefined);
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-    await jupyter?.stop();
-  });
+  suiteTeardown(() => stopConnectedRuntime(api, jupyter));
 
   test('is registered with the server in its label', () => {
     const port = new URL(jupyter!.url).port;

@@ -11,13 +11,13 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { JupyterMcpApi } from '../../../src/extension';
 import { CONTROLLER_ID } from '../../../src/editor/controller';
 import type { EditorKernels } from '../../../src/editor/editorKernels';
 import type { LocalJupyter } from '../../../src/kernels/localServer';
-import { EXTENSION_ID, startConnectedRuntime } from './connectedRuntime';
+import { connectMcpClient, EXTENSION_ID, startConnectedRuntime, stopConnectedRuntime } from './connectedRuntime';
 import { until, writeNotebook } from './notebookFiles';
 
 
@@ -67,18 +67,10 @@ suite('execute_notebook through the editor: one range request for the code cells
 
   suiteSetup(async function () {
     ({ api, root, jupyter, kernels } = await startConnectedRuntime(this));
-    transport = new StreamableHTTPClientTransport(new URL(api.server.url!), { requestInit: { headers: { Authorization: `Bearer ${await api.server.authToken()}` } } });
-    client = new Client({ name: 'host-ranges-test', version: '1' });
-    await client.connect(transport);
+    ({ client, transport } = await connectMcpClient(api, 'host-ranges-test'));
   });
 
-  suiteTeardown(async () => {
-    await transport?.terminateSession().catch(() => undefined);
-    await client?.close().catch(() => undefined);
-    await api?.server.disconnectJupyter().catch(() => undefined);
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-    await jupyter?.stop();
-  });
+  suiteTeardown(() => stopConnectedRuntime(api, jupyter, { client, transport }));
 
   test('all code cells are queued at once (as "Run All"); markdown and empty cells skipped; per-cell outputs and counts', async () => {
     const stop = path.join(root, 'stop-ranges-1');

@@ -13,13 +13,13 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { JupyterMcpApi } from '../../../src/extension';
 import { CONTROLLER_ID } from '../../../src/editor/controller';
 import type { EditorKernels } from '../../../src/editor/editorKernels';
 import type { LocalJupyter } from '../../../src/kernels/localServer';
-import { EXTENSION_ID, startConnectedRuntime } from './connectedRuntime';
+import { connectMcpClient, EXTENSION_ID, startConnectedRuntime, stopConnectedRuntime } from './connectedRuntime';
 import { until, writeNotebook } from './notebookFiles';
 
 const NB = 'live-runs.ipynb';
@@ -125,18 +125,10 @@ suite('Long runs of an open notebook: outputs in the editor while the cell runs 
     writeNotebook(path.join(root, NB), [longCell(path.join(root, 'stop-b')), longCell(path.join(root, 'stop-a'))]);
     doc = await vscode.workspace.openNotebookDocument(vscode.Uri.file(path.join(root, NB)));
     await vscode.window.showNotebookDocument(doc);
-    transport = new StreamableHTTPClientTransport(new URL(api.server.url!), { requestInit: { headers: { Authorization: `Bearer ${await api.server.authToken()}` } } });
-    client = new Client({ name: 'host-live-runs-test', version: '1' });
-    await client.connect(transport);
+    ({ client, transport } = await connectMcpClient(api, 'host-live-runs-test'));
   });
 
-  suiteTeardown(async () => {
-    await transport?.terminateSession().catch(() => undefined);
-    await client?.close().catch(() => undefined);
-    await api?.server.disconnectJupyter().catch(() => undefined);
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-    await jupyter?.stop();
-  });
+  suiteTeardown(() => stopConnectedRuntime(api, jupyter, { client, transport }));
 
   test('(b) no kernel picked in the editor: the Jupyter kernel runs the cell and its outputs reach the open document as they arrive', async () => {
     assert.equal(kernels.usesOurController(doc), false, 'no editor kernel is picked yet');
