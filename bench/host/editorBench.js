@@ -11,7 +11,7 @@
 const vscode = require('vscode');
 const fs = require('fs');
 const path = require('path');
-const { mcpClient, waitFor } = require('./mcpClient');
+const { mcpClient, reportErrors, waitFor } = require('./mcpClient');
 
 const EXTENSION_ID = 'jupyter-mcp.jupyter-mcp';
 const RUNS = Number(process.env.JMCP_BENCH_RUNS) || 20;
@@ -32,6 +32,18 @@ async function timeRuns(n, fn) {
   return stats(xs);
 }
 
+
+/** The raw WorkspaceEdit an in-editor tool makes to move a cell: delete it, insert a copy at `to`. */
+function rawMove(doc, from, to) {
+  const cell = doc.cellAt(from);
+  const data = new vscode.NotebookCellData(cell.kind, cell.document.getText(), cell.document.languageId);
+  data.outputs = [...cell.outputs];
+  data.metadata = cell.metadata;
+  data.executionSummary = cell.executionSummary;
+  const e = new vscode.WorkspaceEdit();
+  e.set(doc.uri, [vscode.NotebookEdit.deleteCells(new vscode.NotebookRange(from, from + 1)), vscode.NotebookEdit.insertCells(to, [data])]);
+  return e;
+}
 
 async function run() {
   const out = { runs: RUNS };
@@ -68,14 +80,7 @@ async function run() {
     move: await timeRuns(RUNS, async (i) => {
       const from = (i * 53) % peerDoc.cellCount;
       const to = (i * 29) % (peerDoc.cellCount - 1);
-      const cell = peerDoc.cellAt(from);
-      const data = new vscode.NotebookCellData(cell.kind, cell.document.getText(), cell.document.languageId);
-      data.outputs = [...cell.outputs];
-      data.metadata = cell.metadata;
-      data.executionSummary = cell.executionSummary;
-      const e = new vscode.WorkspaceEdit();
-      e.set(peerDoc.uri, [vscode.NotebookEdit.deleteCells(new vscode.NotebookRange(from, from + 1)), vscode.NotebookEdit.insertCells(to, [data])]);
-      await apply(e);
+      await apply(rawMove(peerDoc, from, to));
     }),
   });
   // Open but not shown (no rendering), then shown in an editor (the workbench renders the cells).
@@ -148,14 +153,7 @@ async function run() {
     const from = (i * 59) % peerDoc.cellCount;
     const to = (i * 31) % (Math.min(peerDoc.cellCount, ids.length) - 1);
     await time(paired.move.raw, async () => {
-      const cell = peerDoc.cellAt(from);
-      const data = new vscode.NotebookCellData(cell.kind, cell.document.getText(), cell.document.languageId);
-      data.outputs = [...cell.outputs];
-      data.metadata = cell.metadata;
-      data.executionSummary = cell.executionSummary;
-      const e = new vscode.WorkspaceEdit();
-      e.set(peerDoc.uri, [vscode.NotebookEdit.deleteCells(new vscode.NotebookRange(from, from + 1)), vscode.NotebookEdit.insertCells(to, [data])]);
-      await apply(e);
+      await apply(rawMove(peerDoc, from, to));
     });
     await time(paired.move.mcp, () => client.call('move_cell', { path: 'big.ipynb', cell_id: ids[(i * 59) % ids.length], to_index: to }));
     await time(paired.move.ping, () => client.ping());
@@ -183,10 +181,4 @@ async function run() {
   console.log(`[Extension Host] JMCP_BENCH ${JSON.stringify(out)}`);
 }
 
-module.exports = {
-  run: () =>
-    run().catch((e) => {
-      console.log(`[Extension Host] JMCP_BENCH_ERROR ${e && e.stack ? e.stack.split('\n').slice(0, 4).join(' ') : String(e)}`);
-      throw e;
-    }),
-};
+module.exports = { run: () => reportErrors(run) };

@@ -6,7 +6,7 @@
 // JMCP_BENCH_JUPYTER_URL / _TOKEN. Result: one line `[Extension Host] JMCP_BENCH {json}`.
 const vscode = require('vscode');
 const path = require('path');
-const { mcpClient, waitFor } = require('./mcpClient');
+const { mcpClient, reportErrors, waitFor } = require('./mcpClient');
 
 const EXTENSION_ID = 'jupyter-mcp.jupyter-mcp';
 const CONTROLLER_ID = 'jupyterMcp.jupyterServer';
@@ -51,10 +51,4 @@ async function run() {
   console.log(`[Extension Host] JMCP_BENCH ${JSON.stringify(out)}`);
 }
 
-module.exports = {
-  run: () =>
-    run().catch((e) => {
-      console.log(`[Extension Host] JMCP_BENCH_ERROR ${e && e.stack ? e.stack.split('\n').slice(0, 4).join(' ') : String(e)}`);
-      throw e;
-    }),
-};
+module.exports = { run: () => reportErrors(run) };

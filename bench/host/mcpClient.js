@@ -1,5 +1,5 @@
 // Shared by the benches that run INSIDE the VS Code extension host (editorBench.js, executeBench.js):
-// a minimal MCP client for the extension's own server, and a condition wait. Plain CommonJS.
+// a minimal MCP client for the extension's own server, a condition wait, the error report. Plain CommonJS.
 
 async function waitFor(fn, ms, what) {
   const end = Date.now() + ms;
@@ -49,4 +49,12 @@ async function mcpClient(url, token) {
   };
 }
 
-module.exports = { waitFor, mcpClient };
+/** Runs a bench; a failure is printed as one JMCP_BENCH_ERROR line the driver reads, then rethrown. */
+function reportErrors(run) {
+  return run().catch((e) => {
+    console.log(`[Extension Host] JMCP_BENCH_ERROR ${e && e.stack ? e.stack.split('\n').slice(0, 4).join(' ') : String(e)}`);
+    throw e;
+  });
+}
+
+module.exports = { waitFor, mcpClient, reportErrors };

@@ -167,6 +167,19 @@ async function startSleeper(call: Call, kernelId: string): Promise<{ runId: stri
   return { runId, seen };
 }
 
+/**
+ * Opens smoke.ipynb (no kernel picked) as a person does and returns the answer to an execute_cell on
+ * its editor kernel. The tab shows a moment before the extension host hears of the document
+ * ("not open" meanwhile).
+ */
+async function executeInUnpickedNotebook(page: PwPage, call: Call): Promise<ToolResult> {
+  await openWithQuickOpen(page, 'smoke.ipynb');
+  return until('the extension host to see smoke.ipynb open', async () => {
+    const r = await call('execute_cell', { kernel_id: 'editor:smoke.ipynb', code: '1' });
+    return /not open in VS Code/.test(text(r)) ? undefined : r;
+  }, 60_000);
+}
+
 /** The run's final answer, once it ended (wait_for_run answers "running" while it goes on). */
 async function runEnd(call: Call, runId: string): Promise<ToolResult> {
   return until('the run to end', async () => {
@@ -398,13 +411,7 @@ test('the real Jupyter extension: the person picks a kernel on a Jupyter server 
     step(`restart_kernel: confirmation ${confirmed ? 'clicked' : 'not asked'}; then: ${text(gone).split('\n').find((l) => /NameError/.test(l))}`);
 
     // A notebook open in the editor whose kernel the person never picked or started: a clear answer.
-    await openWithQuickOpen(page, 'smoke.ipynb');
-    // The tab shows a moment before the extension host hears of the document ("not open" meanwhile).
-    let none: ToolResult = {};
-    await until('the extension host to see smoke.ipynb open', async () => {
-      none = await call('execute_cell', { kernel_id: 'editor:smoke.ipynb', code: '1' });
-      return !/not open in VS Code/.test(text(none));
-    }, 60_000);
+    const none = await executeInUnpickedNotebook(page, call);
     assert.equal(none.isError, true);
     assert.match(text(none), /No kernel is running for smoke\.ipynb in VS Code: run a cell or pick a kernel/);
     // Jupyter MCP is not connected in this test: the answer says how to share a kernel, not "pick Jupyter MCP (no Jupyter server)".
@@ -508,12 +515,7 @@ test('our Jupyter MCP controller beside the real Jupyter extension: the person p
     step('restart_kernel: state cleared');
 
     // 3. Side by side: smoke.ipynb open with no kernel picked.
-    await openWithQuickOpen(page, 'smoke.ipynb');
-    let none: ToolResult = {};
-    await until('the extension host to see smoke.ipynb open', async () => {
-      none = await call('execute_cell', { kernel_id: 'editor:smoke.ipynb', code: '1' });
-      return !/not open in VS Code/.test(text(none));
-    }, 60_000);
+    const none = await executeInUnpickedNotebook(page, call);
     assert.equal(none.isError, true);
     assert.match(text(none), /No kernel is running for smoke\.ipynb in VS Code: run a cell or pick a kernel there \(e\.g\. "Jupyter MCP: 127\.0\.0\.1:\d+"\)/);
     // execute_notebook_cell: the notebook's session kernel on the connected Jupyter server, the one
