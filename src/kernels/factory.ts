@@ -4,6 +4,7 @@ import { execFile } from 'child_process';
 import type { Settings } from '../config';
 import type { Logger } from '../util/log';
 import type { KernelBackend } from './backend';
+import { childEnv, privateCwd } from './childProcess';
 import { displayUrl, JupyterServerBackend } from './jupyter';
 import { LocalJupyterBackend } from './localBackend';
 import { DEFAULT_PYTHONS } from './localServer';
@@ -37,7 +38,8 @@ function probeJupyterPython(pythons: string[]): Promise<string | undefined> {
         (hit) =>
           hit ??
           new Promise((resolve) =>
-            execFile(py, ['-c', 'import jupyter_server, ipykernel'], { timeout: 20_000 }, (err) => resolve(err ? undefined : py)),
+            // In a private empty folder, not the start folder: `python -c` imports from there first.
+            execFile(py, ['-c', 'import jupyter_server, ipykernel'], { timeout: 20_000, cwd: privateCwd(), env: childEnv() }, (err) => resolve(err ? undefined : py)),
           ),
       ),
     Promise.resolve(undefined),

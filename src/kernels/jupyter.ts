@@ -502,7 +502,9 @@ export class JupyterServerBackend implements KernelBackend {
   async startKernel(kernelName?: string): Promise<ActiveKernelInfo> {
     const { KernelAPI } = services();
     const name = await this.resolveSpec(kernelName);
-    const model = await this.rest(`start a "${name}" kernel`, () => KernelAPI.startNew({ name }, this.settings));
+    // path "": the kernel starts in the server's root folder, said explicitly (the server's own
+    // working folder is not the workspace when we start it: see localServer.ts).
+    const model = await this.rest(`start a "${name}" kernel`, () => KernelAPI.startNew({ name, path: '' } as { name: string }, this.settings));
     this.owned.set(model.id, undefined);
     this.log.info(`kernel started ${model.id} (${name}) on ${this.url}`);
     // Wait for the kernel to answer kernel_info so that start failures surface here, not later.

@@ -2,6 +2,9 @@
 // 127.0.0.1 port, a random token (in a 0600 config file, not on the command line where `ps` shows
 // it), its own config/runtime/IPython/matplotlib dirs in a temp dir, root_dir = the workspace. The
 // server runs in its own process group so stopping it also stops its kernels.
+// It is started in that private temp dir, never in the workspace: `python -m` imports from its
+// working folder first, so a repository holding jupyter_server/ would otherwise run its own code
+// on the first kernel call (list_kernels included). Its environment comes from childEnv().
 import { spawn, spawnSync } from 'child_process';
 import { randomBytes } from 'crypto';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'fs';
@@ -10,6 +13,7 @@ import { homedir, tmpdir } from 'os';
 import { join } from 'path';
 import { redact, registerSecret, silentLogger, type Logger } from '../util/log';
 import { KernelError } from './backend';
+import { childEnv, privateCwd } from './childProcess';
 
 /** Debian's python first: the pyenv `python3` on PATH usually lacks jupyter_server. */
 export const DEFAULT_PYTHONS = ['/usr/bin/python3', 'python3'];
@@ -39,7 +43,8 @@ export interface LocalJupyter {
 /** The first interpreter that can import jupyter_server and ipykernel, or undefined. */
 export function findJupyterPython(pythons: string[] = DEFAULT_PYTHONS): string | undefined {
   for (const py of pythons) {
-    const r = spawnSync(py, ['-c', 'import jupyter_server, ipykernel'], { stdio: 'ignore', timeout: 20_000 });
+    // In a private empty folder: `python -c` imports from its working folder first.
+    const r = spawnSync(py, ['-c', 'import jupyter_server, ipykernel'], { stdio: 'ignore', timeout: 20_000, cwd: privateCwd(), env: childEnv() });
     if (r.status === 0) return py;
   }
   return undefined;
@@ -115,12 +120,12 @@ async function startOnce(python: string, opts: LocalJupyterOptions, log: Logger)
   writeFileSync(join(dirs.JUPYTER_CONFIG_DIR, 'jupyter_server_config.json'), JSON.stringify(config), { mode: 0o600 });
   if (opts.extraConfigPy) writeFileSync(join(dirs.JUPYTER_CONFIG_DIR, 'jupyter_server_config.py'), opts.extraConfigPy, { mode: 0o600 });
 
-  const env: NodeJS.ProcessEnv = { ...process.env, ...dirs };
-  // Our data dir hides kernelspecs installed with `--user`: search the user's one too.
-  env.JUPYTER_PATH = [join(homedir(), '.local', 'share', 'jupyter'), process.env.JUPYTER_PATH].filter(Boolean).join(':');
-  delete env.JUPYTER_TOKEN;
+  // No secret of ours (the MCP token, the Jupyter token) in the server's environment, which every
+  // kernel inherits. Our data dir hides kernelspecs installed with `--user`: search the user's one too.
+  const env = childEnv({ ...dirs, JUPYTER_PATH: [join(homedir(), '.local', 'share', 'jupyter'), process.env.JUPYTER_PATH].filter(Boolean).join(':') });
   const child = spawn(python, ['-m', 'jupyter_server', '--no-browser'], {
-    cwd: opts.rootDir,
+    // The private temp dir, not the workspace (see the top of this file); root_dir is in the config.
+    cwd: base,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
     // Own process group: stop() can signal the server and every kernel it spawned at once.

@@ -4,6 +4,7 @@
 import type { Output } from '../notebooks/nbformat';
 import type { Content, ImageContent, OutputLimits } from '../common/content';
 import { fitImage } from './imageFit';
+import { redactDeep, redactSecrets } from '../util/log';
 
 /** The parts of a Jupyter iopub message this module reads (structurally typed: no library import). */
 export interface IopubMessage {
@@ -27,7 +28,9 @@ export class OutputCollector {
 
   /** Handles one iopub message; returns the output it added or changed, if any. */
   handle(msg: IopubMessage): Output | undefined {
-    const c = msg.content ?? {};
+    // A registered secret (the MCP token a kernel read from its file, say) never reaches what is
+    // saved nor what the model reads: redacted as it arrives.
+    const c = redactDeep(msg.content ?? {});
     switch (msg.header.msg_type) {
       case 'execute_input':
         if (typeof c.execution_count === 'number') this.executionCount = c.execution_count;
@@ -86,7 +89,8 @@ export class OutputCollector {
       // A carriage return or backspace only reaches back within its line: redo the last line only.
       const prev = String(last.text);
       const lineStart = prev.lastIndexOf('\n') + 1;
-      last.text = prev.slice(0, lineStart) + collapseOverwrites(prev.slice(lineStart) + text);
+      // Redacted again across the join: a secret may arrive split over two chunks (it has no newline).
+      last.text = prev.slice(0, lineStart) + redactSecrets(collapseOverwrites(prev.slice(lineStart) + text));
       return last;
     }
     const out: Output = { output_type: 'stream', name, text: collapseOverwrites(text) };

@@ -19,7 +19,7 @@ import { randomBytes } from 'crypto';
 import { ToolError } from '../common/errors';
 import { applyEdits } from './cells';
 import { Notebook, parseNotebookBytesSliced, serializeNotebookPiecesSliced, validateNotebookSliced } from './nbformat';
-import { Workspace } from './paths';
+import { hasControl, Workspace } from './paths';
 import { KeyedLock } from '../util/keyedLock';
 import type { EditPlan, EditResult, NotebookInfo, NotebookStore, NotebookSummary, ReadResult } from './store';
 
@@ -244,8 +244,10 @@ export class FileNotebookStore implements NotebookStore {
         }
         const full = path.join(d, e.name);
         if (e.isDirectory()) {
-          if (opts.recursive && !SKIP_DIRS.has(e.name) && !e.name.startsWith('.')) await walk(full);
-        } else if (e.isFile() && e.name.toLowerCase().endsWith('.ipynb')) {
+          if (opts.recursive && !SKIP_DIRS.has(e.name) && !e.name.startsWith('.') && !hasControl(e.name)) await walk(full);
+        } else if (e.isFile() && e.name.toLowerCase().endsWith('.ipynb') && !hasControl(e.name)) {
+          // Names with a newline or another control character are not listed (nor folders with
+          // one): no tool can open them (paths are one line, see paths.ts).
           const s = await fs.stat(full).catch(() => undefined);
           if (s) out.push({ path: this.workspace.relative(full), size: s.size, modified: s.mtime.toISOString() });
         }
@@ -266,6 +268,23 @@ export class FileNotebookStore implements NotebookStore {
    * from that one open file: what is parsed is what was checked.
    */
   private async load(t: Target): Promise<Cached & { mode: number }> {
+    try {
+      return await this.loadOnce(t);
+    } catch (e) {
+      if (!(e instanceof SecondName)) throw e;
+      // Our own writes give the old file a second name for a few microseconds before the rename
+      // (writeAtomic): another process reading just then sees two links. Look once more.
+      await new Promise((r) => setTimeout(r, 25));
+      try {
+        return await this.loadOnce(t);
+      } catch (again) {
+        if (again instanceof SecondName) throw hardLinked(t.info, again.links);
+        throw again;
+      }
+    }
+  }
+
+  private async loadOnce(t: Target): Promise<Cached & { mode: number }> {
     const abs = t.info.path;
     const notFound = () =>
       new ToolError(`File not found: ${abs}. Check the path (relative to the workspace root ${this.workspace.root}), call list_notebooks to see the notebooks, or create_notebook to make a new one.`);
@@ -291,6 +310,9 @@ export class FileNotebookStore implements NotebookStore {
       }
       const st = await handle.stat({ bigint: true });
       checkRegular(st, t.info);
+      // A hard link inside the root can name a notebook outside it, and nothing cheap tells where
+      // the other names are: a file with more than one name is not read.
+      if (st.nlink > 1n) throw new SecondName(Number(st.nlink));
       const version = versionOf(st);
       const hit = this.cache.get(t.real);
       const mode = Number(st.mode);
@@ -504,6 +526,20 @@ function checkRegular(st: { isFile(): boolean; isDirectory(): boolean; isSymboli
   if (st.isSymbolicLink()) throw changedToLink(info);
   // A FIFO, socket or device named *.ipynb would block the read (and this file's lock) forever.
   if (!st.isFile()) throw new ToolError(`${info.path} is not a regular file (a pipe, socket or device), so it cannot be a notebook.`);
+}
+
+/** Thrown inside load() for a file with more than one name (see hardLinked). */
+class SecondName extends Error {
+  constructor(readonly links: number) {
+    super('hard-linked');
+  }
+}
+
+function hardLinked(info: NotebookInfo, links: number): ToolError {
+  return new ToolError(
+    `${info.relativePath} has ${links} names (hard links): one of them may be outside the workspace root, so it is not read. ` +
+      `If the file is yours, give it a single name (e.g. \`cp "${info.relativePath}" copy.ipynb && mv copy.ipynb "${info.relativePath}"\`) and call the tool again. Nothing was read or changed.`,
+  );
 }
 
 function changedToLink(info: NotebookInfo): ToolError {

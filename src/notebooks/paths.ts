@@ -50,6 +50,14 @@ export class Workspace {
     }
     // Checked after decoding: "file:///x%00.ipynb" carries a NUL too.
     if (p.includes('\0')) throw new ToolError(`The ${what} contains a NUL character: give a plain file path.`);
+    // A path is one line: a newline (or another control character) in a name would let it forge
+    // lines in logs and in answers that list paths one per line.
+    const control = CONTROL.exec(p);
+    if (control) {
+      throw new ToolError(
+        `The ${what} contains a control character (${JSON.stringify(control[0]).slice(1, -1)} at position ${control.index}): paths must be one line of printable characters. Rename the file if its name has one; nothing was read or changed.`,
+      );
+    }
     const abs = await this.existingSpelling(p);
     if (!isInside(this.root, abs)) throw outside(input, this.root);
     const realRoot = await this.rootReal();
@@ -91,6 +99,15 @@ export class Workspace {
     }
     return nfc;
   }
+}
+
+// C0 and C1 control characters, DEL, and the Unicode line and paragraph separators.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0001-\u001f\u007f-\u009f\u2028\u2029]/;
+
+/** Whether a name holds a character a path may not (see resolveReal). */
+export function hasControl(name: string): boolean {
+  return CONTROL.test(name);
 }
 
 function isInside(root: string, p: string): boolean {

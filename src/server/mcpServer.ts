@@ -7,7 +7,7 @@ import { FORGET_AFTER_MS, runRegistry, type RunRegistry } from '../runs/registry
 import { z } from 'zod';
 import { TOOLS } from '../tools';
 import type { Content, ResultShape, ToolContext, ToolDef } from '../tools/tool';
-import { redact } from '../util/log';
+import { redact, redactDeep } from '../util/log';
 import { sessionLogger } from './clientLog';
 import { collectNotes } from '../util/callNotes';
 import { phaseClock } from '../util/phases';
@@ -278,7 +278,8 @@ function registerTool(server: McpServer, tool: ToolDef, ctx: ToolContext, hooks:
         ctx.log.info(`tool ${tool.name}${target ? ` ${target}` : ''} ok ${ms.toFixed(1)} ms`);
         hooks.onToolCall?.(tool.name, ms, true, target);
         clock?.lap('result');
-        return shape() === 'text' ? { content } : { content, structuredContent: fitted.structured };
+        // A registered secret (a token a kernel printed, a notebook holding it) is never handed out.
+        return redactDeep(shape() === 'text' ? { content } : { content, structuredContent: fitted.structured });
       } catch (e) {
         const ms = performance.now() - started;
         const message = redact(e instanceof Error ? e.message : String(e));

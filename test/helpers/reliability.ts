@@ -28,9 +28,9 @@ export interface Cli {
 }
 
 /** Starts `node bin/jupyter-mcp.js ARGS` and resolves once it prints where it listens. */
-export function startCli(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Cli> {
+export function startCli(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string } = {}): Promise<Cli> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [BIN, ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
+    const proc = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
     let err = '';
     let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
     const exitWaiters: Array<() => void> = [];
