@@ -33,6 +33,12 @@ async function main(argv: string[]): Promise<number> {
   // Library chatter (e.g. @jupyterlab/services' websocket debug lines) goes through the logger,
   // redacted, and shows at --log-level debug.
   routeConsoleToStderr(log);
+  // The last resort: no input from a Jupyter server, a proxy or the network may end every session.
+  // The paths that decode such input catch their own errors (kernels/wire.ts); whatever still
+  // escapes is logged and the server goes on serving. (The extension installs no such handler:
+  // it would swallow other extensions' errors in the shared extension host.)
+  process.on('uncaughtException', (e) => log.error(`unexpected error; the server keeps serving: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`));
+  process.on('unhandledRejection', (e) => log.error(`unhandled rejection; the server keeps serving: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`));
   for (const w of settings.warnings ?? []) log.warn(w);
   // Where each guarding setting came from, so a surprise (a config file in the start folder, an
   // environment variable left set) shows before any client connects.

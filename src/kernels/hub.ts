@@ -5,6 +5,7 @@
 // lacks, or — for a stopped server — starting it through the hub API when the token may, else the
 // /hub/spawn/NAME page. Never prints the token.
 import { KernelError } from './backend';
+import { wireFetch } from './wire';
 
 export interface HubLocation {
   /** The hub's public URL with its base path, e.g. http://hub.example/ (always ends with '/'). */
@@ -23,12 +24,13 @@ const TIMEOUT_MS = 5000;
  * ("other side closed"): that says nothing about the hub.
  */
 async function hubFetch(url: string, init: RequestInit): Promise<Response> {
+  // wireFetch: the answer's size is capped (a hub's answers are small).
   try {
-    return await fetch(url, init);
+    return await wireFetch(url, init);
   } catch (e) {
     const code = (e as { cause?: { code?: string } }).cause?.code;
     if (code !== 'UND_ERR_SOCKET' && code !== 'ECONNRESET') throw e;
-    return fetch(url, init);
+    return wireFetch(url, init);
   }
 }
 

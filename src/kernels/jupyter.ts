@@ -21,6 +21,10 @@ import {
 } from './backend';
 import { hubAdvice } from './hub';
 import { OutputCollector } from './outputs';
+import { boundedFetch, checkKernelId, makeWebSocketClass, WireError, wireFetch, type WireLimits } from './wire';
+
+// Benchmarks build the websocket class themselves.
+export { makeWebSocketClass } from './wire';
 
 type Services = typeof JS;
 type Connection = JS.Kernel.IKernelConnection;
@@ -100,6 +104,8 @@ export interface JupyterBackendOptions {
   pongAfterMessage?: boolean;
   /** Upper bound on waiting for a kernel websocket to open before refusing work. Default 15 s. */
   connectTimeoutMs?: number;
+  /** Time-outs and the size cap of REST answers (wire.ts; the defaults suit real servers). */
+  wire?: WireLimits;
   /**
    * The workspace root on this machine. When given, the first run of a notebook's kernel checks
    * that the Jupyter server sees the notebook at its session path, and says where the kernel runs
@@ -176,38 +182,13 @@ export function describeFetchError(e: unknown): string {
   let deepest = (e as Error)?.message ?? String(e);
   for (let i = 0; i < 5 && err; i++) {
     if (err.code && typeof err.code === 'string') return err.code;
+    if (err instanceof WireError) return err.message;
     if (err.name === 'TimeoutError' || err.name === 'AbortError') return 'no answer within 5 s (timed out)';
     if (err.message) deepest = err.message;
     err = err.cause as typeof err;
   }
   // e.g. undici's "bad port" (ports browsers refuse) carries no code, only a message.
   return redact(deepest);
-}
-
-/**
- * The 'ws' WebSocket class given to @jupyterlab/services: sends the token as an Authorization header
- * (not in the URL, where proxies and error messages would show it) and optionally pongs after every
- * message (see JupyterBackendOptions.pongAfterMessage).
- */
-export function makeWebSocketClass(token: string | undefined, pongAfterMessage: boolean): typeof WebSocket {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const WS = require('ws') as typeof import('ws');
-  class JupyterWebSocket extends WS.WebSocket {
-    constructor(url: string, protocols?: string | string[]) {
-      super(url, protocols, { headers: token ? { Authorization: `token ${token}` } : {} });
-      if (pongAfterMessage) {
-        this.on('message', () => {
-          if (this.readyState !== WS.WebSocket.OPEN) return;
-          try {
-            this.pong();
-          } catch {
-            // The socket closed between the check and the send: nothing to acknowledge any more.
-          }
-        });
-      }
-    }
-  }
-  return JupyterWebSocket as unknown as typeof WebSocket;
 }
 
 /**
@@ -267,7 +248,8 @@ type Outcome =
   | { kind: 'timeout' }
   | { kind: 'abort' }
   | { kind: 'died'; status: string }
-  | { kind: 'lost'; reason: string };
+  | { kind: 'lost'; reason: string }
+  | { kind: 'garbled'; reason: string };
 
 const BACKEND = 'jupyter';
 
@@ -280,6 +262,9 @@ export class JupyterServerBackend implements KernelBackend {
   private readonly log: Logger;
   private readonly pong: boolean;
   private readonly connectTimeoutMs: number;
+  private readonly wire: WireLimits;
+  /** Per kernel: the runs waiting on its websocket, told when a frame could not be decoded. */
+  private readonly badFrameWatchers = new Map<string, Set<(reason: string) => void>>();
   private settingsCache: JS.ServerConnection.ISettings | undefined;
   /** One websocket per kernel, opened on first execute and reused. */
   private readonly connections = new Map<string, Connection>();
@@ -314,6 +299,7 @@ export class JupyterServerBackend implements KernelBackend {
     this.log = opts.log ?? silentLogger;
     this.pong = opts.pongAfterMessage ?? true;
     this.connectTimeoutMs = opts.connectTimeoutMs ?? 15_000;
+    this.wire = opts.wire ?? {};
   }
 
   private get settings(): JS.ServerConnection.ISettings {
@@ -326,8 +312,9 @@ export class JupyterServerBackend implements KernelBackend {
         token: this.token,
         // The websocket class sends the token as a header; keep it out of URLs.
         appendToken: false,
-        WebSocket: makeWebSocketClass(this.token, this.pong),
-        fetch: globalThis.fetch,
+        WebSocket: makeWebSocketClass(this.token, this.pong, (kernelId, error) => this.onBadFrame(kernelId, error)),
+        // Every REST call with a time-out and a size cap on its answer (wire.ts).
+        fetch: boundedFetch(this.wire),
         Request: globalThis.Request,
         Headers: globalThis.Headers,
       });
@@ -340,7 +327,7 @@ export class JupyterServerBackend implements KernelBackend {
   /** Answers why the server cannot be used, or undefined when /api/status answers with our token. */
   async probe(retry = true): Promise<KernelError | undefined> {
     try {
-      const res = await fetch(this.baseUrl + 'api/status', {
+      const res = await wireFetch(this.baseUrl + 'api/status', {
         headers: this.token ? { Authorization: `token ${this.token}` } : {},
         signal: AbortSignal.timeout(5000),
       });
@@ -488,6 +475,7 @@ export class JupyterServerBackend implements KernelBackend {
   }
 
   private async model(kernelId: string): Promise<JS.Kernel.IModel> {
+    checkKernelId(kernelId);
     const { KernelAPI } = services();
     const m = await this.rest('get the kernel', () => KernelAPI.getKernelModel(kernelId, this.settings), kernelId);
     if (!m) throw this.notFound(kernelId);
@@ -495,6 +483,7 @@ export class JupyterServerBackend implements KernelBackend {
   }
 
   async hasKernel(kernelId: string): Promise<boolean> {
+    checkKernelId(kernelId);
     const { KernelAPI } = services();
     return !!(await this.rest('get the kernel', () => KernelAPI.getKernelModel(kernelId, this.settings), kernelId));
   }
@@ -523,11 +512,14 @@ export class JupyterServerBackend implements KernelBackend {
   }
 
   async interruptKernel(kernelId: string): Promise<void> {
+    checkKernelId(kernelId);
     const { KernelAPI } = services();
     await this.rest('interrupt the kernel', () => KernelAPI.interruptKernel(kernelId, this.settings), kernelId);
   }
 
   async restartKernel(kernelId: string): Promise<void> {
+    // Before it is joined into a URL: "." would POST /api/kernels/restart, ".." /api/restart.
+    checkKernelId(kernelId);
     const { KernelAPI } = services();
     this.restarting.add(kernelId);
     try {
@@ -594,7 +586,7 @@ export class JupyterServerBackend implements KernelBackend {
       return undefined;
     }
     const encoded = sessionPath.split('/').map(encodeURIComponent).join('/');
-    const res = await fetch(`${this.baseUrl}api/contents/${encoded}?content=0`, {
+    const res = await wireFetch(`${this.baseUrl}api/contents/${encoded}?content=0`, {
       headers: this.token ? { Authorization: `token ${this.token}` } : {},
       signal: AbortSignal.timeout(5000),
     });
@@ -647,6 +639,19 @@ export class JupyterServerBackend implements KernelBackend {
   }
 
   // ---- websocket connections -------------------------------------------------------------------
+
+  /**
+   * A frame on a kernel's websocket that is not a Jupyter message (a broken or hostile server, a
+   * proxy, the network under http://): the connection is dropped (the next call opens a fresh one)
+   * and the runs waiting on it are told, since a reply may have been lost with the frame.
+   */
+  private onBadFrame(kernelId: string | undefined, error: Error): void {
+    const why = redact(error.message.replace(/^Kernel message validation error: /, '')).slice(0, 200);
+    this.log.warn(`kernel ${kernelId ?? '?'} on ${this.url}: a websocket frame is not a valid Jupyter message (${why}); the connection was dropped`);
+    if (!kernelId) return;
+    for (const tell of this.badFrameWatchers.get(kernelId) ?? []) tell(why);
+    this.dropConnection(kernelId);
+  }
 
   private dropConnection(kernelId: string): void {
     const conn = this.connections.get(kernelId);
@@ -732,6 +737,7 @@ export class JupyterServerBackend implements KernelBackend {
    * else's code, and a request queued behind a failing one could be aborted by the kernel.
    */
   async execute(kernelId: string, code: string, opts: ExecuteOptions): Promise<ExecuteResult> {
+    checkKernelId(kernelId);
     const started = Date.now();
     const turn = await this.takeTurn(kernelId, opts.timeoutMs, opts.signal);
     try {
@@ -763,6 +769,7 @@ export class JupyterServerBackend implements KernelBackend {
    * counts from the end of the previous one.
    */
   async *executeSequence(kernelId: string, codes: readonly string[], opts: SequenceOptions): AsyncGenerator<ExecuteResult, void, undefined> {
+    checkKernelId(kernelId);
     const turn = await this.takeTurn(kernelId, opts.timeoutMs, opts.signal);
     const sent: Sent[] = [];
     try {
@@ -904,6 +911,15 @@ export class JupyterServerBackend implements KernelBackend {
           'connection',
         );
       }
+      case 'garbled': {
+        future.dispose();
+        throw new KernelError(
+          `The Jupyter server at ${this.url} sent a websocket frame for kernel ${kernelId} that is not a valid Jupyter message (${outcome.reason}) while the code ran (after ${seconds} s): ` +
+            `the connection was closed, so the result of this run is unknown (${collector.outputs.length} output(s) had arrived). The kernel was not touched (the code may still be running there; its variables are kept): ` +
+            'check its state (e.g. print a variable the code sets) and run the code again if needed. If this repeats, something between Jupyter MCP and the server alters the traffic (a proxy, or the network on an http:// URL): connect directly or over https://.',
+          'connection',
+        );
+      }
       case 'failed': {
         future.dispose();
         throw await this.translate(outcome.error, 'run the code');
@@ -926,12 +942,18 @@ export class JupyterServerBackend implements KernelBackend {
         settled = true;
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
+        watchers.delete(onBadFrame);
+        if (watchers.size === 0 && this.badFrameWatchers.get(kernelId) === watchers) this.badFrameWatchers.delete(kernelId);
         conn.statusChanged.disconnect(onStatus);
         conn.connectionStatusChanged.disconnect(onConnection);
         resolve(o);
       };
       const timer = setTimeout(() => finish({ kind: 'timeout' }), ms);
       const onAbort = () => finish({ kind: 'abort' });
+      const onBadFrame = (reason: string) => finish({ kind: 'garbled', reason });
+      const watchers = this.badFrameWatchers.get(kernelId) ?? new Set();
+      this.badFrameWatchers.set(kernelId, watchers);
+      watchers.add(onBadFrame);
       signal?.addEventListener('abort', onAbort, { once: true });
       const onStatus = (_: unknown, status: string) => {
         if (status === 'dead' || status === 'restarting' || status === 'autorestarting') finish({ kind: 'died', status });
