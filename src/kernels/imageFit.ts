@@ -2,6 +2,7 @@
 // a note (users' most common complaint after time-outs: figures of 70–100k base64 characters that
 // never reach the model). Pure JavaScript codecs (pngjs, jpeg-js): no native module in the .vsix.
 // Only what the model reads is downscaled; the notebook keeps the original image.
+import { createHash } from 'crypto';
 import { PNG } from 'pngjs';
 import * as jpeg from 'jpeg-js';
 
@@ -15,17 +16,73 @@ export interface FittedImage {
   fromHeight: number;
 }
 
-/** Beyond this many pixels the image is not decoded at all (RGBA would take > 160 MB). */
-const MAX_PIXELS = 40_000_000;
+/**
+ * Beyond this many pixels the image is not decoded at all: decoding and downscaling run on the
+ * event loop, ≈ 60 ns a pixel, and hold 4 bytes of RGBA plus 16 of working space per pixel (a
+ * 40-megapixel PNG stalled the server 2.4 s and took 600 MB). 8 megapixels (3264×2448) is
+ * larger than any figure a notebook shows; the note says the size instead.
+ */
+export const MAX_PIXELS = 8_000_000;
 /** Not smaller than this on the longer side: below, a plot is no longer readable. */
 const MIN_SIDE = 64;
 
+/** Width and height from the image's header (PNG IHDR, JPEG SOF), without decoding it. */
+export function imageSize(input: Buffer, mime: 'image/png' | 'image/jpeg'): { width: number; height: number } | undefined {
+  if (mime === 'image/png') {
+    if (input.length < 24 || input.readUInt32BE(0) !== 0x89504e47 || input.toString('latin1', 12, 16) !== 'IHDR') return undefined;
+    return { width: input.readUInt32BE(16), height: input.readUInt32BE(20) };
+  }
+  // JPEG: markers from SOI on; the first start-of-frame (C0-CF, but not DHT C4, JPG C8, DAC CC) holds the size.
+  if (input.length < 4 || input[0] !== 0xff || input[1] !== 0xd8) return undefined;
+  for (let i = 2; i + 9 < input.length; ) {
+    if (input[i] !== 0xff) return undefined;
+    const marker = input[i + 1];
+    if (marker === 0xff) {
+      i++;
+      continue;
+    }
+    const len = input.readUInt16BE(i + 2);
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      return { height: input.readUInt16BE(i + 5), width: input.readUInt16BE(i + 7) };
+    }
+    i += 2 + len;
+  }
+  return undefined;
+}
+
+/** The header's size when the image has more pixels than MAX_PIXELS (it is then never decoded). */
+export function tooLargeToFit(b64: string, mime: 'image/png' | 'image/jpeg'): { width: number; height: number } | undefined {
+  // The header is in the first bytes: decode only those (a JPEG's SOF can come after its EXIF block).
+  const head = Buffer.from(b64.slice(0, mime === 'image/png' ? 32 : 131_072).replace(/\s+/g, ''), 'base64');
+  const size = imageSize(head, mime);
+  return size && size.width * size.height > MAX_PIXELS ? size : undefined;
+}
+
+/** The last images fitted (their results, or that they could not be): reading a plot again costs nothing. */
+const fitted = new Map<string, FittedImage | null>();
+const FITTED_KEPT = 16;
+
 /**
  * Returns the image downscaled (aspect ratio kept) so that it encodes within maxBytes, or
- * undefined when it cannot be decoded, is too large to decode safely, or would have to become
- * unreadably small. Never throws.
+ * undefined when it cannot be decoded, is too large to decode safely (tooLargeToFit), or would
+ * have to become unreadably small. Never throws. The last results are kept (by the image's hash).
  */
 export function fitImage(b64: string, mime: 'image/png' | 'image/jpeg', maxBytes: number): FittedImage | undefined {
+  if (tooLargeToFit(b64, mime)) return undefined;
+  const key = `${mime} ${maxBytes} ${createHash('sha1').update(b64).digest('base64')}`;
+  const hit = fitted.get(key);
+  if (hit !== undefined) {
+    fitted.delete(key);
+    fitted.set(key, hit);
+    return hit ?? undefined;
+  }
+  const result = fitUncached(b64, mime, maxBytes);
+  fitted.set(key, result ?? null);
+  if (fitted.size > FITTED_KEPT) fitted.delete(fitted.keys().next().value!);
+  return result;
+}
+
+function fitUncached(b64: string, mime: 'image/png' | 'image/jpeg', maxBytes: number): FittedImage | undefined {
   try {
     const input = Buffer.from(b64, 'base64');
     const decoded = mime === 'image/png' ? decodePng(input) : decodeJpeg(input);
@@ -58,8 +115,8 @@ interface Rgba {
 
 function decodePng(input: Buffer): Rgba | undefined {
   // Width and height from the IHDR chunk, before decoding anything.
-  if (input.length < 24 || input.readUInt32BE(0) !== 0x89504e47 || input.toString('latin1', 12, 16) !== 'IHDR') return undefined;
-  if (input.readUInt32BE(16) * input.readUInt32BE(20) > MAX_PIXELS) return undefined;
+  const size = imageSize(input, 'image/png');
+  if (!size || size.width * size.height > MAX_PIXELS) return undefined;
   const png = PNG.sync.read(input);
   return { width: png.width, height: png.height, data: png.data };
 }

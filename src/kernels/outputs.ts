@@ -3,8 +3,9 @@
 // text, full images); the model gets a capped, ANSI-free rendering plus images as image content.
 import type { Output } from '../notebooks/nbformat';
 import type { Content, ImageContent, OutputLimits } from '../common/content';
-import { fitImage } from './imageFit';
+import { fitImage, MAX_PIXELS, tooLargeToFit } from './imageFit';
 import { redactDeep, redactSecrets } from '../util/log';
+import { getOwn, hasOwn, setOwn } from '../common/own';
 
 /** The parts of a Jupyter iopub message this module reads (structurally typed: no library import). */
 export interface IopubMessage {
@@ -272,14 +273,15 @@ export function renderOutputs(outputs: readonly Output[], limits: Pick<OutputLim
         const parts: string[] = [];
         let shownImage = false;
         for (const mime of IMAGE_MIMES) {
-          if (typeof data[mime] !== 'string' || shownImage) continue;
-          const b64 = (data[mime] as string).replace(/\s+/g, '');
+          const value = getOwn(data, mime);
+          if (typeof value !== 'string' || shownImage) continue;
+          const b64 = value.replace(/\s+/g, '');
           const note = opts.images === 'placeholder' ? imagePlaceholder(mime, b64, opts.imageHint?.(index)) : imageContent(mime, b64, limits.maxImageBytes, images);
           outData[mime] = note;
           parts.push(note);
           shownImage = true;
         }
-        const plain = data['text/plain'];
+        const plain = getOwn(data, 'text/plain');
         if (plain !== undefined) {
           const text = cap(asText(plain));
           outData['text/plain'] = text;
@@ -288,16 +290,16 @@ export function renderOutputs(outputs: readonly Output[], limits: Pick<OutputLim
         }
         const left: string[] = [];
         for (const [mime, v] of Object.entries(data)) {
-          if (mime in outData || IMAGE_MIMES.includes(mime as (typeof IMAGE_MIMES)[number])) continue;
+          if (hasOwn(outData, mime) || IMAGE_MIMES.includes(mime as (typeof IMAGE_MIMES)[number])) continue;
           const raw = asText(v);
           if (plain !== undefined || shownImage) {
             left.push(`${mime} (${raw.length} characters)`);
           } else if (mime.startsWith('text/') || mime.includes('json') || mime === 'image/svg+xml') {
-            outData[mime] = cap(raw);
-            parts.push(String(outData[mime]));
+            setOwn(outData, mime, cap(raw));
+            parts.push(String(getOwn(outData, mime)));
           } else {
-            outData[mime] = `[${mime} output, ${raw.length} characters]`;
-            parts.push(String(outData[mime]));
+            setOwn(outData, mime, `[${mime} output, ${raw.length} characters]`);
+            parts.push(String(getOwn(outData, mime)));
           }
         }
         const r: Output = { output_type: o.output_type, data: outData };
@@ -326,8 +328,10 @@ function imageContent(mime: 'image/png' | 'image/jpeg', b64: string, maxImageByt
   }
   const fitted = fitImage(b64, mime, maxImageBytes);
   if (!fitted) {
+    const huge = tooLargeToFit(b64, mime);
     return (
-      `[${mime} image of ${formatBytes(bytes)} not shown: larger than the ${formatBytes(maxImageBytes)} limit and could not be downscaled. ` +
+      `[${mime} image of ${formatBytes(bytes)}${huge ? ` at ${huge.width}×${huge.height}` : ''} not shown: larger than the ${formatBytes(maxImageBytes)} limit and ` +
+      `${huge ? `too large to downscale here (${(huge.width * huge.height / 1e6).toFixed(1)} megapixels; the limit is ${MAX_PIXELS / 1e6})` : 'could not be downscaled'}. ` +
       'Make it smaller (e.g. plt.figure(figsize=(6, 4)), savefig with a lower dpi) or save it to a file.]'
     );
   }

@@ -5,6 +5,7 @@ import { randomBytes } from 'crypto';
 import { Worker } from 'worker_threads';
 import { scanSteps } from './cellSlices';
 import { runSliced, runSync } from './turns';
+import { setOwn } from '../common/own';
 
 export type MultilineString = string | string[];
 export type CellType = 'code' | 'markdown' | 'raw';
@@ -350,7 +351,7 @@ export function normaliseOutput(o: Output): Output {
   if ((o.output_type === 'display_data' || o.output_type === 'execute_result') && o.data && typeof o.data === 'object') {
     const data: Record<string, unknown> = {};
     for (const [mime, v] of Object.entries(o.data as Record<string, unknown>)) {
-      data[mime] = typeof v === 'string' && isMultilineMime(mime) ? splitLines(v) : v;
+      setOwn(data, mime, typeof v === 'string' && isMultilineMime(mime) ? splitLines(v) : v);
     }
     out.data = data;
     if (!out.metadata) out.metadata = {};

@@ -3,12 +3,30 @@
 // tasks/result and tasks/cancel from this store. Each task is backed by a run: tasks/cancel
 // interrupts it as cancel_run does. Written here rather than the SDK's InMemoryTaskStore because
 // that one keeps its time-to-live timers referenced, which holds a stopping process for as long
-// as the longest ttl.
+// as the longest ttl. Bounded: every task has a ttl between a minute and a day (a client's 0,
+// negative or overflowing ttl gets the default), a session keeps at most 100 tasks and the server
+// 1,000 (the oldest finished ones are forgotten first), and a session's tasks go with it.
 import { randomBytes } from 'crypto';
 import type { CreateTaskOptions, TaskStore } from '@modelcontextprotocol/sdk/experimental/tasks/interfaces.js';
 import type { Request, RequestId, Result, Task } from '@modelcontextprotocol/sdk/types.js';
 
 const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
+
+/** A task's result is kept at least this long after its last change (a client asking 1 ms could never read it). */
+export const MIN_TASK_TTL_MS = 60_000;
+/** And at most this long: a day, well below the 2^31 ms a timer can count (beyond, Node fires it at once). */
+export const MAX_TASK_TTL_MS = 24 * 60 * 60_000;
+/** When the client names no usable ttl (none, 0, negative, not a number): as long as a run's answer is kept. */
+export const DEFAULT_TASK_TTL_MS = 30 * 60_000;
+/** Tasks kept per session, and in all: beyond, the oldest finished ones are forgotten first. */
+export const MAX_TASKS_PER_SESSION = 100;
+export const MAX_TASKS = 1000;
+
+/** The ttl a task gets for the one a client asked: a positive number within the bounds, else the default. */
+export function clampTtl(ttl: number | null | undefined): number {
+  if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl <= 0) return DEFAULT_TASK_TTL_MS;
+  return Math.min(MAX_TASK_TTL_MS, Math.max(MIN_TASK_TTL_MS, Math.round(ttl)));
+}
 
 interface Stored {
   task: Task;
@@ -34,20 +52,61 @@ export class RunTaskStore implements TaskStore {
     return s && (sessionId === undefined || s.sessionId === undefined || s.sessionId === sessionId) ? s : undefined;
   }
 
+  /** (Re)starts the task's time to live; every task has one (clampTtl), so none is kept forever. */
   private expire(taskId: string, s: Stored): void {
     clearTimeout(s.timer);
-    if (!s.task.ttl) return;
-    s.timer = setTimeout(() => this.tasks.delete(taskId), s.task.ttl);
+    s.timer = setTimeout(() => this.tasks.delete(taskId), clampTtl(s.task.ttl));
     s.timer.unref();
   }
 
+  private drop(taskId: string): void {
+    const s = this.tasks.get(taskId);
+    if (!s) return;
+    clearTimeout(s.timer);
+    this.tasks.delete(taskId);
+  }
+
+  /**
+   * Makes room for one more task among `ids` (oldest first) under `cap` by forgetting the oldest
+   * finished ones; false when the rest are all still working.
+   */
+  private makeRoom(ids: readonly string[], cap: number): boolean {
+    let left = ids.length;
+    for (const id of ids) {
+      if (left < cap) break;
+      if (TERMINAL.has(this.tasks.get(id)?.task.status ?? '')) {
+        this.drop(id);
+        left--;
+      }
+    }
+    return left < cap;
+  }
+
   async createTask(params: CreateTaskOptions, _requestId: RequestId, _request: Request, sessionId?: string): Promise<Task> {
+    const tooMany = (where: string) =>
+      new Error(`Too many tasks still working (${where}): wait for some to end (tasks/get) or cancel them (tasks/cancel), then call again.`);
+    const mine = [...this.tasks.entries()].filter(([, s]) => s.sessionId === sessionId).map(([id]) => id);
+    if (!this.makeRoom(mine, MAX_TASKS_PER_SESSION)) throw tooMany(`${MAX_TASKS_PER_SESSION} in this session`);
+    if (!this.makeRoom([...this.tasks.keys()], MAX_TASKS)) throw tooMany(`${MAX_TASKS} on this server`);
     const now = new Date().toISOString();
-    const task: Task = { taskId: randomBytes(16).toString('hex'), status: 'working', ttl: params.ttl ?? null, createdAt: now, lastUpdatedAt: now, pollInterval: params.pollInterval ?? 1000 };
+    // The ttl granted, which may differ from the one asked (the spec lets the receiver decide).
+    const task: Task = { taskId: randomBytes(16).toString('hex'), status: 'working', ttl: clampTtl(params.ttl), createdAt: now, lastUpdatedAt: now, pollInterval: params.pollInterval ?? 1000 };
     const s: Stored = { task, sessionId };
     this.tasks.set(task.taskId, s);
     this.expire(task.taskId, s);
     return { ...task };
+  }
+
+  /** Forgets every task of a session that closed (their runs go on; list_runs shows them). */
+  dropSession(sessionId: string | undefined): void {
+    for (const [id, s] of [...this.tasks]) if (s.sessionId === sessionId) this.drop(id);
+  }
+
+  /** How many tasks are kept (of one session, when given). */
+  count(sessionId?: string): number {
+    let n = 0;
+    for (const s of this.tasks.values()) if (sessionId === undefined || s.sessionId === sessionId) n++;
+    return n;
   }
 
   async getTask(taskId: string, sessionId?: string): Promise<Task | null> {

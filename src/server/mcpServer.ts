@@ -197,9 +197,19 @@ function acceptTasks(server: McpServer, tools: readonly ToolDef[], registered: M
   const plain = handlers?.get('tools/call');
   if (!plain) return;
   const byName = new Map(tools.filter(taskCapable).map((t) => [t.name, t]));
+  // A session's tasks are forgotten when it closes (their runs go on, listed by list_runs).
+  let sessionId: string | undefined;
+  let hadTasks = false;
+  const onclose = server.server.onclose;
+  server.server.onclose = () => {
+    onclose?.();
+    if (hadTasks) tasks.dropSession(sessionId);
+  };
   server.server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
     const tool = byName.get(request.params.name);
     if (!request.params.task || !tool || !extra.taskStore) return (await plain(request, extra)) as CallToolResult;
+    sessionId = extra.sessionId;
+    hadTasks = true;
     const parsed = z.object(tool.inputSchema).safeParse(request.params.arguments ?? {});
     if (!parsed.success) throw new McpError(ErrorCode.InvalidParams, `Invalid arguments for ${tool.name}: ${z.prettifyError(parsed.error)}`);
     const task = await extra.taskStore.createTask({ ttl: extra.taskRequestedTtl ?? FORGET_AFTER_MS, pollInterval: 1000 });

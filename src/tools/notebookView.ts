@@ -6,6 +6,7 @@ import { cellRefId } from '../notebooks/cells';
 import { joinSource, splitLines, type Cell, type Notebook, type Output } from '../notebooks/nbformat';
 import { outlineCell, outlineText } from '../notebooks/outline';
 import type { OutputLimits } from './tool';
+import { getOwn, setOwn } from '../common/own';
 
 /** A call the model can make next, exactly (tool and arguments). */
 export interface NextCall {
@@ -98,11 +99,11 @@ function rawCell(path: string, cell: Cell, index: number, caps: CellCaps): Recor
           const text = typeof v === 'string' || Array.isArray(v) ? joinSource(v as string | string[]) : undefined;
           if (text !== undefined && !TEXT_LIKE.test(mime)) {
             // Binary payloads (PNG, JPEG, PDF) are base64: never handed to the model as text.
-            data[mime] = `[${mime}, ${formatBytes(base64Bytes(text))} of base64 left out; to see it: ${callText(readOutputCall(path, cell, index, i, { mime }))}]`;
+            setOwn(data, mime, `[${mime}, ${formatBytes(base64Bytes(text))} of base64 left out; to see it: ${callText(readOutputCall(path, cell, index, i, { mime }))}]`);
           } else if (text !== undefined && text.length > caps.output) {
-            data[mime] = cut(text, more);
+            setOwn(data, mime, cut(text, more));
           } else {
-            data[mime] = v;
+            setOwn(data, mime, v);
           }
         }
         r.data = data;
@@ -282,8 +283,8 @@ export function restoreFromView(content: Record<string, unknown>, original: Read
   // The view shows a subset of kernelspec / language_info: merged one level deep over the original.
   const metadata: Record<string, unknown> = { ...((original.metadata ?? {}) as Record<string, unknown>) };
   for (const [k, v] of Object.entries((rest.metadata ?? {}) as Record<string, unknown>)) {
-    const o = metadata[k];
-    metadata[k] = isPlain(v) && isPlain(o) ? { ...o, ...v } : v;
+    const o = getOwn(metadata, k);
+    setOwn(metadata, k, isPlain(v) && isPlain(o) ? { ...o, ...v } : v);
   }
   return { ...rest, metadata, cells };
 }

@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import { asText, base64Bytes, formatBytes, pngSize, stripAnsi } from '../kernels/outputs';
-import { fitImage } from '../kernels/imageFit';
+import { fitImage, MAX_PIXELS, tooLargeToFit } from '../kernels/imageFit';
 import { resolveCell } from '../notebooks/cells';
 import { joinSource, type Output } from '../notebooks/nbformat';
 import { defineTool, ToolError, type ImageContent } from './tool';
+import { getOwn, hasOwn } from '../common/own';
+import { outputText, type TextView } from './outputText';
 import { cellIdParam, indexParam, pathParam } from './schemas';
 import { callText, readOutputCall, type NextCall } from './notebookView';
 
@@ -41,7 +43,7 @@ export const readOutput = defineTool({
     const cell = notebook.cells[index];
     const cellId = cell.id ?? `index:${index}`;
     const base = { path: relativePath, index, cell_id: cellId };
-    let text: string;
+    let text: TextView;
     let what: string;
     let kinds: string[] | undefined;
     let outputType: string | undefined;
@@ -63,7 +65,7 @@ export const readOutput = defineTool({
       outputType = o.output_type;
       const data = (o.data ?? {}) as Record<string, unknown>;
       if (o.output_type === 'stream') {
-        text = stripAnsi(asText(o.text));
+        text = await outputText(o.text, 'stream');
         what = `stream:${String(o.name ?? 'stdout')}`;
       } else if (o.output_type === 'error') {
         const tb = Array.isArray(o.traceback) ? o.traceback.map(String).join('\n') : '';
@@ -71,8 +73,9 @@ export const readOutput = defineTool({
         what = 'error';
       } else {
         kinds = Object.keys(data);
-        const mime = args.mime ?? IMAGES.find((m) => typeof data[m] === 'string') ?? ('text/plain' in data ? 'text/plain' : kinds.find((k) => k.startsWith('text/') || k.includes('json') || k === 'image/svg+xml'));
-        if (!mime || !(mime in data)) {
+        // Own keys only: mime "constructor" or "toString" must not find Object.prototype's.
+        const mime = args.mime ?? IMAGES.find((m) => typeof getOwn(data, m) === 'string') ?? (hasOwn(data, 'text/plain') ? 'text/plain' : kinds.find((k) => k.startsWith('text/') || k.includes('json') || k === 'image/svg+xml'));
+        if (!mime || !hasOwn(data, mime)) {
           throw new ToolError(
             kinds.length
               ? `Output ${args.output_index} of cell ${index} has no ${args.mime ?? 'text or image'} form; it has: ${kinds.join(', ')}. Pass one of these as mime.`
@@ -93,7 +96,7 @@ export const readOutput = defineTool({
         if (!TEXT_LIKE.test(mime)) {
           throw new ToolError(`Output ${args.output_index} of cell ${index}: ${mime} is binary (${formatBytes(base64Bytes(asText(data[mime])))}) and cannot be shown as text or as an image. Forms it has: ${kinds.join(', ')}.`);
         }
-        text = stripAnsi(asText(data[mime]));
+        text = await outputText(data[mime], mime);
         what = mime;
       }
     }
@@ -110,6 +113,7 @@ export const readOutput = defineTool({
     const where = `${relativePath} cell ${index} (id ${cellId})${args.output_index !== undefined ? ` output ${args.output_index}` : ''} ${what}`;
     const range = offset === 0 && !next ? `all ${text.length} characters` : `characters ${offset}-${end} of ${text.length}`;
     const summary = `${where}: ${range}.${next ? ` Rest: ${callText(next)}` : ''}`;
+    const page = text.slice(offset, end);
     return {
       structured: {
         ...base,
@@ -117,12 +121,12 @@ export const readOutput = defineTool({
         ...(outputType ? { output_type: outputType } : {}),
         mime: what,
         ...(kinds ? { kinds } : {}),
-        text: text.slice(offset, end),
+        text: page,
         offset,
         total_chars: text.length,
         ...(next ? { next } : {}),
       },
-      summary: `${summary}\n${text.slice(offset, end)}`,
+      summary: `${summary}\n${page}`,
       omitJsonText: true,
     };
   },
@@ -131,11 +135,14 @@ export const readOutput = defineTool({
 const TEXT_LIKE = /^(text\/|application\/(json|javascript|.*\+json|.*\+xml)|image\/svg\+xml)/;
 
 /** Ends a slice at a line break when one is near, so a page does not split a line. */
-function sliceEnd(text: string, offset: number, chunk: number): number {
+function sliceEnd(text: TextView, offset: number, chunk: number): number {
   const hard = offset + chunk;
   if (hard >= text.length) return text.length;
-  const nl = text.lastIndexOf('\n', hard);
-  return nl > offset + chunk / 2 ? nl + 1 : hard;
+  // Looked for in the page's second half only: lastIndexOf alone would walk back to the start of
+  // a text without line breaks (tens of MB) on every page.
+  const from = offset + Math.ceil(chunk / 2);
+  const nl = text.slice(from, hard + 1).lastIndexOf('\n');
+  return nl >= 0 && from + nl > offset + chunk / 2 ? from + nl + 1 : hard;
 }
 
 function imageFor(mime: 'image/png' | 'image/jpeg', b64: string, maxBytes: number): { content?: ImageContent; note: string } {
@@ -144,7 +151,15 @@ function imageFor(mime: 'image/png' | 'image/jpeg', b64: string, maxBytes: numbe
   const size = `${dims ? `${dims.width}×${dims.height}, ` : ''}${formatBytes(bytes)}`;
   if (bytes <= maxBytes) return { content: { type: 'image', data: b64, mimeType: mime }, note: size };
   const fitted = fitImage(b64, mime, maxBytes);
-  if (!fitted) return { note: `${size}: over the ${formatBytes(maxBytes)} image limit and could not be downscaled, so it is not shown (raise --max-image-kb)` };
+  if (!fitted) {
+    const huge = tooLargeToFit(b64, mime);
+    if (huge) {
+      return {
+        note: `${huge.width}×${huge.height}, ${formatBytes(bytes)}: over the ${formatBytes(maxBytes)} image limit and too large to downscale here (${(huge.width * huge.height / 1e6).toFixed(1)} megapixels; the limit is ${MAX_PIXELS / 1e6}), so it is not shown. Re-create it smaller (e.g. savefig with a lower dpi) to see it`,
+      };
+    }
+    return { note: `${size}: over the ${formatBytes(maxBytes)} image limit and could not be downscaled, so it is not shown (raise --max-image-kb)` };
+  }
   return {
     content: { type: 'image', data: fitted.data, mimeType: mime },
     note: `${size}, downscaled to ${fitted.width}×${fitted.height} (${formatBytes(fitted.bytes)}) to fit the ${formatBytes(maxBytes)} limit`,

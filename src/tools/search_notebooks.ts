@@ -1,7 +1,10 @@
 import { z } from 'zod';
-import { asText, stripAnsi } from '../kernels/outputs';
+import { stripAnsi } from '../kernels/outputs';
+import { hasOwn } from '../common/own';
+import { runSliced } from '../notebooks/turns';
+import { matchingLines, outputTextSteps } from './outputText';
 import { cellRefId } from '../notebooks/cells';
-import { joinSource, type Cell, type Output } from '../notebooks/nbformat';
+import { joinSource, type Cell, type Notebook, type Output } from '../notebooks/nbformat';
 import { defineTool, ToolError } from './tool';
 import { callText, readOutputCall } from './notebookView';
 
@@ -75,19 +78,31 @@ export const searchNotebooks = defineTool({
     // characters around its line), so a large limit shortens the list instead of being cut.
     const room = ctx.limits.maxResultChars * 0.8;
     let used = 0;
-    const scan = (text: string, at: Omit<Match, 'line' | 'text'>): boolean => {
-      const lines = text.split('\n');
-      for (let i = 0; i < lines.length; i++) {
-        const pos = fold(lines[i]).indexOf(needle);
-        if (pos < 0) continue;
-        const shown = around(lines[i], pos, needle.length);
+    /** Adds the matching lines of one text; false once the result is full. */
+    const scan = (pieces: readonly string[], at: Omit<Match, 'line' | 'text'>): Generator<void, boolean, void> =>
+      matchingLines(pieces, needle, fold, (line, whole, pos) => {
+        const shown = around(whole, pos, needle.length);
         if (matches.length >= limit || used + shown.length + 120 + at.path.length > room) return false;
         used += shown.length + 120 + at.path.length;
-        matches.push({ ...at, line: i + 1, text: shown });
+        matches.push({ ...at, line: line + 1, text: shown });
+        return true;
+      });
+    // One notebook's cells, scanned in time slices (notebooks/turns.ts): a 300,000-cell notebook
+    // took 0.5-0.8 s in one piece, and no other client was answered meanwhile.
+    const scanNotebook = function* (notebook: Notebook, relativePath: string): Generator<void, boolean, void> {
+      for (const [index, cell] of notebook.cells.entries()) {
+        const at = { path: relativePath, cell_id: cellRefId(cell, index), cell_index: index, cell_type: cell.cell_type };
+        if (!(yield* scan([joinSource(cell.source)], { ...at, in: 'source' }))) return false;
+        if ((index & 63) === 63) yield;
+        if (!args.include_outputs || cell.cell_type !== 'code') continue;
+        for (const [k, o] of ((cell.outputs ?? []) as Output[]).entries()) {
+          const pieces = yield* outputTextOf(o);
+          if (pieces !== undefined && !(yield* scan(pieces, { ...at, in: `output ${k}` }))) return false;
+        }
       }
       return true;
     };
-    outer: for (const p of paths) {
+    for (const p of paths) {
       let read;
       try {
         read = await ctx.notebooks.read(p);
@@ -99,19 +114,9 @@ export const searchNotebooks = defineTool({
       }
       searched++;
       const { notebook, relativePath } = read;
-      for (const [index, cell] of notebook.cells.entries()) {
-        const at = { path: relativePath, cell_id: cellRefId(cell, index), cell_index: index, cell_type: cell.cell_type };
-        if (!scan(joinSource(cell.source), { ...at, in: 'source' })) {
-          truncated = true;
-          break outer;
-        }
-        if (!args.include_outputs) continue;
-        for (const [k, text] of outputTexts(cell).entries()) {
-          if (text !== undefined && !scan(text, { ...at, in: `output ${k}` })) {
-            truncated = true;
-            break outer;
-          }
-        }
+      if (!(await runSliced(scanNotebook(notebook, relativePath)))) {
+        truncated = true;
+        break;
       }
     }
 
@@ -135,16 +140,13 @@ export const searchNotebooks = defineTool({
   },
 });
 
-/** The text of each output of a code cell as the model reads it (undefined for images and binary). */
-function outputTexts(cell: Cell): Array<string | undefined> {
-  if (cell.cell_type !== 'code') return [];
-  return ((cell.outputs ?? []) as Output[]).map((o) => {
-    if (o.output_type === 'stream') return stripAnsi(asText(o.text));
-    if (o.output_type === 'error') return stripAnsi([`${String(o.ename)}: ${String(o.evalue)}`, ...(Array.isArray(o.traceback) ? o.traceback.map(String) : [])].join('\n'));
-    const data = (o.data ?? {}) as Record<string, unknown>;
-    const plain = data['text/plain'] ?? data['text/markdown'];
-    return plain === undefined ? undefined : stripAnsi(asText(plain));
-  });
+/** The text of an output as the model reads it, in pieces (undefined for images and binary), as steps. */
+function* outputTextOf(o: Output): Generator<void, readonly string[] | undefined, void> {
+  if (o.output_type === 'stream') return (yield* outputTextSteps(o.text, 'stream')).pieces;
+  if (o.output_type === 'error') return [stripAnsi([`${String(o.ename)}: ${String(o.evalue)}`, ...(Array.isArray(o.traceback) ? o.traceback.map(String) : [])].join('\n'))];
+  const data = (o.data ?? {}) as Record<string, unknown>;
+  const mime = hasOwn(data, 'text/plain') ? 'text/plain' : hasOwn(data, 'text/markdown') ? 'text/markdown' : undefined;
+  return mime === undefined ? undefined : (yield* outputTextSteps(data[mime], mime)).pieces;
 }
 
 /** The line, or LINE_CHARS of it around the match. */
