@@ -4,6 +4,7 @@
 import { promises as fs } from 'fs';
 import * as path from 'path';
 import { ToolError } from '../common/errors';
+import { escapeControl } from '../util/log';
 
 export class Workspace {
   readonly root: string;
@@ -55,7 +56,7 @@ export class Workspace {
     const control = CONTROL.exec(p);
     if (control) {
       throw new ToolError(
-        `The ${what} contains a control character (${JSON.stringify(control[0]).slice(1, -1)} at position ${control.index}): paths must be one line of printable characters. Rename the file if its name has one; nothing was read or changed.`,
+        `The ${what} contains a control character (${escapeControl(control[0])} at position ${control.index}): paths must be one line of printable characters. Rename the file if its name has one; nothing was read or changed.`,
       );
     }
     const abs = await this.existingSpelling(p);

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { makeCell } from '../notebooks/nbformat';
 import { resolveCell } from '../notebooks/cells';
 import { defineTool, ToolError } from './tool';
-import { cellTypeParam, editResultShape, pathParam } from './schemas';
+import { cellTypeParam, editResultShape, objectParam, pathParam } from './schemas';
 
 export const addCell = defineTool({
   name: 'add_cell',
@@ -13,7 +13,7 @@ export const addCell = defineTool({
     path: pathParam,
     cell_type: cellTypeParam,
     source: z.string().describe('Cell source; newlines are kept.'),
-    metadata: z.looseObject({}).optional().describe('Cell metadata, e.g. {"tags": ["x"]}.'),
+    metadata: objectParam('Cell metadata, e.g. {"tags": ["x"]}.').optional(),
     index: z.number().int().min(-1).optional().describe('Index the new cell gets; -1 or omitted: the end.'),
     after_cell_id: z.string().min(1).optional().describe('Insert after this cell id.'),
     before_cell_id: z.string().min(1).optional().describe('Insert before this cell id.'),

@@ -30,3 +30,15 @@ export const editResultShape = {
 };
 
 export const looseObject = z.looseObject({});
+
+/**
+ * A JSON object parameter handed to the tool as the client sent it. zod's object schemas rebuild
+ * the object by assignment, which silently drops a "__proto__" key; Jupyter (Python's json) keeps
+ * it as an ordinary key, and so must an edit. Advertised as a plain object.
+ */
+export function objectParam(description: string) {
+  return z
+    .custom<Record<string, unknown>>((v) => !!v && typeof v === 'object' && !Array.isArray(v), { message: 'expected a JSON object' })
+    .meta({ type: 'object' })
+    .describe(description);
+}

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { cellRefId, resolveCell } from '../notebooks/cells';
 import type { CellEdit } from '../notebooks/store';
 import { defineTool, ToolError } from './tool';
-import { cellIdParam, editResultShape, indexParam, pathParam } from './schemas';
+import { cellIdParam, editResultShape, indexParam, objectParam, pathParam } from './schemas';
 
 export const updateCell = defineTool({
   name: 'update_cell',
@@ -15,7 +15,7 @@ export const updateCell = defineTool({
     cell_id: cellIdParam,
     source: z.string().optional().describe('New source (replaces all of it).'),
     cell_type: z.enum(['code', 'markdown', 'raw']).optional().describe('New cell type.'),
-    metadata: z.looseObject({}).optional().describe('New cell metadata (replaces it).'),
+    metadata: objectParam('New cell metadata (replaces it).').optional(),
   },
   outputSchema: {
     ...editResultShape,
