@@ -104,6 +104,7 @@ async function configureRoo(server: ServerController): Promise<string | undefine
     throw e;
   }
   if (!file) return undefined;
+  await server.exportTokenForRoo();
   void vscode.window.showInformationMessage(
     `Roo Code can now use Jupyter MCP (server "jupyter" in .roo/mcp.json). The file holds no secret: Roo Code reads the token from the environment variable ${TOKEN_ENV}, which this window sets while the server runs.`,
   );

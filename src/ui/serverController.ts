@@ -177,9 +177,16 @@ export class ServerController implements vscode.Disposable {
       this.runtime.kernels.onDidChange(() => this.scheduleKernelRefresh());
       this.log.info(`MCP server listening on ${this.runtime.url} (${(performance.now() - started).toFixed(0)} ms)`);
       // Roo's entry first, then the variable its token reference expands to: Roo never pairs the
-      // token with a URL this server does not listen on.
-      await refreshRooConfig(this.runtime.url, s.maxWait).catch((e) => this.log.warn(`.roo/mcp.json not refreshed: ${(e as Error).message}`));
-      process.env[TOKEN_ENV] = token;
+      // token with a URL this server does not listen on. The variable is set only when the
+      // workspace's .roo/mcp.json has our entry: every process started from this extension host
+      // afterwards (other extensions' kernels and tools) inherits it, so it exists only for
+      // those who use Roo Code through it.
+      const forRoo = await refreshRooConfig(this.runtime.url, s.maxWait).catch((e) => {
+        this.log.warn(`.roo/mcp.json not refreshed: ${(e as Error).message}`);
+        return false;
+      });
+      if (forRoo) process.env[TOKEN_ENV] = token;
+      else delete process.env[TOKEN_ENV];
       await this.publishPort();
       this.set('running');
       this.poll = setInterval(() => void this.refreshKernels(), 5000);
@@ -216,6 +223,14 @@ export class ServerController implements vscode.Disposable {
     this.portOverride = 0;
     await this.rotateToken();
     return this.start();
+  }
+
+  /**
+   * Sets the variable Roo Code's entry names (.roo/mcp.json, `${env:…}`) to the token, once that
+   * entry exists (Configure Roo Code) and while the server runs; see doStart().
+   */
+  async exportTokenForRoo(): Promise<void> {
+    if (this.runtime) process.env[TOKEN_ENV] = await this.authToken();
   }
 
   /** For tests and tools outside the editor: env JUPYTER_MCP_PORT_FILE names a file to write. */

@@ -23,19 +23,28 @@ export interface ExtensionSettings {
 
 export function readSettings(): ExtensionSettings {
   const c = vscode.workspace.getConfiguration(SECTION);
+  // Which settings a workspace's .vscode/settings.json may set (docs/RELIABILITY.md, issue #18 item
+  // 14): autoStart, saveAfterEdit and jupyterServerUrl are the person's (machine-scoped, read from
+  // user settings only); the others tune one project's work and may come from the workspace,
+  // clamped to the bounds the CLI has.
   return {
-    autoStart: c.get<boolean>('autoStart', true),
+    autoStart: userValue<boolean>(c, 'autoStart') ?? true,
     port: c.get<number>('port', 3000),
-    saveAfterEdit: c.get<boolean>('saveAfterEdit', true),
+    saveAfterEdit: userValue<boolean>(c, 'saveAfterEdit') ?? true,
     jupyterServerUrl: userValue<string>(c, 'jupyterServerUrl') ?? '',
-    executionTimeout: c.get<number>('executionTimeout', 300),
-    maxOutputChars: c.get<number>('maxOutputChars', 20000),
-    maxImageKb: c.get<number>('maxImageKb', 512),
+    // At most a day, as --timeout: beyond 2^31 ms a timer fires at once.
+    executionTimeout: clamp(c.get<number>('executionTimeout', 300), 1, 86_400, 300),
+    maxOutputChars: clamp(c.get<number>('maxOutputChars', 20000), 200, 10_000_000, 20000),
+    maxImageKb: clamp(c.get<number>('maxImageKb', 512), 1, 100_000, 512),
     // Below 4,000 a notebook page could not hold one cell's outline and the paging hint.
     maxResultChars: Math.max(4000, c.get<number>('maxResultChars', 40000)),
     maxWait: Math.min(86_400, Math.max(0, c.get<number>('maxWait', DEFAULT_MAX_WAIT_SECONDS))),
     resultShape: RESULT_SHAPES.find((v) => v === c.get<string>('resultShape')) ?? 'auto',
   };
+}
+
+function clamp(v: unknown, min: number, max: number, fallback: number): number {
+  return typeof v === 'number' && Number.isFinite(v) ? Math.min(max, Math.max(min, v)) : fallback;
 }
 
 /**

@@ -10,7 +10,11 @@ export interface Logger {
   error(message: string): void;
 }
 
-const secrets = new Set<string>();
+/**
+ * One set per process, not per bundle: the extension is two bundles (dist/extension.js registers
+ * the MCP token, dist/runtime.js builds the tool results), and each has its own copy of this module.
+ */
+const secrets: Set<string> = ((globalThis as Record<symbol, unknown>)[Symbol.for('jupyter-mcp.secrets')] ??= new Set<string>()) as Set<string>;
 
 /** Registers a value that must never be printed (tokens). Short values are ignored. */
 export function registerSecret(value: string | undefined): void {

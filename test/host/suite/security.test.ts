@@ -1,4 +1,4 @@
-// Issue #11 items 13 and 14, in a REAL VS Code host: the Jupyter server URL cannot be repointed by
+// Issue #11 items 13 and 14 (and #18 items 3 and 14), in a REAL VS Code host: the Jupyter server URL cannot be repointed by
 // a workspace's .vscode/settings.json; the access token is per workspace, rotates (old token
 // refused at once, Copilot's definition and Roo's entry follow), is never written into
 // .roo/mcp.json, and is not handed to a program squatting the configured port.
@@ -85,6 +85,53 @@ suite('Security of the extension (issue #11 items 13, 14)', () => {
     const ws = vscode.workspace.workspaceFile ?? vscode.workspace.workspaceFolders![0].uri;
     const hash = createHash('sha256').update(ws.toString()).digest('hex').slice(0, 16);
     assert.equal(api.server.tokenStorageKey, `jupyterMcp.authToken:${hash}`);
+  });
+
+  test('#18 item 3: without our entry in .roo/mcp.json the token is not in the extension host\'s environment (processes started from it would inherit it)', async function () {
+    this.timeout(60_000);
+    const saved = fs.existsSync(rooFile()) ? fs.readFileSync(rooFile()) : undefined;
+    if (saved) fs.rmSync(rooFile());
+    try {
+      await vscode.commands.executeCommand('jupyterMcp.restartServer');
+      await waitFor('the server to run', () => api.server.state === 'running');
+      assert.equal(process.env[TOKEN_ENV], undefined, 'the token is in process.env with no Roo entry');
+      // A child started now (as other extensions start kernels and tools) sees no token.
+      const { execFileSync } = await import('node:child_process');
+      const env = execFileSync(process.execPath, ['-e', 'process.stdout.write(JSON.stringify(process.env))'], { env: process.env }).toString();
+      assert.ok(!env.includes(await api.server.authToken()), 'a child process received the token');
+    } finally {
+      if (saved) {
+        fs.mkdirSync(path.dirname(rooFile()), { recursive: true });
+        fs.writeFileSync(rooFile(), saved);
+      }
+    }
+  });
+
+  test('#18 item 14: a workspace cannot turn autoStart on or skip saveAfterEdit; its time-out is clamped', async function () {
+    this.timeout(30_000);
+    const file = vscode.Uri.file(path.join(root, '.vscode', 'settings.json'));
+    const { readSettings } = await import('../../../src/ui/settings');
+    await vscode.workspace.fs.writeFile(
+      file,
+      new TextEncoder().encode(JSON.stringify({ 'editor.tabSize': 5, 'jupyterMcp.autoStart': false, 'jupyterMcp.saveAfterEdit': false, 'jupyterMcp.executionTimeout': 1e12, 'jupyterMcp.maxWait': 5 })),
+    );
+    try {
+      await waitFor('VS Code to read the workspace settings', () => vscode.workspace.getConfiguration('editor').inspect('tabSize')?.workspaceValue === 5);
+      const s = readSettings();
+      assert.equal(s.autoStart, true, 'autoStart came from the workspace');
+      assert.equal(s.saveAfterEdit, true, 'saveAfterEdit came from the workspace');
+      assert.equal(s.executionTimeout, 86_400, 'executionTimeout was not clamped');
+      // A project may tune how long calls wait.
+      assert.equal(s.maxWait, 5);
+      for (const key of ['autoStart', 'saveAfterEdit']) {
+        await assert.rejects(Promise.resolve(vscode.workspace.getConfiguration('jupyterMcp').update(key, false, vscode.ConfigurationTarget.Workspace)), Error, `${key} was written to the workspace`);
+      }
+    } finally {
+      await vscode.workspace.fs.delete(file);
+      // The settings change is applied to the running server: let that end before the next test.
+      await waitFor('VS Code to drop the workspace settings', () => vscode.workspace.getConfiguration('editor').inspect('tabSize')?.workspaceValue === undefined);
+      await waitFor('the server to run', () => api.server.state === 'running');
+    }
   });
 
   test('Configure Roo Code writes no token: the entry names a variable this window sets while its server runs', async () => {
