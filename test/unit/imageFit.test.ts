@@ -83,7 +83,8 @@ test('what cannot be decoded safely or usefully gets the note, never an exceptio
   assert.equal(fitImage(realPng(), 'image/png', 50), undefined);
   const r = renderOutputs([{ output_type: 'display_data', data: { 'image/png': bomb.toString('base64') }, metadata: {} }], { maxOutputChars: 100, maxImageBytes: 10 });
   assert.equal(r.images.length, 0);
-  assert.match(r.text, /not shown: larger than the 10 B limit and could not be downscaled/);
+  // The header's size is named, and why it is not downscaled (issue #18 item 5).
+  assert.match(r.text, /at 100000×100000 not shown: larger than the 10 B limit and too large to downscale here \(10000\.0 megapixels; the limit is 8\)/);
 });
 
 test('area averaging: each target pixel is the mean of what it covers; transparency does not darken', () => {
