@@ -270,7 +270,8 @@ describe('bad input: clear error, server up, nothing changed', () => {
         ['\u202Ebynpi.txt', /not a notebook path/],
         ['ana\u200Blysis.ipynb', /File not found/],
         ['file://%zz', /not a valid file URI|not a notebook path|File not found/],
-        ['line\nbreak.ipynb', /File not found/],
+        // Paths are one line (issue #18 item 10): refused before the file system is asked.
+        ['line\nbreak.ipynb', /contains a control character \(\\n at position 4\)/],
       ] as const;
       for (const [p, pattern] of odd) {
         const r = await call(client, 'read_notebook', { path: p });
