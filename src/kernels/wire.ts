@@ -89,7 +89,10 @@ export function boundedFetch(limits: WireLimits = {}): typeof fetch {
     }
     // A null-body status cannot be given a body, not even an empty one.
     const body = [101, 204, 205, 304].includes(res.status) ? null : Buffer.concat(chunks);
-    return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+    const out = new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+    // A constructed Response has neither: the probe reads `redirected` (a hub answers /hub/user/NAME/ by redirecting).
+    Object.defineProperties(out, { redirected: { value: res.redirected }, url: { value: res.url } });
+    return out;
   }) as typeof fetch;
 }
 

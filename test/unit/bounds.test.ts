@@ -139,6 +139,7 @@ test('boundedFetch: an answer over the cap is refused (announced or not); a stal
       return pump();
     }
     if (req.url === '/stall') return void res.writeHead(200).write('{"partial": ');
+    if (req.url === '/moved') return void res.writeHead(302, { location: '/ok' }).end();
     res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok": true}');
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -146,6 +147,10 @@ test('boundedFetch: an answer over the cap is refused (announced or not); a stal
   const f = boundedFetch({ timeoutMs: 60_000, maxBodyBytes: 8 * 1024 * 1024 });
   try {
     assert.deepEqual(await (await f(`${base}/ok`)).json(), { ok: true });
+    // What a redirect did is kept (the probe tells a hub's redirect from a Jupyter server by it).
+    const moved = await f(`${base}/moved`);
+    assert.equal(moved.redirected, true);
+    assert.equal(moved.url, `${base}/ok`);
     await assert.rejects(f(`${base}/announced`), /larger than 8 MB/);
     await assert.rejects(f(`${base}/chunked`), /larger than 8 MB/);
     const t0 = Date.now();
