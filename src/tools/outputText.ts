@@ -56,9 +56,13 @@ export class PiecedText implements TextView {
 
 /** Views of at least this many characters are kept for the next call (smaller ones cost less to redo). */
 const KEEP_FROM_CHARS = 1 << 20;
-/** At most this many kept views, and this many characters in all (least recently used go first). */
-const KEEP_COUNT = 8;
-const KEEP_CHARS = 128 << 20;
+/**
+ * At most this many kept views, and this many characters in all (least recently used go first).
+ * A view holds its source's strings (shared, not copied, where a line has no escape code), which
+ * it keeps alive after the notebook leaves the read cache: hence the small bound.
+ */
+const KEEP_COUNT = 4;
+const KEEP_CHARS = 64 << 20;
 
 const kept = new Map<unknown, { form: string; view: PiecedText }>();
 let keptChars = 0;
