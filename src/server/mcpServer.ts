@@ -11,6 +11,7 @@ import { redact } from '../util/log';
 import { sessionLogger } from './clientLog';
 import { collectNotes } from '../util/callNotes';
 import { phaseClock } from '../util/phases';
+import { budgetShape, sessionBudget, sessionLimits, type BudgetMeasure, type SessionBudget } from './clientBudgets';
 
 export const SERVER_NAME = 'jupyter-mcp-server';
 export const SERVER_VERSION = '0.1.0';
@@ -39,15 +40,20 @@ export function createMcpServer(ctx: Omit<ToolContext, 'session'>, hooks: Server
       instructions: INSTRUCTIONS,
     },
   );
+  // The client is known once it has sent initialize, which comes before any tools/list or call.
+  const client = () => server.server.getClientVersion();
+  // This session's result budget, from its client (src/server/clientBudgets.ts); every tool reads
+  // it as ctx.limits.maxResultChars without knowing clients.
+  const budget = () => sessionBudget(ctx.limits, client());
   // Each session gets its own state (and its own log level); the stores and kernels are shared.
   const sessionCtx: ToolContext = {
     ...ctx,
-    session: { seen: new Map(), clientName: () => server.server.getClientVersion()?.name },
+    limits: sessionLimits(ctx.limits, budget),
+    session: { seen: new Map(), clientName: () => client()?.name },
     log: sessionLogger(server, ctx.log, SERVER_NAME),
   };
-  // Known once the client has sent initialize, which comes before any tools/list or call.
-  const shape = () => resolveShape(ctx.limits.resultShape, server.server.getClientVersion());
-  const registered = new Map(tools.map((tool) => [tool.name, registerTool(server, tool, sessionCtx, hooks, shape)]));
+  const shape = () => resolveShape(ctx.limits.resultShape, client());
+  const registered = new Map(tools.map((tool) => [tool.name, registerTool(server, tool, sessionCtx, hooks, shape, budget)]));
   acceptTasks(server, tools, registered, runs.tasks);
   // The tool list is fixed for the life of a session, so no list_changed will ever come; the SDK's
   // registerTool advertises listChanged: true regardless, which this undoes.
@@ -62,12 +68,15 @@ export function createMcpServer(ctx: Omit<ToolContext, 'session'>, hooks: Server
 
 /**
  * The shape of results for one client. "auto" gives every client structuredContent (VS Code and
- * Claude Code hand their model its JSON; Roo Code and Cline read the text, which says the same),
- * except Claude Code before 2.1.197: those versions dropped image blocks beside structuredContent
- * (anthropics/claude-code #54737), so their model would never see a plot; they get text and images.
+ * Claude Code hand their model its JSON; Roo Code reads the text, which says the same), except:
+ * Cline, whose model gets the JSON of the whole result (both views would double it), gets the text
+ * only (src/server/clientBudgets.ts); Claude Code before 2.1.197 dropped image blocks beside
+ * structuredContent (anthropics/claude-code #54737), so its model would never see a plot: it gets
+ * text and images.
  */
 export function resolveShape(setting: ResultShape | undefined, client?: { name: string; version: string }): 'structured' | 'text' {
   if (setting === 'structured' || setting === 'text') return setting;
+  if (budgetShape(setting, client)) return 'text';
   if (client && /^claude[- ]code$/i.test(client.name) && olderThan(client.version, [2, 1, 197])) return 'text';
   return 'structured';
 }
@@ -230,7 +239,7 @@ function acceptTasks(server: McpServer, tools: readonly ToolDef[], registered: M
   });
 }
 
-function registerTool(server: McpServer, tool: ToolDef, ctx: ToolContext, hooks: ServerHooks, shape: () => 'structured' | 'text'): RegisteredTool {
+function registerTool(server: McpServer, tool: ToolDef, ctx: ToolContext, hooks: ServerHooks, shape: () => 'structured' | 'text', budget: () => SessionBudget): RegisteredTool {
   return server.registerTool(
     tool.name,
     {
@@ -271,21 +280,28 @@ function registerTool(server: McpServer, tool: ToolDef, ctx: ToolContext, hooks:
           out.structured = { ...(out.structured as object), notice: notes.join(' ') };
           out.summary = `${out.summary} ${notes.join(' ')}`;
         }
-        const fitted = fitResult(out.omitJsonText ? out.summary : `${out.summary}\n${JSON.stringify(out.structured)}`, out.structured as Record<string, unknown>, ctx.limits.maxResultChars);
-        if (fitted.cut) ctx.log.warn(`tool ${tool.name}: result over the ${ctx.limits.maxResultChars}-character budget, cut (${fitted.cut})`);
-        const content: Content[] = [{ type: 'text', text: fitted.text }, ...(out.extra ?? [])];
+        const b = budget();
+        const structured = shape() === 'structured';
+        const fitted = fitResult(out.omitJsonText ? out.summary : `${out.summary}\n${JSON.stringify(out.structured)}`, structured ? (out.structured as Record<string, unknown>) : undefined, b.chars, {
+          images: out.extra,
+          measure: b.measure,
+          imagesShown: b.images,
+        });
+        if (fitted.cut) ctx.log.warn(`tool ${tool.name}: result over the ${b.chars}-character budget, cut (${fitted.cut})`);
+        const content: Content[] = [{ type: 'text', text: fitted.text }, ...fitted.images];
         const ms = performance.now() - started;
         ctx.log.info(`tool ${tool.name}${target ? ` ${target}` : ''} ok ${ms.toFixed(1)} ms`);
         hooks.onToolCall?.(tool.name, ms, true, target);
         clock?.lap('result');
-        return shape() === 'text' ? { content } : { content, structuredContent: fitted.structured };
+        return structured ? { content, structuredContent: fitted.structured } : { content };
       } catch (e) {
         const ms = performance.now() - started;
         const message = redact(e instanceof Error ? e.message : String(e));
         ctx.log.warn(`tool ${tool.name}${target ? ` ${target}` : ''} failed ${ms.toFixed(1)} ms: ${message}`);
         hooks.onToolCall?.(tool.name, ms, false, target);
         // Claude Code drops structuredContent on errors (#86032): the text is the whole message.
-        return { content: [{ type: 'text' as const, text: fitResult(message, undefined, ctx.limits.maxResultChars).text }], isError: true };
+        const b = budget();
+        return { content: [{ type: 'text' as const, text: fitResult(message, undefined, b.chars, { measure: b.measure, isError: true }).text }], isError: true };
       }
     },
   );
@@ -294,20 +310,51 @@ function registerTool(server: McpServer, tool: ToolDef, ctx: ToolContext, hooks:
 const CUT_HINT =
   'Ask for less: read_notebook pages (its `next` field is the exact next call), format "outline" lists cells in one line each, read_output reads one output by offset.';
 
+export interface FitOptions {
+  /** Image blocks that follow the text. */
+  images?: readonly Content[];
+  /** What the client measures (src/server/clientBudgets.ts); default "structured". */
+  measure?: BudgetMeasure;
+  /** False when the client would show image blocks to its model as base64 text: they are left out, saying so. */
+  imagesShown?: boolean;
+  isError?: boolean;
+}
+
 /**
- * The last guard of the character budget: tools fit their results themselves; whatever still
- * does not fit in a client's view (the text for Roo Code and Cline, the structuredContent JSON for
- * VS Code and Claude Code) is cut here, saying so, never silently. Text keeps its head and tail;
- * structuredContent keeps its small fields and says which were left out.
+ * The last guard of the result budget: tools fit their results themselves; whatever still does
+ * not fit in the client's view is cut here, saying so, never silently. Each view is measured as
+ * the client measures it: the text (Roo Code), the structuredContent JSON (VS Code, Claude Code),
+ * or the JSON of the whole result, text escaped once more and images included (Cline 4). Text
+ * keeps its head and tail; structuredContent keeps its small fields and says which were left out.
  */
-export function fitResult(text: string, structured: Record<string, unknown> | undefined, budget: number): { text: string; structured: Record<string, unknown> | undefined; cut?: string } {
+export function fitResult(
+  text: string,
+  structured: Record<string, unknown> | undefined,
+  budget: number,
+  opts: FitOptions = {},
+): { text: string; structured: Record<string, unknown> | undefined; images: Content[]; cut?: string } {
   const cuts: string[] = [];
+  let images = [...(opts.images ?? [])];
+  if (opts.imagesShown === false && images.length) {
+    text += `\n[${images.length} image${images.length === 1 ? '' : 's'} not included: this client hands image blocks to its model as base64 text, not as images. A person can see ${images.length === 1 ? 'it' : 'them'} in the notebook.]`;
+    images = [];
+  }
+  const full = text;
   if (text.length > budget) {
     cuts.push(`text ${text.length} chars`);
-    const note = `\n… [result cut: ${text.length} characters are over the ${budget}-character budget (--max-result-chars); the first and last parts are shown. ${CUT_HINT}] …\n`;
-    const room = Math.max(0, budget - note.length);
-    const head = Math.ceil((room * 2) / 3);
-    text = text.slice(0, head) + note + text.slice(text.length - (room - head));
+    text = cutMiddle(full, budget, budget);
+  }
+  if (opts.measure === 'result') {
+    // The client reads the JSON of the whole result (the text escaped once more): shorten the
+    // text until that fits. Each round removes at least the excess, so two or three rounds do.
+    // Images left here reach the model as images (they were left out above otherwise).
+    const whole = () => JSON.stringify({ content: [{ type: 'text', text }], ...(structured ? { structuredContent: structured } : {}), ...(opts.isError ? { isError: true } : {}) }).length;
+    let room = Math.min(budget, text.length);
+    for (let size = whole(); size > budget && room > 200; size = whole()) {
+      if (!cuts.some((c) => c.startsWith('result JSON'))) cuts.push(`result JSON ${size} chars`);
+      room = Math.max(200, room - (size - budget) - 50);
+      text = cutMiddle(full, room, budget);
+    }
   }
   if (structured) {
     const size = JSON.stringify(structured).length;
@@ -327,5 +374,13 @@ export function fitResult(text: string, structured: Record<string, unknown> | un
       structured = kept;
     }
   }
-  return { text, structured, ...(cuts.length ? { cut: cuts.join(', ') } : {}) };
+  return { text, structured, images, ...(cuts.length ? { cut: cuts.join(', ') } : {}) };
+}
+
+/** `text` cut to `room` characters: head and tail kept around a note naming the budget. */
+function cutMiddle(text: string, room: number, budget: number): string {
+  const note = `\n… [result cut: ${text.length} characters are over the ${budget}-character budget (--max-result-chars); the first and last parts are shown. ${CUT_HINT}] …\n`;
+  const keep = Math.max(0, room - note.length);
+  const head = Math.ceil((keep * 2) / 3);
+  return text.slice(0, head) + note + text.slice(text.length - (keep - head));
 }
