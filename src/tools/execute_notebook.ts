@@ -18,7 +18,7 @@ export const executeNotebook = defineTool({
     wait_seconds: waitParam,
   },
   outputSchema: {
-    success: z.boolean().describe('True when every code cell ran without error.'),
+    success: z.boolean().optional().describe('True when every code cell ran without error; absent while status is "running".'),
     message: z.string().describe('What happened, e.g. "Notebook executed: path".'),
     path: z.string().describe('Notebook path relative to the workspace root.'),
     kernel_id: z.string().describe('Kernel the cells ran in.'),

@@ -412,22 +412,25 @@ export function answerOf(ctx: ToolContext, run: Run): ToolOutput<Record<string, 
   }
   // renderOutputs rebuilds each output: put the notebook cell back on each for the model.
   const outputs = notebook ? r.outputs.map((o, i) => ({ ...o, cell_index: (shown[i] as { cell_index?: number }).cell_index })) : r.outputs;
-  const droppedNote = dropped ? `\n[${dropped} earlier output${dropped === 1 ? '' : 's'} left out to fit the result size. ${hint ?? ''}]` : '';
+  const dropped_ = dropped ? `${dropped} earlier output${dropped === 1 ? '' : 's'} left out to fit the result size.${hint ? ` ${hint}` : ''}` : '';
+  const droppedNote = dropped_ ? `\n[${dropped_}]` : '';
+  const progress = run.progressMessage ? ` ${run.progressMessage}.` : '';
 
+  // Every piece of advice is in structuredContent too (the only view of VS Code's and Claude
+  // Code's models). No `success` here: the run has not ended, and a model reads `false` as failed.
   const structured: Record<string, unknown> = {
     status: 'running',
     run_id: run.id,
     next,
-    message,
+    message: `${message}${progress}${dropped_ ? ` ${dropped_}` : ''}`,
     elapsed_seconds: secs,
     ...(kernelId ? { kernel_id: kernelId } : {}),
     ...(path !== undefined ? { path } : {}),
     outputs,
   };
   if (tool === 'execute_cell') structured.execution_count = null;
-  if (tool === 'execute_notebook_cell') Object.assign(structured, { success: false, execution_count: null, saved: true, ...(cur?.index !== undefined ? { cell_index: cur.index } : {}), ...(cur?.id ? { cell_id: cur.id } : {}) });
-  if (notebook) Object.assign(structured, { success: false, code_cells: total ?? 0, executed: run.executed, ...(cur?.index !== undefined ? { running_cell: cur.index } : {}) });
-  const progress = run.progressMessage ? ` ${run.progressMessage}.` : '';
+  if (tool === 'execute_notebook_cell') Object.assign(structured, { execution_count: null, saved: true, ...(cur?.index !== undefined ? { cell_index: cur.index } : {}), ...(cur?.id ? { cell_id: cur.id } : {}) });
+  if (notebook) Object.assign(structured, { code_cells: total ?? 0, executed: run.executed, ...(cur?.index !== undefined ? { running_cell: cur.index } : {}) });
   return {
     structured,
     summary: `${message}${progress}${r.text ? `\nOutputs since the last answer:\n${r.text}` : ''}${droppedNote}`,
