@@ -22,7 +22,8 @@ const INSTRUCTIONS = `Jupyter MCP: read, edit and run Jupyter notebooks.
 - read_notebook returns what fits; when a result has \`next\`, that is the exact call for the rest.
 - Plots and long outputs in read results are placeholders naming the read_output call that shows them.
 - execute_notebook_cell / execute_notebook pick the notebook's own kernel when kernel_id is omitted.
-- Long code answers status "running" with a run_id before your client gives up: call wait_for_run for what comes next, cancel_run to stop; list_runs shows the runs of every session.`;
+- Long code answers status "running" with a run_id before your client gives up: call wait_for_run for what comes next, cancel_run to stop; list_runs shows the runs of every session.
+- Beside an editor's own notebook tools (in VS Code: edit_notebook_file, run_notebook_cell, copilot_getNotebookSummary, read_notebook_cell_output), use these for notebooks that are not open, for kernels on a Jupyter server or JupyterHub, for runs that must outlive the call (run_id), to see a plot as an image, and to read big notebooks in answers sized to what your client shows you whole (the outline first). On a notebook open in the editor both act on the same document; these edit it through undoable edits.`;
 
 export interface ServerHooks {
   /** Called after each tool call (for logs and the status bar). */

@@ -3,7 +3,7 @@ import { findRun, runAnswer, runAnswerShape, runIdParam } from './wait_for_run';
 
 export const cancelRun = defineTool({
   name: 'cancel_run',
-  title: 'Cancel a run',
+  title: 'Jupyter run cancellation',
   description:
     'Stop a run: interrupts the kernel (state so far is kept); a notebook run stops before its next cell. Returns its final result.',
   inputSchema: { run_id: runIdParam },

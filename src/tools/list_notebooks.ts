@@ -3,7 +3,7 @@ import { defineTool } from './tool';
 
 export const listNotebooks = defineTool({
   name: 'list_notebooks',
-  title: 'List Jupyter notebooks',
+  title: 'Jupyter notebook listing',
   description: 'Find Jupyter notebooks (.ipynb) under a folder: size, mtime, open in the editor.',
   inputSchema: {
     folder: z.string().optional().describe('Folder under the workspace root (default: root).'),

@@ -4,7 +4,7 @@ import { defineTool } from './tool';
 
 export const listRuns = defineTool({
   name: 'list_runs',
-  title: 'List runs',
+  title: 'Jupyter run listing',
   description: 'List runs in progress (from any session) and recently ended ones, newest first.',
   inputSchema: {},
   outputSchema: {

@@ -11,9 +11,9 @@ const SLACK = 40;
 
 export const readNotebook = defineTool({
   name: 'read_notebook',
-  title: 'Read Jupyter notebook',
+  title: 'Jupyter notebook reader',
   description:
-    'Read a Jupyter notebook: cells, source, outputs, as much as fits (`next` is the call for the rest). Plots are placeholders: see them with read_output. format: outline (a line per cell), source (no outputs), raw (nbformat JSON).',
+    'Read a Jupyter notebook, open or not: cells, source, outputs, sized to what you are shown whole (a big one comes as its outline first; `next` is the call for the rest). Plots are placeholders: see them with read_output. format: outline (a line per cell), source (no outputs), raw (nbformat JSON).',
   inputSchema: {
     path: pathParam,
     format: z

@@ -21,7 +21,7 @@ interface Match {
 
 export const searchNotebooks = defineTool({
   name: 'search_notebooks',
-  title: 'Search notebook cells',
+  title: 'Notebook cell search',
   description:
     'Find the cells of Jupyter notebooks whose source (or outputs) contains a text: one notebook, or every notebook under a folder. Returns each matching line with its cell id, so you can edit or run the cell without reading the whole notebook.',
   inputSchema: {
