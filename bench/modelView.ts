@@ -66,6 +66,7 @@ export async function runModelView(opts: { kernel?: boolean } = {}): Promise<{ r
     }
     views.push(row);
     log(`${name}: ${CLIENTS.map((c) => `${c} ${cell(row.clients[c])}`).join(', ')}${row.base64 ? ', BASE64 in text' : ''}${row.error ? ', ERROR' : ''}`);
+    if (row.error) throw new Error(`${name}: a call answered an error; the figures would measure the error`);
   };
   try {
     for (const nb of MODEL_FIXTURES) await measure(`read_notebook {path}: ${nb}`, 'read_notebook', { path: nb });
@@ -84,8 +85,9 @@ export async function runModelView(opts: { kernel?: boolean } = {}): Promise<{ r
       await measure('list_kernels', 'list_kernels', {});
       const kernels = {} as Record<ClientName, string>;
       for (const c of CLIENTS) {
-        const k = (await clients[c].callTool({ name: 'start_kernel', arguments: {} })) as { structuredContent?: { kernel_id?: string } };
-        kernels[c] = k.structuredContent?.kernel_id ?? '';
+        // Cline's session answers text only: "Kernel started: <id> (<name>)".
+        const k = (await clients[c].callTool({ name: 'start_kernel', arguments: {} })) as ResultLike & { structuredContent?: { kernel_id?: string } };
+        kernels[c] = k.structuredContent?.kernel_id ?? /Kernel started: (\S+)/.exec(k.content?.[0]?.text ?? '')?.[1] ?? '';
       }
       await measure('execute_cell: 20,000 printed lines', 'execute_cell', (c) => ({
         kernel_id: kernels[c],
@@ -139,12 +141,13 @@ if (require.main === module) {
       const n = (x: number) => x.toLocaleString('en');
       // Bytes are UTF-8 bytes of what each client measures (VS Code, Claude Code: the
       // structuredContent JSON; Roo Code: the text; Cline: the JSON of the whole result).
-      console.log('| Call | VS Code bytes | Claude Code bytes | Roo Code bytes | Cline bytes | VS Code tokens | images | base64 in text |');
-      console.log('|---|---:|---:|---:|---:|---:|---:|---|');
+      // VS Code chars: what Copilot compares with its 8,192 threshold (the text's length).
+      console.log('| Call | VS Code bytes | VS Code chars | Claude Code bytes | Roo Code bytes | Cline bytes | VS Code tokens | images | base64 in text |');
+      console.log('|---|---:|---:|---:|---:|---:|---:|---:|---|');
       const b = (f: ClientFigures, limit: string) => `${n(f.bytes)}${f.whole ? '' : ` (${limit})`}`;
       for (const v of views) {
         const c = v.clients;
-        console.log(`| ${v.case} | ${b(c.vscode, 'file')} | ${b(c['claude-code'], 'file')} | ${b(c.roo, 'cut')} | ${b(c.cline, 'cut')} | ${n(c.vscode.tokens)} | ${c.vscode.images} | ${v.base64 ? 'yes' : 'no'} |`);
+        console.log(`| ${v.case} | ${b(c.vscode, 'file')} | ${n(c.vscode.chars)} | ${b(c['claude-code'], 'file')} | ${b(c.roo, 'cut')} | ${b(c.cline, 'cut')} | ${n(c.vscode.tokens)} | ${c.vscode.images} | ${v.base64 ? 'yes' : 'no'} |`);
       }
       process.exit(0);
     })

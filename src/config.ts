@@ -97,9 +97,9 @@ Jupyter
   --check                Test the Jupyter connection (start a kernel, run a line, stop it) and exit
 
 Output
-  --max-result-chars N   What the model reads from one tool result, for every client (default: per
-                         client, VS Code 8000, Cline 8000, others 40000); larger data is paged and
-                         the result says the next call (env JUPYTER_MCP_MAX_RESULT_CHARS)
+  --max-result-chars N   What the model reads from one tool result, in UTF-8 bytes, for every client
+                         (default: per client, VS Code 8000, Cline 8000, others 40000); larger data
+                         is paged and the result says the next call (env JUPYTER_MCP_MAX_RESULT_CHARS)
   --result-shape S       auto | structured | text (default auto: picked per client at initialize);
                          text: no structuredContent, for clients that show the model only the text
   --max-output-chars N   Text returned to the model per output (default 20000; notebooks keep all)

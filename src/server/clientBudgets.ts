@@ -1,7 +1,8 @@
 // How much of one tool result each MCP client hands its MODEL whole, and so the budget every
 // default answer is fitted to (docs/CLIENT-BUDGETS.md). Picked per session from clientInfo.name at
-// initialize, as the waits are (src/runs/waits.ts). Sizes are in characters (String.length, UTF-16
-// code units): that is what each client below compares, and UTF-8 bytes never count fewer.
+// initialize, as the waits are (src/runs/waits.ts). Each client below compares characters
+// (String.length, UTF-16 code units); budgets are held in UTF-8 bytes (resultSize), never fewer, so
+// a result within them stays whole even for a client that would count bytes.
 // A budget set explicitly (--max-result-chars, jupyterMcp.maxResultChars) applies to every client.
 import type { OutputLimits, ResultShape } from '../common/content';
 
@@ -17,7 +18,7 @@ export type BudgetMeasure = 'structured' | 'result';
 export interface ClientBudget {
   match: RegExp;
   client: string;
-  /** Characters of what the client measures that reach its model whole. */
+  /** The budget of what the client measures, in UTF-8 bytes (the client's own limit in characters, less a margin). */
   chars: number;
   measure: BudgetMeasure;
   /** Under result shape "auto": the shape this client gets (default structuredContent and text). */

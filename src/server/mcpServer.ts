@@ -6,7 +6,7 @@ import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, REL
 import { FORGET_AFTER_MS, runRegistry, type RunRegistry } from '../runs/registry';
 import { z } from 'zod';
 import { TOOLS } from '../tools';
-import type { Content, ResultShape, ToolContext, ToolDef } from '../tools/tool';
+import { resultSize, type Content, type ResultShape, type ToolContext, type ToolDef } from '../tools/tool';
 import { redact } from '../util/log';
 import { sessionLogger } from './clientLog';
 import { collectNotes } from '../util/callNotes';
@@ -288,7 +288,7 @@ function registerTool(server: McpServer, tool: ToolDef, ctx: ToolContext, hooks:
           measure: b.measure,
           imagesShown: b.images,
         });
-        if (fitted.cut) ctx.log.warn(`tool ${tool.name}: result over the ${b.chars}-character budget, cut (${fitted.cut})`);
+        if (fitted.cut) ctx.log.warn(`tool ${tool.name}: result over the ${b.chars}-byte budget, cut (${fitted.cut})`);
         const content: Content[] = [{ type: 'text', text: fitted.text }, ...fitted.images];
         const ms = performance.now() - started;
         ctx.log.info(`tool ${tool.name}${target ? ` ${target}` : ''} ok ${ms.toFixed(1)} ms`);
@@ -341,46 +341,59 @@ export function fitResult(
     images = [];
   }
   const full = text;
-  if (text.length > budget) {
-    cuts.push(`text ${text.length} chars`);
-    text = cutMiddle(full, budget, budget);
+  const textSize = resultSize(text);
+  if (textSize > budget) {
+    cuts.push(`text ${textSize} bytes`);
+    text = cutToSize(full, budget, budget);
   }
   if (opts.measure === 'result') {
     // The client reads the JSON of the whole result (the text escaped once more): shorten the
     // text until that fits. Each round removes at least the excess, so two or three rounds do.
     // Images left here reach the model as images (they were left out above otherwise).
-    const whole = () => JSON.stringify({ content: [{ type: 'text', text }], ...(structured ? { structuredContent: structured } : {}), ...(opts.isError ? { isError: true } : {}) }).length;
-    let room = Math.min(budget, text.length);
+    const whole = () => resultSize(JSON.stringify({ content: [{ type: 'text', text }], ...(structured ? { structuredContent: structured } : {}), ...(opts.isError ? { isError: true } : {}) }));
+    let room = Math.min(budget, resultSize(text));
     for (let size = whole(); size > budget && room > 200; size = whole()) {
-      if (!cuts.some((c) => c.startsWith('result JSON'))) cuts.push(`result JSON ${size} chars`);
+      if (!cuts.some((c) => c.startsWith('result JSON'))) cuts.push(`result JSON ${size} bytes`);
       room = Math.max(200, room - (size - budget) - 50);
-      text = cutMiddle(full, room, budget);
+      text = cutToSize(full, room, budget);
     }
   }
   if (structured) {
-    const size = JSON.stringify(structured).length;
+    const size = resultSize(JSON.stringify(structured));
     if (size > budget) {
-      cuts.push(`structuredContent ${size} chars`);
+      cuts.push(`structuredContent ${size} bytes`);
       const kept: Record<string, unknown> = {};
       const left: string[] = [];
       let used = 600;
       for (const [k, v] of Object.entries(structured)) {
-        const s = JSON.stringify(v)?.length ?? 0;
+        const s = resultSize(JSON.stringify(v) ?? '');
         if (used + s + k.length + 4 <= budget - 600) {
           kept[k] = v;
           used += s + k.length + 4;
-        } else left.push(`${k} (${s} characters)`);
+        } else left.push(`${k} (${s} bytes)`);
       }
-      kept.result_cut = `This result was ${size} characters, over the ${budget}-character budget (--max-result-chars); left out: ${left.join(', ')}. ${CUT_HINT}`;
+      kept.result_cut = `This result was ${size} bytes, over the ${budget}-byte budget of this client (--max-result-chars); left out: ${left.join(', ')}. ${CUT_HINT}`;
       structured = kept;
     }
   }
   return { text, structured, images, ...(cuts.length ? { cut: cuts.join(', ') } : {}) };
 }
 
+/** `text` cut (head and tail kept) so that its resultSize is at most `room`. */
+function cutToSize(text: string, room: number, budget: number): string {
+  // Characters first (what the cut keeps), narrowed by the bytes the kept text takes.
+  let chars = Math.min(room, text.length);
+  let cut = cutMiddle(text, chars, budget);
+  for (let i = 0; i < 8 && resultSize(cut) > room && chars > 0; i++) {
+    chars = Math.max(0, Math.floor((chars * room) / resultSize(cut)) - 8);
+    cut = cutMiddle(text, chars, budget);
+  }
+  return cut;
+}
+
 /** `text` cut to `room` characters: head and tail kept around a note naming the budget. */
 function cutMiddle(text: string, room: number, budget: number): string {
-  const note = `\n… [result cut: ${text.length} characters are over the ${budget}-character budget (--max-result-chars); the first and last parts are shown. ${CUT_HINT}] …\n`;
+  const note = `\n… [result cut: ${resultSize(text)} bytes are over the ${budget}-byte budget of this client (--max-result-chars); the first and last parts are shown. ${CUT_HINT}] …\n`;
   const keep = Math.max(0, room - note.length);
   const head = Math.ceil((keep * 2) / 3);
   return text.slice(0, head) + note + text.slice(text.length - (keep - head));

@@ -9,7 +9,7 @@ import { joinSource } from '../notebooks/nbformat';
 import type { Output } from '../notebooks/nbformat';
 import { runRegistry, type LiveOutputs, type Run, type RunInfo, type RunControl } from '../runs/registry';
 import { waitMs } from '../runs/waits';
-import type { ToolCallExtra, ToolContext, ToolOutput } from './tool';
+import { resultSize, type ToolCallExtra, type ToolContext, type ToolOutput } from './tool';
 import { callText, readOutputCall } from './notebookView';
 
 export const timeoutParam = z
@@ -430,7 +430,7 @@ export function answerOf(ctx: ToolContext, run: Run): ToolOutput<Record<string, 
     });
   let r = render();
   let dropped = 0;
-  while (shown.length > 1 && r.text.length + JSON.stringify(r.outputs).length > ctx.limits.maxResultChars) {
+  while (shown.length > 1 && resultSize(r.text) + resultSize(JSON.stringify(r.outputs)) > ctx.limits.maxResultChars) {
     const cut = Math.max(1, Math.ceil(shown.length / 4));
     shown = shown.slice(cut);
     places = places.slice(cut);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineTool } from './tool';
+import { defineTool, resultSize } from './tool';
 
 export const listNotebooks = defineTool({
   name: 'list_notebooks',
@@ -32,7 +32,7 @@ export const listNotebooks = defineTool({
     let room = ctx.limits.maxResultChars - 600;
     let fit = 0;
     for (const n of res.notebooks) {
-      room -= JSON.stringify(n).length + 1;
+      room -= resultSize(JSON.stringify(n)) + 1;
       if (room < 0) break;
       fit++;
     }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { FORGET_AFTER_MS, runRegistry } from '../runs/registry';
-import { defineTool } from './tool';
+import { defineTool, resultSize } from './tool';
 
 export const listRuns = defineTool({
   name: 'list_runs',
@@ -44,7 +44,7 @@ export const listRuns = defineTool({
       }));
     // Newest first, as many as fit in this client's result.
     let room = ctx.limits.maxResultChars - 600;
-    const shown = runs.filter((r) => (room -= JSON.stringify(r).length + 1) >= 0);
+    const shown = runs.filter((r) => (room -= resultSize(JSON.stringify(r)) + 1) >= 0);
     const note = shown.length < runs.length ? `${runs.length - shown.length} older run${runs.length - shown.length === 1 ? '' : 's'} left out to fit one result; ended runs are forgotten after ${FORGET_AFTER_MS / 60_000} minutes.` : undefined;
     const running = runs.filter((r) => r.state === 'running').length;
     const summary =

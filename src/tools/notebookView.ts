@@ -1,11 +1,11 @@
 // What read_notebook hands the model: cells made model-ready (source as one string, outputs
 // rendered as the execute tools render them, images as placeholders) and a pager that fills one
-// result up to the character budget, outlines the cells that did not fit, and names the next call.
+// result up to the budget (UTF-8 bytes of its JSON), and the outline lines of a notebook.
 import { renderOutputs, capText, base64Bytes, formatBytes } from '../kernels/outputs';
 import { cellRefId } from '../notebooks/cells';
 import { joinSource, splitLines, type Cell, type Notebook, type Output } from '../notebooks/nbformat';
 import { outlineCell, outlineText } from '../notebooks/outline';
-import type { OutputLimits } from './tool';
+import { resultSize, type OutputLimits } from './tool';
 
 /** A call the model can make next, exactly (tool and arguments). */
 export interface NextCall {
@@ -152,7 +152,7 @@ export function pageCells(o: PageOptions, form: CellForm): CellPage {
   const normal: CellCaps = { output: Math.min(o.limits.maxOutputChars, Math.max(500, Math.floor(budget / 16))), source: Math.floor(budget / 2) };
   const render = (i: number, caps: CellCaps = normal) => {
     const c = modelCell(path, notebook.cells[i], i, form, caps, o.limits);
-    return { c, size: JSON.stringify(c).length + 1 };
+    return { c, size: resultSize(JSON.stringify(c)) + 1 };
   };
   const cells: Record<string, unknown>[] = [];
   let used = 0;
@@ -187,7 +187,7 @@ export function pageOutline(notebook: Readonly<Notebook>, start: number, end: nu
   let i = start;
   for (; i < end; i++) {
     const line = outlineText([outlineCell(notebook.cells[i], i)]);
-    const size = JSON.stringify(line).length + 1;
+    const size = resultSize(JSON.stringify(line)) + 1;
     if (used + size > budget && outline.length > 0) break;
     outline.push(line);
     used += size;
@@ -200,7 +200,7 @@ export function notebookHead(nb: Readonly<Notebook>, raw: boolean, budget: numbe
   const meta = (nb.metadata ?? {}) as Record<string, unknown>;
   let metadata: Record<string, unknown>;
   if (raw) {
-    const size = JSON.stringify(meta).length;
+    const size = resultSize(JSON.stringify(meta));
     metadata = size <= budget / 8 ? meta : { left_out: `${size} characters of notebook metadata (keys: ${Object.keys(meta).join(', ')})` };
   } else {
     metadata = {};

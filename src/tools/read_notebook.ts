@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineTool, ToolError } from './tool';
+import { defineTool, resultSize, ToolError } from './tool';
 import { looseObject, pathParam } from './schemas';
 import { callText, notebookHead, pageCells, pageOutline, type NextCall } from './notebookView';
 import { OUTLINE_LEGEND } from '../notebooks/outline';
@@ -67,7 +67,7 @@ export const readNotebook = defineTool({
     };
     // Characters left for the page once the fields around it are counted at their longest.
     const room = (around: Record<string, unknown>, note: string, next?: NextCall) =>
-      ctx.limits.maxResultChars - JSON.stringify({ ...base, returned: total, ...around, note, ...(next ? { next } : {}) }).length - SLACK;
+      ctx.limits.maxResultChars - resultSize(JSON.stringify({ ...base, returned: total, ...around, note, ...(next ? { next } : {}) })) - SLACK;
     const longest = nextCall(Math.max(start + 1, total - 1), 'outline');
 
     if (format === 'outline') {
@@ -118,7 +118,7 @@ function overview(
   const ol = pageOutline(notebook, 0, total, budget);
   let cells: Record<string, unknown>[] = [];
   if (ol.nextStart === total) {
-    const used = JSON.stringify(ol.outline).length;
+    const used = resultSize(JSON.stringify(ol.outline));
     cells = pageCells({ path, notebook, start: 0, end: total, budget: budget - used, limits, atLeastOne: false }, 'full').cells;
   }
   const next = ol.nextStart < total ? outlineNext(ol.nextStart) : cells.length < total ? fullNext(cells.length) : undefined;

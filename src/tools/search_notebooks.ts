@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { asText, stripAnsi } from '../kernels/outputs';
 import { cellRefId } from '../notebooks/cells';
 import { joinSource, type Cell, type Output } from '../notebooks/nbformat';
-import { defineTool, ToolError } from './tool';
+import { defineTool, resultSize, ToolError } from './tool';
 import { callText, readOutputCall } from './notebookView';
 
 /** Characters of a matching line shown (centred on the match). */
@@ -83,8 +83,9 @@ export const searchNotebooks = defineTool({
         const pos = fold(lines[i]).indexOf(needle);
         if (pos < 0) continue;
         const shown = around(lines[i], pos, needle.length);
-        if (matches.length >= limit || used + shown.length + 120 + at.path.length > room) return false;
-        used += shown.length + 120 + at.path.length;
+        const size = resultSize(JSON.stringify(shown)) + 120 + resultSize(at.path);
+        if (matches.length >= limit || used + size > room) return false;
+        used += size;
         matches.push({ ...at, line: i + 1, text: shown });
       }
       return true;

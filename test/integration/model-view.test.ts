@@ -16,7 +16,7 @@ import { startJupyterServer, type TestJupyter } from '../helpers/jupyter';
 import { CLIENT_INFO, CLIENTS, findBase64, modelView, VSCODE_FILE_THRESHOLD, type ClientName, type ResultLike } from '../helpers/clientViews';
 import { longStreamText, MODEL_FIXTURES, writeModelFixtures } from '../helpers/modelFixtures';
 
-/** What each client's view may hold (src/server/clientBudgets.ts, in what the client measures). */
+/** What each client's view may hold (src/server/clientBudgets.ts): UTF-8 bytes of what the client measures. */
 const BUDGET: Record<ClientName, number> = { vscode: 8_000, cline: 8_000, 'claude-code': 40_000, roo: 40_000 };
 
 function asResult(r: CallResult): ResultLike {
@@ -30,7 +30,7 @@ function asResult(r: CallResult): ResultLike {
 function checkView(r: CallResult, client: ClientName, what: string, budget = BUDGET[client]) {
   const view = modelView(asResult(r), client);
   assert.ok(view.whole, `${what}: ${client} does not hand it whole (${view.chars} chars): ${view.text.slice(0, 300)}`);
-  assert.ok(view.chars <= budget, `${what}: ${client} reads ${view.chars} characters (budget ${budget})`);
+  assert.ok(view.bytes <= budget, `${what}: ${client} reads ${view.bytes} bytes (${view.chars} characters; budget ${budget})`);
   assert.doesNotMatch(view.text, /result[ _]cut/, `${what}: ${client}: the server had to cut a default answer`);
   const b64 = findBase64(view.text);
   assert.equal(b64, undefined, `${what}: base64 in ${client}'s view: ${b64}`);

@@ -60,8 +60,8 @@ test('fitResult for a client that reads the JSON of the whole result (Cline 4): 
   assert.ok(json.length > 7000, `not cut more than needed: ${json.length}`);
   assert.ok(r.text.startsWith('{"line": 0,'));
   assert.ok(r.text.endsWith('{"line": 299, "text": "a \\"quoted\\" value"}'));
-  assert.match(r.text, /result cut: \d+ characters are over the 8000-character budget/);
-  assert.match(r.cut ?? '', /result JSON \d+ chars/);
+  assert.match(r.text, /result cut: \d+ bytes are over the 8000-byte budget/);
+  assert.match(r.cut ?? '', /result JSON \d+ bytes/);
   const image = { type: 'image' as const, data: 'A'.repeat(30_000), mimeType: 'image/png' };
   const withImage = fitResult('read_output: image/png, 366×256; the image follows.', undefined, 8000, { measure: 'result', images: [image], imagesShown: false });
   assert.deepEqual(withImage.images, []);
@@ -75,8 +75,21 @@ test('fitResult cuts an oversized text to the budget, keeping head and tail and 
   assert.ok(r.text.length <= 4000, `${r.text.length}`);
   assert.ok(r.text.startsWith('line 0\nline 1\n'));
   assert.ok(r.text.endsWith('line 4999'));
-  assert.match(r.text, /result cut: \d+ characters are over the 4000-character budget \(--max-result-chars\)/);
+  assert.match(r.text, /result cut: \d+ bytes are over the 4000-byte budget of this client \(--max-result-chars\)/);
   assert.ok(r.cut);
+});
+
+test('fitResult measures UTF-8 bytes: text in characters under the budget but over it in bytes is cut to fit in bytes', () => {
+  const text = '数据分析 '.repeat(1500); // 7,500 characters, 19,500 bytes
+  assert.ok(text.length < 8000);
+  const r = fitResult(text, undefined, 8000);
+  assert.ok(Buffer.byteLength(r.text) <= 8000, `${Buffer.byteLength(r.text)} bytes`);
+  assert.ok(Buffer.byteLength(r.text) > 7000, 'not cut more than needed');
+  assert.ok(r.text.startsWith('数据分析 数据分析'));
+  const structured = { path: 'a.ipynb', text: 'é'.repeat(5000) };
+  const s = fitResult('t', structured, 8000);
+  assert.ok(Buffer.byteLength(JSON.stringify(s.structured)) <= 8000);
+  assert.match(String(s.structured!.result_cut), /left out: text \(10002 bytes\)/);
 });
 
 test('fitResult keeps the small fields of an oversized structuredContent and names what it left out', () => {
@@ -85,7 +98,7 @@ test('fitResult keeps the small fields of an oversized structuredContent and nam
   assert.ok(JSON.stringify(r.structured).length <= 4000);
   assert.equal(r.structured!.path, 'a.ipynb');
   assert.deepEqual(r.structured!.next, structured.next);
-  assert.match(String(r.structured!.result_cut), /left out: notebook \(\d+ characters\)/);
+  assert.match(String(r.structured!.result_cut), /left out: notebook \(\d+ bytes\)/);
 });
 
 test('result shape: auto gives structuredContent to every client except Claude Code before 2.1.197; the setting overrides', () => {
