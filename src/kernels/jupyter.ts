@@ -983,7 +983,7 @@ export class JupyterServerBackend implements KernelBackend {
       kernelId,
       connection: () => this.ready(kernelId, Math.max(1000, Math.min(this.connectTimeoutMs, opts.timeoutMs))),
       // Our executions (agents' and the "Jupyter MCP" controller's cells) hold the kernel.
-      ownWork: () => (this.queues.has(kernelId) ? 'running code sent through Jupyter MCP' : undefined),
+      ownWork: () => (this.queues.has(kernelId) ? 'running a cell sent through Jupyter MCP' : undefined),
       serverState: async () => (await this.model(kernelId)).execution_state,
       interrupt: () => this.interruptKernel(kernelId),
     };

@@ -165,7 +165,7 @@ export class KernelRouter implements KernelBackend {
   /** The owner of the kernel, for a quiet request: refused while code we sent runs there. */
   private async quietOwner(id: string, busyCheck = true): Promise<KernelBackend> {
     // Our own executions through this router (agents' runs) hold the kernel: answer at once.
-    if (busyCheck && this.running.has(id)) throw busyError(id, 'running code sent through Jupyter MCP');
+    if (busyCheck && this.running.has(id)) throw busyError(id, 'running an agent\'s code');
     return this.owner(id);
   }
   private unsupported(id: string, owner: KernelBackend): KernelError {
