@@ -42,7 +42,10 @@ export interface LookTarget {
  * never starts a kernel (a new one has nothing to show).
  */
 export async function lookTarget(ctx: ToolContext, args: { kernel_id?: string; path?: string }): Promise<LookTarget> {
-  if (args.kernel_id) return { id: args.kernel_id, ...(args.kernel_id.startsWith('editor:') ? { path: args.kernel_id.slice('editor:'.length) } : {}) };
+  if (args.kernel_id) {
+    const path = args.kernel_id.startsWith('editor:') ? args.kernel_id.slice('editor:'.length) : args.path ? (await ctx.notebooks.resolve(args.path)).relativePath : undefined;
+    return { id: args.kernel_id, ...(path !== undefined ? { path } : {}) };
+  }
   if (!args.path) throw new ToolError('Give kernel_id (from list_kernels) or path (a notebook whose kernel is running).');
   const { relativePath } = await ctx.notebooks.resolve(args.path);
   const { active } = await ctx.kernels.listKernels();

@@ -380,7 +380,9 @@ test('the real Jupyter extension: the person picks a kernel on a Jupyter server 
     assert.ok(!ic.isError, text(ic));
     assert.match(ic.structuredContent.documentation, /numpy\.linspace\(\s*start,\s*stop,\s*num=50/);
     const cc = await call('inspect_code', { kernel_id: `editor:${NB}`, code: 'numpy.linsp' });
-    assert.ok((cc.structuredContent.completions as string[]).includes('linspace'), text(cc));
+    // A completion replaces cursor_start..cursor_end (IPython gives "linspace" from 6 or "numpy.linspace" from 0).
+    const applied = (cc.structuredContent.completions as string[]).map((m) => 'numpy.linsp'.slice(0, cc.structuredContent.cursor_start) + m);
+    assert.ok(applied.includes('numpy.linspace'), text(cc));
     assert.equal(await probe(), before, 'the inspections left a trace (execution count, len(In), _ or a name)');
     assert.ok(fs.readFileSync(path.join(workspace, NB)).equals(bytes), 'the notebook file changed');
     step(`list_variables / inspect_variable / inspect_code through the extension, no trace: ${before.split('\n').slice(0, 3).join(' | ')}`);

@@ -115,6 +115,32 @@ describe('kernel inspection on a real Jupyter server', () => {
     assert.match(prop.text, /df\.T is computed by code .*does not run it.*execute_cell/);
   });
 
+  test('inspect_variable shows a matplotlib figure and a PIL image as image blocks', async () => {
+    const made = await ok(rj.client, 'execute_cell', {
+      kernel_id: kernelId,
+      code: 'import matplotlib.pyplot as plt\nfrom PIL import Image\nfig, ax = plt.subplots()\nax.plot([1, 3, 2])\nax.set_title("prices")\nim = Image.new("RGB", (2000, 1000), "red")',
+    });
+    before.count += 1;
+    before.inLen += 1;
+    before.names = [...before.names, 'Image', 'ax', 'fig', 'im', 'plt', `_i${made.execution_count}`].sort();
+    // The figure at its own size (≤ 100 dpi); the 2000×1000 image as a 1024-pixel-wide thumbnail.
+    for (const [name, kind, width] of [['fig', 'figure', undefined], ['im', 'image', 1024]] as const) {
+      const r = await call(rj.client, 'inspect_variable', { kernel_id: kernelId, name });
+      assert.equal(r.isError, false, r.text);
+      checkViews(r, `inspect_variable ${name}`, 8000);
+      assert.equal(r.structured.kind, kind);
+      const img = r.content.find((c: any) => c.type === 'image');
+      assert.ok(img, `${name}: no image block`);
+      assert.equal(img.mimeType, 'image/png');
+      // PNG width: bytes 16..19 of the IHDR chunk.
+      const w = Buffer.from(img.data, 'base64').readUInt32BE(16);
+      if (width) assert.equal(w, width, `${name}: image width`);
+      else assert.ok(w >= 200 && w <= 1024, `${name}: image width ${w}`);
+      assert.match(r.structured.image, /image\/png image, .*returned as image content #1/);
+    }
+    assert.deepEqual((await ok(rj.client, 'inspect_variable', { kernel_id: kernelId, name: 'fig' })).axes, [{ title: 'prices', xlabel: '', ylabel: '' }]);
+  });
+
   test('bad names: an expression is refused, an unknown name says so and suggests', async () => {
     for (const name of ['df.head()', 'df["id"]', 'x; import os', '__import__("os").system("true")', 'a + b']) {
       const r = await call(rj.client, 'inspect_variable', { kernel_id: kernelId, name });
@@ -134,8 +160,9 @@ describe('kernel inspection on a real Jupyter server', () => {
     assert.match(r.structured.documentation, /Signature:\s*numpy\.linspace\(\s*start,\s*stop,\s*num=50/);
     assert.doesNotMatch(r.structured.documentation, /\u001b\[/, 'no ANSI codes');
     const c = await ok(rj.client, 'inspect_code', { kernel_id: kernelId, code: 'numpy.linsp' });
-    assert.ok(c.completions.includes('linspace'), JSON.stringify(c.completions));
-    assert.deepEqual([c.cursor_start, c.cursor_end], [6, 11]);
+    // A completion replaces cursor_start..cursor_end ("linspace" from 6, or "numpy.linspace" from 0).
+    assert.equal(c.cursor_end, 11);
+    assert.ok(c.completions.map((m: string) => 'numpy.linsp'.slice(0, c.cursor_start) + m).includes('numpy.linspace'), JSON.stringify(c));
     const none = await ok(rj.client, 'inspect_code', { kernel_id: kernelId, code: 'no_such_name_at_all' });
     assert.equal(none.found, false);
     assert.match(none.note, /knows nothing at position 19/);
