@@ -43,8 +43,8 @@ export const inspectCode = defineTool({
     let language = 'python';
     try {
       language = (await kernels.kernelLanguage?.(t.id)) ?? language;
-      const doc = await kernels.inspect(t.id, args.code, pos, args.detail ? 1 : 0, quietOptions(extra));
-      const comp = await kernels.complete(t.id, args.code, pos, quietOptions(extra));
+      const doc = await kernels.inspect(t.id, args.code, pos, args.detail ? 1 : 0, quietOptions(ctx, extra));
+      const comp = await kernels.complete(t.id, args.code, pos, quietOptions(ctx, extra));
       const completions = comp.matches.slice(0, MAX_MATCHES);
       let documentation = doc.found ? stripAnsi(String(doc.data['text/plain'] ?? '')) : '';
       const room = lookBudget(ctx) - ROOM - JSON.stringify(completions).length;

@@ -22,13 +22,13 @@ export function lookBudget(ctx: ToolContext): number {
   return Math.min(ctx.limits.maxResultChars, LOOK_BUDGET);
 }
 
-/** Whole request; past it, an inspection the kernel started on is interrupted. */
+/** Whole request (at most the server's execution time-out); past it, a look the kernel started on is interrupted. */
 const LOOK_TIMEOUT_MS = 30_000;
 /** How long a kernel busy with something else may leave the request waiting: then "busy". */
 const START_MS = 2000;
 
-export function quietOptions(extra: ToolCallExtra): QuietOptions {
-  return { timeoutMs: LOOK_TIMEOUT_MS, startMs: START_MS, signal: extra.signal };
+export function quietOptions(ctx: ToolContext, extra: ToolCallExtra): QuietOptions {
+  return { timeoutMs: Math.max(START_MS + 1000, Math.min(LOOK_TIMEOUT_MS, ctx.execution.timeoutMs)), startMs: START_MS, signal: extra.signal };
 }
 
 export interface LookTarget {
@@ -112,7 +112,7 @@ export async function runHelper(ctx: ToolContext, t: LookTarget, args: HelperArg
   if (!ctx.kernels.evaluateSilently) throw new ToolError('This server\'s kernels cannot be inspected without running code: use execute_cell.');
   let bundle: Record<string, unknown>;
   try {
-    bundle = await ctx.kernels.evaluateSilently(t.id, helperExpression(args), quietOptions(extra));
+    bundle = await ctx.kernels.evaluateSilently(t.id, helperExpression(args), quietOptions(ctx, extra));
   } catch (e) {
     throw lookError(ctx, t, e);
   }

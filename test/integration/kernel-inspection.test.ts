@@ -325,6 +325,30 @@ describe('kernel inspection results fit smaller budgets', () => {
   });
 });
 
+describe('a repr that defeats the time limit', () => {
+  // The server's execution time-out (8 s here) bounds a look too.
+  const rj = useRealJupyter({ server: { timeoutMs: 8000 } });
+
+  test('is interrupted after the time-out, and the answer says so; the kernel keeps its variables', async () => {
+    const k = await ok(rj.client, 'start_kernel', { kernel_name: 'python3' });
+    await ok(rj.client, 'execute_cell', {
+      kernel_id: k.kernel_id,
+      // Swallows the helper's alarm (anything but KeyboardInterrupt), as a badly written repr could.
+      code:
+        'import time\nclass Stubborn:\n    def __repr__(self):\n        while True:\n            try:\n                time.sleep(0.05)\n' +
+        '            except BaseException as e:\n                if isinstance(e, KeyboardInterrupt): raise\nstubborn = Stubborn()\nkept = 41',
+    });
+    const started = Date.now();
+    const r = await call(rj.client, 'inspect_variable', { kernel_id: k.kernel_id, name: 'stubborn' });
+    assert.equal(r.isError, true, r.text);
+    assert.match(r.text, /took longer than 8 s: the kernel was interrupted \(KeyboardInterrupt inside the inspection only; its variables are kept\)\. An object whose repr/);
+    assert.ok(Date.now() - started < 20_000, `answered after ${Date.now() - started} ms`);
+    const after = await ok(rj.client, 'execute_cell', { kernel_id: k.kernel_id, code: 'kept + 1' });
+    assert.equal(after.outputs[0].data['text/plain'], '42');
+    await ok(rj.client, 'stop_kernel', { kernel_id: k.kernel_id });
+  });
+});
+
 describe('kernel inspection without a Jupyter server', () => {
   test('offline: the tools say kernels are unavailable and how to get one', async () => {
     const server = await startServer({ root: process.cwd(), jupyter: { offline: true } });
