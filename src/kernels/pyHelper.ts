@@ -233,7 +233,7 @@ def list_variables():
     rows, hidden_count = [], 0
     for name in list(NS):
         v = NS.get(name, MISSING)
-        if v is MISSING or ipython_own(name, v):
+        if not isinstance(name, str) or v is MISSING or ipython_own(name, v):
             continue
         k = kind(v)
         if hidden(name, k) and not A.get('include_hidden'):
