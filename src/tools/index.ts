@@ -23,6 +23,7 @@ import { executeNotebookCell } from './execute_notebook_cell';
 import { waitForRun } from './wait_for_run';
 import { cancelRun } from './cancel_run';
 import { listRuns } from './list_runs';
+import { agentChanges } from './agent_changes';
 
 export const TOOLS: readonly ToolDef[] = [
   // Notebooks (the seed's six first, then the ones users asked for).
@@ -38,6 +39,7 @@ export const TOOLS: readonly ToolDef[] = [
   listNotebooks,
   searchNotebooks,
   readOutput,
+  agentChanges,
   // Kernels and execution.
   listKernels,
   startKernel,

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { defineTool, ToolError } from './tool';
 import { looseObject, pathParam } from './schemas';
 import { callText, notebookHead, pageCells, pageOutline, type NextCall } from './notebookView';
+import { noteRead } from './cellGuard';
 
 // Room left in the result for the fields around the page (version, counts, note, next, read_from)
 // and for the text view's summary line, which repeats the note before the same JSON. The note and
@@ -66,6 +67,7 @@ export const readNotebook = defineTool({
 
     if (format === 'outline') {
       const page = pageOutline(notebook, start, end, budget);
+      noteRead(ctx.session, relativePath, notebook, start, page.nextStart);
       const next = nextCall(page.nextStart);
       const note = pageNote(relativePath, total, start, page.nextStart, 0, next);
       return {
@@ -77,6 +79,8 @@ export const readNotebook = defineTool({
     const head = notebookHead(notebook, format === 'raw', budget);
     const page = pageCells({ path: relativePath, notebook, start, end, limit: args.limit, budget: budget - JSON.stringify(head).length, limits: ctx.limits }, format);
     const next = nextCall(page.nextStart);
+    // What this page shows (in full or as outline lines) is what the session has now seen.
+    noteRead(ctx.session, relativePath, notebook, start, page.nextStart + page.outline.length);
     const outlinedTo = page.nextStart + page.outline.length;
     const outlineCall: NextCall | undefined =
       page.outline.length && outlinedTo < end ? { tool: 'read_notebook', arguments: { path: relativePath, format: 'outline', start_index: outlinedTo } } : undefined;
