@@ -375,16 +375,18 @@ export class AgentChanges {
     return { file, at: cp.at };
   }
 
-  /** A notebook was renamed or moved (VS Code tells the extension): its record follows it. */
+  /** A notebook or a folder was renamed or moved (VS Code tells the extension): records follow. */
   renamed(from: string, to: string): void {
-    const rec = this.records.get(from);
-    if (!rec || this.records.has(to)) return;
-    this.records.delete(from);
-    rec.path = to;
-    this.records.set(to, rec);
-    this.dirty = true;
-    this.saveSoon();
-    this.emit(from, to);
+    for (const [p, rec] of [...this.records]) {
+      const next = p === from ? to : p.startsWith(`${from}/`) ? `${to}${p.slice(from.length)}` : undefined;
+      if (next === undefined || this.records.has(next)) continue;
+      this.records.delete(p);
+      rec.path = next;
+      this.records.set(next, rec);
+      this.dirty = true;
+      this.emit(p, next);
+    }
+    if (this.dirty) this.saveSoon();
   }
 
   private goneError(e: unknown, rec: NotebookRecord): unknown {
