@@ -242,6 +242,12 @@ export class AgentChanges {
     return m && !m.kinds.includes('removed') ? { agent: m.agent, kinds: m.kinds, at: m.at, print: m.print } : undefined;
   }
 
+  /** Whether any notebook has agent changes (cheap: the markers ask on every keystroke). */
+  any(): boolean {
+    for (const r of this.records.values()) if (r.cells.size > 0 || r.meta) return true;
+    return false;
+  }
+
   /** Whether a notebook has agent changes (cheap: for the markers). */
   has(rel: string): boolean {
     const r = this.records.get(rel);

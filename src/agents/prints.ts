@@ -30,17 +30,24 @@ export function textPrint(text: string, cellType: string): string {
   return `${cellType.charAt(0)}${t.length.toString(36)}.${hash53(t).toString(36)}`;
 }
 
-/** The print of a code cell's outputs and execution count ("" for other cells). */
+/**
+ * The print of a code cell's outputs and execution count ("" for other cells). Kept per outputs
+ * list, which an edit of the source carries over to the new cell object: a cell with large
+ * outputs is not hashed again when only its text changes.
+ */
 export function outputsPrint(cell: Cell): string {
   if (cell.cell_type !== 'code') return '';
-  let p = outputPrints.get(cell);
+  const outputs = cell.outputs ?? NO_OUTPUTS;
+  let p = outputPrints.get(outputs);
   if (p === undefined) {
-    const json = JSON.stringify(cell.outputs ?? []);
-    p = `${cell.execution_count ?? '-'}.${json.length.toString(36)}.${hash53(json).toString(36)}`;
-    outputPrints.set(cell, p);
+    const json = JSON.stringify(outputs);
+    p = `${json.length.toString(36)}.${hash53(json).toString(36)}`;
+    outputPrints.set(outputs, p);
   }
-  return p;
+  return `${cell.execution_count ?? '-'}.${p}`;
 }
+
+const NO_OUTPUTS: unknown[] = [];
 
 /** Whether two cells hold the same source, type, outputs and metadata (identity first: the usual case). */
 export function sameCell(a: Cell, b: Cell): boolean {

@@ -39,7 +39,7 @@ export class AgentMarkers implements vscode.NotebookCellStatusBarItemProvider, v
   }
 
   private anyMarks(): boolean {
-    return this.changes.summary().length > 0;
+    return this.changes.any();
   }
 
   private refreshPending: NodeJS.Timeout | undefined;
