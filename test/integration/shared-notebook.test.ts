@@ -8,7 +8,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -237,6 +237,77 @@ describe('a notebook shared by a person and agents (standalone server, file stor
     assert.deepEqual(r.reverted, ['ce7596f2']);
     assert.equal(cells(file)[2].source, 'a = 1');
     assert.match(cells(file)[6].source, /^def ratio/);
+  });
+});
+
+describe('agent changes when things go wrong (standalone server)', () => {
+  test('a notebook renamed or deleted since the agent changed it: revert says so and where its checkpoint is; nothing is written', async () => {
+    const ws = tempWorkspace(['analysis.ipynb']);
+    const server = await startServer({ root: ws.root });
+    const client = await agent(server.url, 'Roo Code');
+    try {
+      await ok(client, 'read_notebook', { path: 'analysis.ipynb' });
+      await ok(client, 'update_cell', { path: 'analysis.ipynb', cell_id: 'cb7e3919', source: 'sales = []' });
+      await server.agents.flush();
+      renameSync(path.join(ws.root, 'analysis.ipynb'), path.join(ws.root, 'renamed.ipynb'));
+      const r = await call(client, 'agent_changes', { path: 'analysis.ipynb', action: 'revert' });
+      assert.equal(r.isError, true);
+      assert.match(r.text, /analysis\.ipynb no longer exists \(deleted or renamed since an agent changed it\); nothing was reverted\. Its checkpoint from before the agent's changes is kept at (\S+\.ipynb): copy it to restore the notebook/);
+      const kept = /kept at (\S+\.ipynb):/.exec(r.text)![1];
+      assert.ok(!kept.startsWith(ws.root), 'the checkpoint is outside the workspace');
+      assert.match(readFileSync(kept, 'utf8'), /sales = rng\.normal/);
+      assert.deepEqual(readdirSync(ws.root), ['renamed.ipynb'], 'nothing written in the workspace');
+      assert.match(readFileSync(path.join(ws.root, 'renamed.ipynb'), 'utf8'), /sales = \[\]/);
+    } finally {
+      await client.close();
+      await server.close();
+      ws.cleanup();
+    }
+  });
+
+  test('an unwritable checkpoint folder: edits go on, the list says the checkpoint is not saved, the revert still works', async () => {
+    const ws = tempWorkspace(['analysis.ipynb']);
+    const blocker = path.join(ws.root, '..', `${path.basename(ws.root)}-blocker`);
+    writeFileSync(blocker, 'a file where the checkpoint folder should be');
+    const server = await startServer({ root: ws.root, checkpointDir: path.join(blocker, 'checkpoints') });
+    const client = await agent(server.url, 'Roo Code');
+    const file = path.join(ws.root, 'analysis.ipynb');
+    const original = sha(file);
+    try {
+      await ok(client, 'read_notebook', { path: 'analysis.ipynb' });
+      assert.equal((await ok(client, 'update_cell', { path: 'analysis.ipynb', cell_id: 'cb7e3919', source: 'sales = []' })).success, true);
+      await server.agents.flush();
+      const listed = await ok(client, 'agent_changes', { path: 'analysis.ipynb' });
+      assert.match(listed.message, /Checkpoint of analysis\.ipynb not saved: .*cannot be written \(ENOTDIR\)\. Reverting works until the server stops/);
+      const r = await ok(client, 'agent_changes', { path: 'analysis.ipynb', action: 'revert' });
+      assert.deepEqual(r.reverted, ['cb7e3919']);
+      assert.equal(sha(file), original);
+    } finally {
+      await client.close();
+      await server.close();
+      rmSync(blocker, { force: true });
+      ws.cleanup();
+    }
+  });
+
+  test('with provenance in metadata on, each cell an agent changes says so in its metadata', async () => {
+    const ws = tempWorkspace(['analysis.ipynb']);
+    const server = await startServer({ root: ws.root, provenanceInMetadata: true });
+    const client = await agent(server.url, 'Roo Code');
+    try {
+      const added = await ok(client, 'add_cell', { path: 'analysis.ipynb', cell_type: 'code', source: 'x = 1' });
+      await ok(client, 'update_cell', { path: 'analysis.ipynb', cell_id: 'cb7e3919', source: 'sales = []' });
+      const nb = JSON.parse(readFileSync(path.join(ws.root, 'analysis.ipynb'), 'utf8'));
+      const byId = Object.fromEntries(nb.cells.map((c: any) => [c.id, c.metadata]));
+      assert.deepEqual({ ...byId[added.cell_id].jupyter_mcp, at: 'x' }, { agent: 'Roo Code', change: 'added', at: 'x' });
+      assert.deepEqual({ ...byId.cb7e3919.jupyter_mcp, at: 'x' }, { agent: 'Roo Code', change: 'edited', at: 'x' });
+      assert.match(byId.cb7e3919.jupyter_mcp.at, /^\d{4}-\d\d-\d\dT/);
+      assert.equal(byId['7c498ad4'].jupyter_mcp, undefined);
+    } finally {
+      await client.close();
+      await server.close();
+      ws.cleanup();
+    }
   });
 });
 
