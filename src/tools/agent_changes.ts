@@ -10,11 +10,11 @@ export const agentChanges = defineTool({
   name: 'agent_changes',
   title: 'List or revert agent changes',
   description:
-    'List the cells agents added, changed or ran in a notebook (not yet accepted by the person), or revert YOUR changes (all, or cell_ids) to how the cells were before; cells changed since by others are kept.',
+    'List cells agents added, changed or ran in a notebook (not yet accepted), or revert YOUR changes (all, or cell_ids); cells others changed since are kept.',
   inputSchema: {
     path: pathParam,
     action: z.enum(['list', 'revert']).optional().describe('"list" (default) or "revert".'),
-    cell_ids: z.array(z.string().min(1)).optional().describe('Revert only these cells (default: all of yours).'),
+    cell_ids: z.array(z.string().min(1)).optional().describe('Revert only these cells.'),
   },
   outputSchema: {
     path: z.string().describe('Notebook path relative to the workspace root.'),
