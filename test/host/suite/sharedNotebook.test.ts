@@ -13,7 +13,9 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { JupyterMcpApi } from '../../../src/extension';
 import type { RevertReport } from '../../../src/agents/changes';
-import { until } from './notebookFiles';
+import { until, writeNotebook } from './notebookFiles';
+import { CONTROLLER_ID } from '../../../src/editor/controller';
+import { connectMcpClient, startConnectedRuntime, stopConnectedRuntime, type ConnectedRuntime } from './connectedRuntime';
 
 const EXTENSION_ID = 'jupyter-mcp.jupyter-mcp';
 
@@ -226,5 +228,43 @@ suite('Shared notebook: the person and an agent in one notebook', () => {
     assert.equal(await vscode.commands.executeCommand('jupyterMcp.acceptAgentChanges', uri), 1);
     await until('no markers', () => markers(doc).every((t) => t === ''));
     await until('the status bar to drop the notebook', () => !api.statusBar.tooltip.includes(name));
+  });
+});
+
+// An agent's run of a cell in the editor: VS Code writes the outputs (our "Jupyter MCP" controller
+// on a real Jupyter server), not the store; the cell is still marked "ran", and a revert gives it
+// back its earlier outputs. Skipped when /usr/bin/python3 cannot import jupyter_server and ipykernel.
+suite('Shared notebook: a cell the agent ran in the editor', function () {
+  this.timeout(120_000);
+  let rt: ConnectedRuntime | undefined;
+  let mcp: Awaited<ReturnType<typeof connectMcpClient>> | undefined;
+
+  suiteSetup(async function () {
+    rt = await startConnectedRuntime(this);
+    api = rt.api;
+    mcp = await connectMcpClient(rt.api, 'Roo Code');
+  });
+  suiteTeardown(() => stopConnectedRuntime(rt?.api, rt?.jupyter, mcp));
+
+  test('the run is marked "ran" with the agent\'s name, and a revert gives back the outputs the cell had', async () => {
+    const file = path.join(rt!.root, 'shared-run.ipynb');
+    writeNotebook(file, ['print("before")', 'x = 1']);
+    const doc = await vscode.workspace.openNotebookDocument(vscode.Uri.file(file));
+    await vscode.window.showNotebookDocument(doc);
+    await until('our controller to be selected', async () => {
+      void vscode.commands.executeCommand('_notebook.selectKernel', { id: CONTROLLER_ID, extension: EXTENSION_ID });
+      await new Promise((r) => setTimeout(r, 100));
+      return rt!.kernels.usesOurController(doc);
+    });
+    const r = (await mcp!.client.callTool({ name: 'execute_notebook_cell', arguments: { path: 'shared-run.ipynb', cell_index: 0, timeout: 100 } }, undefined, { timeout: 110_000 })) as { isError?: boolean; structuredContent?: { status?: string; kernel_id?: string } };
+    assert.ok(!r.isError, JSON.stringify(r));
+    assert.equal(r.structuredContent?.kernel_id, rt!.kernels.controller!.kernelIdFor(doc), 'the cell ran through the editor');
+    assert.equal(doc.cellAt(0).outputs.length, 1);
+    await until('the "ran" marker', () => markers(doc)[0].startsWith('$(hubot) Roo Code · ran · '));
+    assert.equal(markers(doc)[1], '');
+    const report = await vscode.commands.executeCommand<RevertReport>('jupyterMcp.revertAgentChanges', doc.uri, {});
+    assert.deepEqual(report.reverted.map((c) => c.change), ['ran']);
+    await until('the outputs of the run to be gone', () => doc.cellAt(0).outputs.length === 0);
+    assert.equal(doc.cellAt(0).document.getText(), 'print("before")');
   });
 });
