@@ -26,6 +26,7 @@ export interface NotebookChanges {
  * `outputs`: what an outputs edit means ("ran" for execution tools, "edited" for clear_outputs).
  */
 export function changesOfEdits(before: Readonly<Notebook>, edits: readonly CellEdit[], after: Readonly<Notebook>, outputs: 'ran' | 'edited'): NotebookChanges {
+  if (!edits.some((e) => e.kind === 'insert' || e.kind === 'delete' || e.kind === 'move')) return inPlace(before, edits, after, outputs);
   // Each position holds the index in `before` of the cell there, or a negative code for a new cell.
   const seq = before.cells.map((_, i) => i);
   const kinds = new Map<number, Set<ChangeKind>>();
@@ -83,6 +84,25 @@ export function changesOfEdits(before: Readonly<Notebook>, edits: readonly CellE
     cells.push({ before: code, after: j, kinds: [...set] });
   });
   for (const code of removed) cells.push({ before: code, kinds: ['removed'] });
+  return { cells, metadata: metadata && valuePrint(before.metadata) !== valuePrint(after.metadata) };
+}
+
+/** changesOfEdits for edits that move no cell: only the cells they name are looked at. */
+function inPlace(before: Readonly<Notebook>, edits: readonly CellEdit[], after: Readonly<Notebook>, outputs: 'ran' | 'edited'): NotebookChanges {
+  const kinds = new Map<number, Set<ChangeKind>>();
+  let metadata = false;
+  for (const e of edits) {
+    if (e.kind === 'notebookMetadata') {
+      metadata = true;
+      continue;
+    }
+    if (e.kind === 'insert' || e.kind === 'delete' || e.kind === 'move') continue;
+    let set = kinds.get(e.index);
+    if (!set) kinds.set(e.index, (set = new Set()));
+    set.add(e.kind === 'outputs' ? outputs : 'edited');
+  }
+  const cells: CellChange[] = [];
+  for (const [i, set] of kinds) if (!sameCell(before.cells[i], after.cells[i])) cells.push({ before: i, after: i, kinds: [...set] });
   return { cells, metadata: metadata && valuePrint(before.metadata) !== valuePrint(after.metadata) };
 }
 

@@ -109,6 +109,20 @@ export function noteEdit(session: SessionState, rel: string, before: Readonly<No
   const all = views(session);
   let seen = all.get(rel);
   if (!seen) all.set(rel, (seen = { prints: new Map(), at: new Map() }));
+  if (!edits.some((e) => e.kind === 'insert' || e.kind === 'delete' || e.kind === 'move') && !idsGiven(before, after)) {
+    // No cell moved and no id changed (the usual edit): only the cells the edits name are looked at,
+    // however large the notebook.
+    for (const e of edits) {
+      if (e.kind === 'notebookMetadata' || e.kind === 'insert' || e.kind === 'delete' || e.kind === 'move') continue;
+      const cell = after.cells[e.index];
+      if (cell && before.cells[e.index] !== cell && cellPrint(before.cells[e.index]) !== cellPrint(cell)) {
+        const key = keyOf(cell, e.index);
+        seen.prints.set(key, cellPrint(cell));
+        seen.at.set(e.index, key);
+      }
+    }
+    return;
+  }
   // Which cell of `before` each cell of `after` is (-1: inserted by this edit).
   const origin = before.cells.map((_, i) => i);
   for (const e of edits) {
@@ -156,6 +170,11 @@ export function noteEdit(session: SessionState, rel: string, before: Readonly<No
     }
   }
   seen.at = at;
+}
+
+/** Whether this edit gave ids to cells that had none (a notebook below 4.5, upgraded on its first edit). */
+function idsGiven(before: Readonly<Notebook>, after: Readonly<Notebook>): boolean {
+  return before.nbformat_minor !== after.nbformat_minor || (before.cells.length > 0 && before.cells[0].id !== after.cells[0]?.id);
 }
 
 /**
