@@ -102,13 +102,17 @@ export class AgentChanges {
   private async load(): Promise<void> {
     const json = await this.opts.checkpoints.readIndex();
     const forget = this.now() - FORGET_AFTER_DAYS * 86_400_000;
+    const kept = new Set<string>();
     for (const rec of loadRecords(json)) {
       if (rec.last < forget) {
         for (const cp of rec.checkpoints) await this.opts.checkpoints.remove(cp.name);
         continue;
       }
       if (!this.records.has(rec.path)) this.records.set(rec.path, rec);
+      for (const cp of rec.checkpoints) kept.add(cp.name);
     }
+    // Checkpoint files no record names (a crash between writing one and the index): gone after a day.
+    await this.opts.checkpoints.sweep(kept, 86_400_000);
     if (this.records.size) this.emit(...this.records.keys());
   }
 
@@ -362,21 +366,23 @@ export class AgentChanges {
   }
 
   /**
-   * The oldest checkpoint of a notebook as a file (for VS Code's notebook diff: checkpoint ↔ now),
-   * written now if it is not on disk yet; undefined when the notebook has no agent changes.
+   * A copy of the oldest checkpoint of a notebook in `dir`, for VS Code's notebook diff
+   * (checkpoint ↔ now): a copy, so that an edit made in the diff's left side never changes the
+   * checkpoint a revert writes back. Undefined when the notebook has no agent changes.
    */
-  async checkpointFile(rel: string, tempDir: string): Promise<{ file: string; at: number } | undefined> {
+  async checkpointFile(rel: string, dir: string): Promise<{ file: string; at: number } | undefined> {
     await this.ready;
     const rec = this.records.get(rel);
     const cp = rec?.checkpoints[0];
     if (!rec || !cp) return undefined;
-    await this.flush();
-    const kept = cp.state === 'saved' ? this.opts.checkpoints.file(cp.name) : undefined;
-    if (kept) return { file: kept, at: cp.at };
-    // Not on disk (the store is full or unwritable): a temporary copy for the diff.
     const nb = await this.loadCheckpoint(rec, cp.seq);
-    const file = path.join(tempDir, cp.name);
-    await fs.mkdir(tempDir, { recursive: true, mode: 0o700 });
+    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    // Copies of earlier reviews go after a day (one may still be open in an editor meanwhile).
+    for (const old of await fs.readdir(dir).catch(() => [] as string[])) {
+      const st = await fs.stat(path.join(dir, old)).catch(() => undefined);
+      if (st && Date.now() - st.mtimeMs > 86_400_000) await fs.unlink(path.join(dir, old)).catch(() => undefined);
+    }
+    const file = path.join(dir, cp.name);
     await fs.writeFile(file, checkpointBytes(nb), { mode: 0o600 });
     return { file, at: cp.at };
   }

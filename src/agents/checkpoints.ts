@@ -83,6 +83,17 @@ export class CheckpointStore {
     if (this.dir) await fs.unlink(path.join(this.dir, name)).catch(() => undefined);
   }
 
+  /** Removes checkpoint (and temp) files not in `keep` and older than `ageMs`. */
+  async sweep(keep: ReadonlySet<string>, ageMs: number): Promise<void> {
+    if (!this.dir) return;
+    const names = await fs.readdir(this.dir).catch(() => [] as string[]);
+    for (const name of names) {
+      if (name === 'index.json' || keep.has(name) || !/\.(ipynb|tmp)$/.test(name)) continue;
+      const st = await fs.stat(path.join(this.dir, name)).catch(() => undefined);
+      if (st && Date.now() - st.mtimeMs > ageMs) await fs.unlink(path.join(this.dir, name)).catch(() => undefined);
+    }
+  }
+
   /** Temp file + rename in the folder (created private: checkpoints hold notebook content). */
   private async atomic(name: string, bytes: Buffer): Promise<void> {
     const dir = this.dir!;

@@ -40,6 +40,8 @@ export class TrackingNotebookStore implements NotebookStore {
   async edit<T>(p: string, plan: EditPlanner<T>): Promise<EditResult<T>> {
     const caller = currentCaller();
     if (!caller) return this.inner.edit(p, plan);
+    // Records kept on disk first (a window reload): a change made now joins them.
+    await this.changes.ready;
     let before: Readonly<Notebook> | undefined;
     let planned: readonly CellEdit[] = [];
     const res = await this.inner.edit(p, (nb, info) => {
@@ -56,6 +58,7 @@ export class TrackingNotebookStore implements NotebookStore {
   async write(p: string, notebook: Notebook, expectedVersion?: string | null): Promise<NotebookInfo & { created: boolean; version: string }> {
     const caller = currentCaller();
     if (!caller) return this.inner.write(p, notebook, expectedVersion);
+    await this.changes.ready;
     const before = await this.before(p, expectedVersion);
     const res = await this.inner.write(p, notebook, expectedVersion);
     await this.recordWrite(res, before, caller);
@@ -65,6 +68,7 @@ export class TrackingNotebookStore implements NotebookStore {
   async create(p: string, notebook: Notebook, opts: { overwrite: boolean }): Promise<NotebookInfo> {
     const caller = currentCaller();
     if (!caller) return this.inner.create(p, notebook, opts);
+    await this.changes.ready;
     const before = opts.overwrite ? await this.before(p, undefined) : undefined;
     const res = await this.inner.create(p, notebook, opts);
     await this.recordWrite(res, before, caller);

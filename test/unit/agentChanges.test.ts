@@ -172,15 +172,19 @@ describe('agent changes: record, checkpoints, revert', () => {
       await t.agentEdit(() => [{ kind: 'source', index: 0, source: 'a1' }]);
       t.tick(120_000);
       await t.agentEdit(() => [{ kind: 'source', index: 1, source: 'b1' }]);
-      const cp = await t.agents.checkpointFile(REL, tmpdir());
+      const review = path.join(t.root, '..', `${path.basename(t.root)}-review`);
+      const cp = await t.agents.checkpointFile(REL, review);
       assert.ok(cp);
       assert.deepEqual(src(parseNotebook(readFileSync(cp.file, 'utf8'), 'cp')), ['a', 'b']);
-      assert.equal(readdirCount(path.dirname(cp.file), /\.before-agent\./), 2, 'two checkpoints kept');
+      rmSync(review, { recursive: true, force: true });
+      await t.agents.flush();
+      const kept = t.agents.checkpointDir!;
+      assert.equal(readdirCount(kept, /\.before-agent\./), 2, 'two checkpoints kept');
       const r = await t.agents.revert(REL);
       assert.equal(r.reverted.length, 2);
       assert.deepEqual(src(await t.read()), ['a', 'b']);
       await t.agents.flush();
-      assert.equal(readdirCount(path.dirname(cp.file), /\.before-agent\./), 0, 'checkpoints removed once nothing is left to revert');
+      assert.equal(readdirCount(kept, /\.before-agent\./), 0, 'checkpoints removed once nothing is left to revert');
     } finally {
       await t.cleanup();
     }
