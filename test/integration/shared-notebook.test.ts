@@ -14,6 +14,7 @@ import * as path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { call, FIXTURES, ok, startServer, tempWorkspace, type TestServer } from '../helpers/mcp';
+import { allViews, type ResultLike } from '../helpers/clientViews';
 
 const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
 
@@ -303,6 +304,38 @@ describe('agent changes when things go wrong (standalone server)', () => {
       assert.deepEqual({ ...byId.cb7e3919.jupyter_mcp, at: 'x' }, { agent: 'Roo Code', change: 'edited', at: 'x' });
       assert.match(byId.cb7e3919.jupyter_mcp.at, /^\d{4}-\d\d-\d\dT/);
       assert.equal(byId['7c498ad4'].jupyter_mcp, undefined);
+    } finally {
+      await client.close();
+      await server.close();
+      ws.cleanup();
+    }
+  });
+});
+
+describe("what each client's model reads of the new results, at VS Code's 8,000-character budget", () => {
+  test('a long agent_changes list and a refusal quoting a large cell fit every view, advice included', async () => {
+    const ws = tempWorkspace(['analysis.ipynb']);
+    const server = await startServer({ root: ws.root, maxResultChars: 8000 });
+    const client = await agent(server.url, 'Roo Code');
+    const raw = async (name: string, args: Record<string, unknown>) => (await client.callTool({ name, arguments: args })) as ResultLike;
+    try {
+      for (let i = 0; i < 60; i++) await ok(client, 'add_cell', { path: 'analysis.ipynb', cell_type: 'code', source: `step_${i} = ${i}` });
+      const list = await raw('agent_changes', { path: 'analysis.ipynb' });
+      for (const [who, view] of Object.entries(allViews(list))) {
+        assert.ok(Buffer.byteLength(view.text) <= 8000, `${who}: ${Buffer.byteLength(view.text)} bytes`);
+        assert.match(view.text, /agent_changes \{\\?"path\\?":\\?"analysis\.ipynb\\?",\\?"action\\?":\\?"revert\\?"\}/, who);
+        assert.match(view.text, /The 20 oldest are not listed/, who);
+      }
+      // A large cell (multi-byte text) the person changed after the agent read it.
+      await ok(client, 'read_notebook', { path: 'analysis.ipynb', format: 'outline', limit: 5 });
+      personEdits(path.join(ws.root, 'analysis.ipynb'), typeIn('cb7e3919', 'données = "é"\n'.repeat(400)));
+      const refused = await raw('update_cell', { path: 'analysis.ipynb', cell_id: 'cb7e3919', source: 'x = 1' });
+      assert.equal(refused.isError, true);
+      for (const [who, view] of Object.entries(allViews(refused))) {
+        assert.ok(Buffer.byteLength(view.text) <= 8192, `${who}: ${Buffer.byteLength(view.text)} bytes`);
+        assert.match(view.text, /more characters: read it all with read_notebook/, who);
+        assert.match(view.text, /overwrite: true/, who);
+      }
     } finally {
       await client.close();
       await server.close();
