@@ -11,6 +11,8 @@ import { currentCaller, type Caller } from '../util/callNotes';
 import type { AgentChanges } from './changes';
 import { changesOfEdits } from './diff';
 
+const UNREADABLE = Symbol('unreadable');
+
 /** The cell metadata key the optional provenance goes under. */
 export const PROVENANCE_KEY = 'jupyter_mcp';
 
@@ -61,7 +63,7 @@ export class TrackingNotebookStore implements NotebookStore {
     await this.changes.ready;
     const before = await this.before(p, expectedVersion);
     const res = await this.inner.write(p, notebook, expectedVersion);
-    await this.recordWrite(res, before, caller);
+    if (before !== UNREADABLE) await this.recordWrite(res, before, caller);
     return res;
   }
 
@@ -71,15 +73,24 @@ export class TrackingNotebookStore implements NotebookStore {
     await this.changes.ready;
     const before = opts.overwrite ? await this.before(p, undefined) : undefined;
     const res = await this.inner.create(p, notebook, opts);
-    await this.recordWrite(res, before, caller);
+    if (before !== UNREADABLE) await this.recordWrite(res, before, caller);
     return res;
   }
 
-  /** The notebook a whole write replaces (undefined when there is none), read just before it. */
-  private async before(p: string, expectedVersion: string | null | undefined): Promise<Notebook | undefined> {
+  /**
+   * The notebook a whole write replaces, read just before it: undefined when there is none,
+   * UNREADABLE when the file is not a notebook we can read (a damaged file the agent replaces on
+   * purpose, with overwrite): that write is not recorded, there are no cells to take back.
+   */
+  private async before(p: string, expectedVersion: string | null | undefined): Promise<Notebook | undefined | typeof UNREADABLE> {
     if (expectedVersion === null) return undefined;
     const exists = await this.inner.currentVersion(p).catch(() => undefined);
-    return exists === undefined ? undefined : (await this.inner.read(p)).notebook;
+    if (exists === undefined) return undefined;
+    try {
+      return (await this.inner.read(p)).notebook;
+    } catch {
+      return UNREADABLE;
+    }
   }
 
   private async recordWrite(info: NotebookInfo, before: Notebook | undefined, caller: Caller): Promise<void> {

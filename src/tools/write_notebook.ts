@@ -54,19 +54,15 @@ export const writeNotebook = defineTool({
           `${info.relativePath} already exists and this session has not read it; nothing was written. Call read_notebook first (then write), use the cell tools, or pass overwrite: true to replace it.`,
         );
       }
-      if (typeof expected === 'string' && current !== undefined && current !== expected) {
-        // The store refuses this write; say which cells someone changed since this session read them.
-        const changed = changedSinceSeen(ctx.session, info.relativePath, (await ctx.notebooks.read(info.relativePath)).notebook);
-        if (changed.length > 0) {
-          throw new ToolError(
-            `${info.relativePath} changed since this session read it, and writing it whole would undo those changes; nothing was written. ` +
-              `Cells changed since you read them: ${changed.slice(0, 10).join('; ')}${changed.length > 10 ? `; and ${changed.length - 10} more` : ''}. ` +
-              `Read the notebook again and reapply your change (or edit single cells with update_cell / edit_cell_source), or pass overwrite: true to replace it anyway.`,
-          );
-        }
-      }
     }
-    const res = await ctx.notebooks.write(info.relativePath, nb, expected);
+    const res = await ctx.notebooks.write(info.relativePath, nb, expected).catch(async (e) => {
+      // The store refused a stale write: say which cells someone changed since this session read them.
+      if (!(e instanceof ToolError) || !/since it was read; nothing was written/.test(e.message)) throw e;
+      const now = await ctx.notebooks.read(info.relativePath).catch(() => undefined);
+      const changed = now ? changedSinceSeen(ctx.session, info.relativePath, now.notebook) : [];
+      if (changed.length === 0) throw e;
+      throw new ToolError(`${e.message} Cells changed since this session read them: ${changed.slice(0, 10).join('; ')}${changed.length > 10 ? `; and ${changed.length - 10} more` : ''}.`);
+    });
     ctx.session.seen.set(res.relativePath, res.version);
     // The session knows every cell it wrote; cells written without an id got one from the store.
     noteWhole(ctx.session, res.relativePath, nb.cells.every((c) => typeof c.id === 'string') ? nb : (await ctx.notebooks.read(res.relativePath)).notebook);
