@@ -10,11 +10,11 @@ export const agentChanges = defineTool({
   name: 'agent_changes',
   title: 'List or revert agent changes',
   description:
-    'List cells agents added, changed or ran in a notebook (not yet accepted), or revert YOUR changes (all, or cell_ids); cells others changed since are kept.',
+    "List agents' changes to a notebook's cells (not yet accepted), or revert yours: all, or cell_ids.",
   inputSchema: {
     path: pathParam,
-    action: z.enum(['list', 'revert']).optional().describe('"list" (default) or "revert".'),
-    cell_ids: z.array(z.string().min(1)).optional().describe('Revert only these cells.'),
+    action: z.enum(['list', 'revert']).optional().describe('Default "list".'),
+    cell_ids: z.array(z.string().min(1)).optional().describe('Revert only these.'),
   },
   outputSchema: {
     path: z.string().describe('Notebook path relative to the workspace root.'),

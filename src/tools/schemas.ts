@@ -23,7 +23,7 @@ export const cellIdParam = z
 export const overwriteParam = z
   .boolean()
   .optional()
-  .describe('Edit even if the cell changed since you read it.');
+  .describe('Edit even if changed since read.');
 
 export const cellTypeParam = z.enum(['code', 'markdown', 'raw']).describe('Cell type.');
 
