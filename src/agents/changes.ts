@@ -11,7 +11,7 @@
 import { promises as fs } from 'fs';
 import * as path from 'path';
 import { applyEdits, cellRefId } from '../notebooks/cells';
-import { fileBytes, parseNotebookBytes, serializeNotebookPieces, serializeNotebookPiecesSliced, type Cell, type Notebook } from '../notebooks/nbformat';
+import { fileBytes, parseNotebookBytes, serializeNotebookPiecesSliced, type Cell, type Notebook } from '../notebooks/nbformat';
 import type { CellEdit, NotebookInfo, NotebookStore, StoreKind } from '../notebooks/store';
 import { ToolError } from '../common/errors';
 import type { Caller } from '../util/callNotes';
@@ -19,8 +19,8 @@ import type { Logger } from '../util/log';
 import { CheckpointError, FORGET_AFTER_DAYS, type CheckpointStore } from './checkpoints';
 import { changesOfEdits, changesOfWrite, type ChangeKind, type NotebookChanges } from './diff';
 import { cellPrint, outputsPrint, sameCell, valuePrint } from './prints';
-import { planRevert, type CellMark, type LeftCell, type MetaMark, type RevertedCell } from './revert';
-import { loadRecords, saveRecords, type Checkpoint, type NotebookRecord } from './records';
+import { planRevert, revertMessage, type CellMark, type LeftCell, type MetaMark, type RevertedCell } from './revert';
+import { checkpointBytes, checkpointName, cpCell, keepCellsOf, loadRecords, sameBytes, saveRecords, type NotebookRecord } from './records';
 
 /** Without an agent change for this long, the next one starts from a new checkpoint. */
 export const QUIET_MS = 10 * 60_000;
@@ -506,47 +506,6 @@ export class AgentChanges {
     this.listeners.clear();
     await this.flush().catch(() => undefined);
   }
-}
-
-/** A checkpoint's cell by id (from the notebook in memory; undefined once it was released). */
-function cpCell(cp: Checkpoint, id: string): Cell | undefined {
-  if (!cp.notebook) return undefined;
-  if (!cp.byId) cp.byId = new Map(cp.notebook.cells.map((c, i) => [cellRefId(c, i), c]));
-  return cp.byId.get(id);
-}
-
-/** A checkpoint that could not be saved: the marks that rely on it keep their cells themselves. */
-function keepCellsOf(rec: NotebookRecord, cp: Checkpoint): void {
-  for (const [id, m] of rec.cells) {
-    if (m.orig && 'cp' in m.orig && m.orig.cp === cp.seq) {
-      const cell = cpCell(cp, id);
-      if (cell) m.orig = { cell };
-    }
-  }
-  if (rec.meta && 'cp' in rec.meta.orig && rec.meta.orig.cp === cp.seq && cp.notebook) rec.meta.orig = { value: cp.notebook.metadata };
-}
-
-function checkpointBytes(nb: Notebook): Buffer {
-  return fileBytes(nb) ?? Buffer.concat(serializeNotebookPieces(nb));
-}
-
-/** Whether `nb` would be written as exactly the checkpoint's bytes (nothing but agent changes undone). */
-function sameBytes(nb: Notebook, cp: Notebook): boolean {
-  return Buffer.concat(serializeNotebookPieces(nb)).equals(Buffer.concat(serializeNotebookPieces(cp)));
-}
-
-function checkpointName(rel: string, at: number): string {
-  const base = rel.split('/').pop()!.replace(/\.ipynb$/i, '').replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 60) || 'notebook';
-  return `${base}.before-agent.${new Date(at).toISOString().replace(/[:.]/g, '-')}.${Math.random().toString(36).slice(2, 8)}.ipynb`;
-}
-
-function revertMessage(rel: string, whose: string, reverted: RevertedCell[], left: LeftCell[], metadata: boolean, whole: boolean, created?: { agent: string }): string {
-  const parts = [`Reverted ${reverted.length} agent-changed cell${reverted.length === 1 ? '' : 's'}${whose} in ${rel}${metadata ? ' and its metadata' : ''}${whole ? ' (the file is back to its exact bytes before the agent)' : ''}.`];
-  if (left.length) {
-    parts.push(`Left as they are now (changed after the agent, e.g. by the person): ${left.slice(0, 10).map((l) => `${l.cell_id} (${l.why})`).join('; ')}${left.length > 10 ? `; and ${left.length - 10} more` : ''}.`);
-  }
-  if (created) parts.push(`${created.agent} created this notebook: delete the file to take it back entirely.`);
-  return parts.join(' ');
 }
 
 export type { CellMark, MetaMark };

@@ -1,7 +1,8 @@
 // The agent-change records as kept in memory and as written to the checkpoint folder's index.json
 // (read back after a window reload or a server restart). Whatever the file holds is checked
 // field by field: a damaged or foreign index loses records, never crashes the server.
-import type { Cell, Notebook } from '../notebooks/nbformat';
+import { cellRefId } from '../notebooks/cells';
+import { fileBytes, serializeNotebookPieces, type Cell, type Notebook } from '../notebooks/nbformat';
 import type { ChangeKind } from './diff';
 import type { CellMark, MetaMark } from './revert';
 
@@ -131,4 +132,36 @@ function metaMark(v: unknown): MetaMark | undefined {
 function isCell(v: unknown): v is Cell {
   const c = v as Record<string, unknown>;
   return !!c && typeof c === 'object' && (c.cell_type === 'code' || c.cell_type === 'markdown' || c.cell_type === 'raw') && (typeof c.source === 'string' || Array.isArray(c.source));
+}
+
+/** A checkpoint's cell by id (from the notebook in memory; undefined once it was released). */
+export function cpCell(cp: Checkpoint, id: string): Cell | undefined {
+  if (!cp.notebook) return undefined;
+  if (!cp.byId) cp.byId = new Map(cp.notebook.cells.map((c, i) => [cellRefId(c, i), c]));
+  return cp.byId.get(id);
+}
+
+/** A checkpoint that could not be saved: the marks that rely on it keep their cells themselves. */
+export function keepCellsOf(rec: NotebookRecord, cp: Checkpoint): void {
+  for (const [id, m] of rec.cells) {
+    if (m.orig && 'cp' in m.orig && m.orig.cp === cp.seq) {
+      const cell = cpCell(cp, id);
+      if (cell) m.orig = { cell };
+    }
+  }
+  if (rec.meta && 'cp' in rec.meta.orig && rec.meta.orig.cp === cp.seq && cp.notebook) rec.meta.orig = { value: cp.notebook.metadata };
+}
+
+export function checkpointBytes(nb: Notebook): Buffer {
+  return fileBytes(nb) ?? Buffer.concat(serializeNotebookPieces(nb));
+}
+
+/** Whether `nb` would be written as exactly the checkpoint's bytes (nothing but agent changes undone). */
+export function sameBytes(nb: Notebook, cp: Notebook): boolean {
+  return Buffer.concat(serializeNotebookPieces(nb)).equals(Buffer.concat(serializeNotebookPieces(cp)));
+}
+
+export function checkpointName(rel: string, at: number): string {
+  const base = rel.split('/').pop()!.replace(/\.ipynb$/i, '').replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 60) || 'notebook';
+  return `${base}.before-agent.${new Date(at).toISOString().replace(/[:.]/g, '-')}.${Math.random().toString(36).slice(2, 8)}.ipynb`;
 }

@@ -192,3 +192,13 @@ function placeFor(work: Cell[], indexOf: (id: string) => number, m: CellMark): n
   }
   return Math.min(m.was ?? work.length, work.length);
 }
+
+/** What a revert did, in one message for the person and the agent. */
+export function revertMessage(rel: string, whose: string, reverted: RevertedCell[], left: LeftCell[], metadata: boolean, whole: boolean, created?: { agent: string }): string {
+  const parts = [`Reverted ${reverted.length} agent-changed cell${reverted.length === 1 ? '' : 's'}${whose} in ${rel}${metadata ? ' and its metadata' : ''}${whole ? ' (the file is back to its exact bytes before the agent)' : ''}.`];
+  if (left.length) {
+    parts.push(`Left as they are now (changed after the agent, e.g. by the person): ${left.slice(0, 10).map((l) => `${l.cell_id} (${l.why})`).join('; ')}${left.length > 10 ? `; and ${left.length - 10} more` : ''}.`);
+  }
+  if (created) parts.push(`${created.agent} created this notebook: delete the file to take it back entirely.`);
+  return parts.join(' ');
+}
