@@ -6,9 +6,11 @@ import { promises as fs } from 'fs';
 import { createHash, randomBytes } from 'crypto';
 import type { Runtime, RuntimeOptions } from '../editor/runtime';
 import type { ActiveKernelInfo } from '../kernels/backend';
+import type { NotebookChangeSummary } from '../agents/changes';
 import type { Logger } from '../util/log';
 import { registerSecret } from '../util/log';
-import { readSettings, updateSetting } from './settings';
+import { readSettings, updateSetting, type ExtensionSettings } from './settings';
+import { DEFAULT_RESULT_CHARS } from '../server/clientBudgets';
 import { refreshRooConfig } from './rooConfig';
 import { TOKEN_ENV } from '../util/clientConfig';
 
@@ -72,6 +74,11 @@ export class ServerController implements vscode.Disposable {
   }
   get current(): Runtime | undefined {
     return this.runtime;
+  }
+
+  /** Per notebook, the cells each agent changed and the person has not accepted yet. */
+  get agentChanges(): NotebookChangeSummary[] {
+    return this.runtime?.agents.summary() ?? [];
   }
 
   /** Changes each time the token is rotated (the MCP definition provider follows it). */
@@ -156,7 +163,7 @@ export class ServerController implements vscode.Disposable {
         port,
         authToken: token,
         jupyter,
-        limits: { maxOutputChars: s.maxOutputChars, maxImageBytes: s.maxImageKb * 1024, maxResultChars: s.maxResultChars, resultShape: s.resultShape },
+        limits: { maxOutputChars: s.maxOutputChars, maxImageBytes: s.maxImageKb * 1024, ...resultBudget(s), resultShape: s.resultShape },
         timeoutMs: s.executionTimeout * 1000,
         maxWaitMs: s.maxWait * 1000,
         log: this.log,
@@ -173,7 +180,12 @@ export class ServerController implements vscode.Disposable {
         onToolCall: (name) => {
           if (/kernel|execute/.test(name)) this.scheduleKernelRefresh();
         },
+        // Outside the workspace, kept across window reloads (per workspace when there is one).
+        checkpointDir: path.join((this.context.storageUri ?? this.context.globalStorageUri).fsPath, 'checkpoints'),
+        provenanceInMetadata: () => readSettings().agentProvenanceInMetadata,
       });
+      // The status bar and the notebook toolbar follow the agents' changes.
+      this.runtime.agents.onDidChange(() => this.emitter.fire());
       this.runtime.kernels.onDidChange(() => this.scheduleKernelRefresh());
       this.log.info(`MCP server listening on ${this.runtime.url} (${(performance.now() - started).toFixed(0)} ms)`);
       // Roo's entry first, then the variable its token reference expands to: Roo never pairs the
@@ -275,7 +287,7 @@ export class ServerController implements vscode.Disposable {
     if (!rt) return;
     const s = readSettings();
     rt.applySettings(
-      { maxOutputChars: s.maxOutputChars, maxImageBytes: s.maxImageKb * 1024, maxResultChars: s.maxResultChars, resultShape: s.resultShape },
+      { maxOutputChars: s.maxOutputChars, maxImageBytes: s.maxImageKb * 1024, ...resultBudget(s), resultShape: s.resultShape },
       { timeoutMs: s.executionTimeout * 1000, maxWaitMs: s.maxWait * 1000 },
     );
     this.log.info('settings applied to the running server');
@@ -360,4 +372,9 @@ export class ServerController implements vscode.Disposable {
     void this.stop();
     this.emitter.dispose();
   }
+}
+
+/** The result budget for the server: the person's value for every client, else per client (40,000 for clients outside the table). */
+function resultBudget(s: ExtensionSettings): { maxResultChars: number; maxResultCharsSet: boolean } {
+  return { maxResultChars: s.maxResultChars ?? DEFAULT_RESULT_CHARS, maxResultCharsSet: s.maxResultChars !== undefined };
 }

@@ -15,10 +15,13 @@ export interface ExtensionSettings {
   executionTimeout: number;
   maxOutputChars: number;
   maxImageKb: number;
-  maxResultChars: number;
+  /** Set by the person: every client gets it. Unset: each client its own budget (src/server/clientBudgets.ts). */
+  maxResultChars?: number;
   /** Seconds an execution call may wait before answering "running" (the per-client defaults are under it). */
   maxWait: number;
   resultShape: ResultShape;
+  /** Also write which agent changed a cell into the cell's metadata ("jupyter_mcp"), for people without these markers. */
+  agentProvenanceInMetadata: boolean;
 }
 
 export function readSettings(): ExtensionSettings {
@@ -37,14 +40,20 @@ export function readSettings(): ExtensionSettings {
     maxOutputChars: clamp(c.get<number>('maxOutputChars', 20000), 200, 10_000_000, 20000),
     maxImageKb: clamp(c.get<number>('maxImageKb', 512), 1, 100_000, 512),
     // Below 4,000 a notebook page could not hold one cell's outline and the paging hint.
-    maxResultChars: Math.max(4000, c.get<number>('maxResultChars', 40000)),
+    maxResultChars: maxResultChars(c.get<number | null>('maxResultChars', null)),
     maxWait: Math.min(86_400, Math.max(0, c.get<number>('maxWait', DEFAULT_MAX_WAIT_SECONDS))),
     resultShape: RESULT_SHAPES.find((v) => v === c.get<string>('resultShape')) ?? 'auto',
+    agentProvenanceInMetadata: c.get<boolean>('agentProvenanceInMetadata', false),
   };
 }
 
 function clamp(v: unknown, min: number, max: number, fallback: number): number {
   return typeof v === 'number' && Number.isFinite(v) ? Math.min(max, Math.max(min, v)) : fallback;
+}
+
+/** The budget the person set (null or unset: per client). */
+function maxResultChars(v: number | null | undefined): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) ? Math.min(10_000_000, Math.max(4000, v)) : undefined;
 }
 
 /**

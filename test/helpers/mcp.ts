@@ -14,6 +14,9 @@ import type { ResultShape, ToolContext } from '../../src/tools/tool';
 import { silentLogger, type Logger } from '../../src/util/log';
 import { DEFAULTS, type Settings } from '../../src/config';
 import { typedOutputSchemas } from '../../src/server/mcpServer';
+import { AgentChanges } from '../../src/agents/changes';
+import { CheckpointStore } from '../../src/agents/checkpoints';
+import { TrackingNotebookStore } from '../../src/agents/trackingStore';
 import Ajv from 'ajv';
 
 const ajv = new Ajv({ strict: false, allErrors: true });
@@ -47,12 +50,18 @@ export interface StartOptions {
   /** --max-wait in seconds. */
   maxWaitSeconds?: number;
   maxImageBytes?: number;
+  /** --max-result-chars: every client gets it. Not given: each client its own budget (clientBudgets.ts). */
   maxResultChars?: number;
   resultShape?: ResultShape;
   maxBodyBytes?: number;
   log?: Logger;
   /** As the extension's untrusted-workspace check: a reason to refuse code-running tools. */
   mayRunCode?: () => string | undefined;
+  /** Where agent-change checkpoints go (default: a temp folder removed on close). */
+  checkpointDir?: string;
+  /** Bound of the checkpoint store in bytes. */
+  checkpointBytes?: number;
+  provenanceInMetadata?: boolean;
 }
 
 export interface TestServer {
@@ -60,6 +69,7 @@ export interface TestServer {
   url: string;
   context: Omit<ToolContext, 'session'>;
   store: FileNotebookStore;
+  agents: AgentChanges;
   close(): Promise<void>;
 }
 
@@ -78,6 +88,7 @@ export function testSettings(o: StartOptions): Settings {
       maxImageBytes: o.maxImageBytes ?? DEFAULTS.maxImageBytes,
       maxBodyBytes: o.maxBodyBytes ?? 8 * 1024 * 1024,
       maxResultChars: o.maxResultChars ?? DEFAULTS.maxResultChars,
+      maxResultCharsSet: o.maxResultChars !== undefined,
       resultShape: o.resultShape ?? DEFAULTS.resultShape,
     },
     logLevel: 'warn',
@@ -90,13 +101,18 @@ export async function startServer(o: StartOptions): Promise<TestServer> {
   const log = o.log ?? silentLogger;
   const store = new FileNotebookStore(new Workspace(o.root));
   const kernels = o.kernels ?? (await createKernelBackend(testSettings(o), log));
+  // As the CLI wires it (src/core.ts): agents' edits are recorded, checkpoints outside the workspace.
+  const cpDir = o.checkpointDir ?? mkdtempSync(path.join(tmpdir(), 'jmcp-cp-'));
+  const agents = new AgentChanges({ store, checkpoints: new CheckpointStore(cpDir, o.checkpointBytes), log });
   const context: Omit<ToolContext, 'session'> = {
-    notebooks: store,
+    notebooks: new TrackingNotebookStore(store, agents, { provenanceInMetadata: () => o.provenanceInMetadata === true }),
+    agents,
     kernels,
     limits: {
       maxOutputChars: o.maxOutputChars ?? DEFAULTS.maxOutputChars,
       maxImageBytes: o.maxImageBytes ?? DEFAULTS.maxImageBytes,
       maxResultChars: o.maxResultChars ?? DEFAULTS.maxResultChars,
+      maxResultCharsSet: o.maxResultChars !== undefined,
       resultShape: o.resultShape ?? DEFAULTS.resultShape,
     },
     execution: { timeoutMs: o.timeoutMs ?? 60_000, ...(o.maxWaitSeconds !== undefined ? { maxWaitMs: o.maxWaitSeconds * 1000 } : {}) },
@@ -116,9 +132,12 @@ export async function startServer(o: StartOptions): Promise<TestServer> {
     url: http.url,
     context,
     store,
+    agents,
     close: async () => {
       await http.close();
       if (!o.kernels) await kernels.dispose();
+      await agents.dispose();
+      if (!o.checkpointDir) rmSync(cpDir, { recursive: true, force: true });
     },
   };
 }
