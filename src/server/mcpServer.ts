@@ -9,6 +9,7 @@ import { TOOLS } from '../tools';
 import type { Content, ResultShape, ToolContext, ToolDef } from '../tools/tool';
 import { redact } from '../util/log';
 import { sessionLogger } from './clientLog';
+import { progressLabel } from './progressLabel';
 import { collectNotes } from '../util/callNotes';
 import { phaseClock } from '../util/phases';
 
@@ -251,20 +252,12 @@ function registerTool(server: McpServer, tool: ToolDef, ctx: ToolContext, hooks:
           const refusal = ctx.mayRunCode();
           if (refusal) throw new Error(refusal);
         }
-        const progressToken = extra._meta?.progressToken;
+        const progress = progressLabel(extra.sendNotification as never, extra._meta?.progressToken);
         const { value: out, notes } = await collectNotes(() => tool.handler(args as never, ctx, {
           signal: extra.signal,
           untilDone: (extra as { untilDone?: boolean }).untilDone === true,
-          progress: async (progress, message, total) => {
-            if (progressToken === undefined) return;
-            await extra
-              .sendNotification({
-                method: 'notifications/progress',
-                params: { progressToken, progress, ...(total !== undefined ? { total } : {}), ...(message ? { message } : {}) },
-              })
-              .catch(() => undefined);
-          },
-        }));
+          progress: progress.report,
+        })).finally(() => progress.end());
         clock?.lap('handler');
         // E.g. "not saved: the person has unsaved changes" from the editor store (util/callNotes).
         if (notes.length > 0) {
