@@ -38,6 +38,10 @@ describe('long runs on a real Jupyter server', () => {
     assert.equal(streamText(first.structured.outputs), 'start\n');
     assert.match(first.text, /Still running after \d+ s \(long\.ipynb\[0\]\).*wait_for_run/s);
     assert.match(first.text, /start/);
+    // A running answer has no `success` (a model reads false as "failed"); what to do next is in
+    // structuredContent too (the only view of VS Code's and Claude Code's models).
+    assert.equal('success' in first.structured, false, JSON.stringify(first.structured));
+    assert.match(first.structured.message, /Still running after \d+ s \(long\.ipynb\[0\]\)\. It goes on: call wait_for_run/);
 
     // While it runs, the notebook on disk already has what the cell printed (no count yet).
     const during = readNb(rj.ws.root, name).cells[0] as any;
@@ -52,6 +56,7 @@ describe('long runs on a real Jupyter server', () => {
     // Outputs since the last answer only: "start" was already returned.
     assert.equal(streamText(final.structured.outputs), 'end\n');
     assert.match(final.text, /only what came after the last "running" answer is shown here; all outputs are saved in long.ipynb/);
+    assert.match(final.structured.message, /^Cell executed: long\.ipynb\[0\] \(only what came after the last "running" answer is shown here; all outputs are saved in long\.ipynb\)$/);
     const saved = readNb(rj.ws.root, name).cells[0] as any;
     assert.equal(streamText(saved.outputs), 'start\nend\n');
     assert.equal(typeof saved.execution_count, 'number');
@@ -159,6 +164,7 @@ describe('long runs on a real Jupyter server', () => {
     const progress: Array<{ progress: number; total?: number }> = [];
     const first = await call(rj.client, 'execute_notebook', { path: name, kernel_id: kernelId, wait_seconds: 0.5 }, { ...CLIENT_LIMIT, onprogress: (p: any) => progress.push(p) });
     assert.equal(first.structured.status, 'running', first.text);
+    assert.equal('success' in first.structured, false, 'no success while running');
     assert.equal(first.structured.code_cells, 4);
     assert.ok(progress.length > 0 && progress.every((p) => p.total === 4), JSON.stringify(progress));
 
