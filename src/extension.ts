@@ -7,6 +7,7 @@ import { ServerController } from './ui/serverController';
 import { StatusBar } from './ui/statusBar';
 import { registerCommands } from './ui/commands';
 import { registerMcpProvider } from './ui/mcpProvider';
+import { registerCursorServer } from './ui/cursor';
 import { channelLogger } from './ui/log';
 import { readSettings, SECTION } from './ui/settings';
 
@@ -35,6 +36,8 @@ export function activate(context: vscode.ExtensionContext): JupyterMcpApi {
     statusBar,
     ...registerCommands(server, channel),
     registerMcpProvider(server),
+    // Cursor implements no MCP definition provider: its own API, where it exists.
+    registerCursorServer(server),
     vscode.workspace.onDidChangeConfiguration((e) => {
       // A new port needs a new listener; the rest applies in place (sessions and kernels stay).
       if (e.affectsConfiguration(`${SECTION}.port`)) server.reloadSettings();
