@@ -398,7 +398,7 @@ test("Copilot's agent mode (scripted model) uses Jupyter MCP's tools beside its 
           }
         }
       });
-      await screenshot(page, process.env.JUPYTER_MCP_UPDATE_SCREENSHOTS === '1' ? path.join(ROOT, 'media', 'screenshot-copilot-agent.png') : path.join(os.tmpdir(), 'jmcp-copilot-agent.png'));
+      await screenshot(page, process.env.JUPYTER_MCP_UPDATE_SCREENSHOTS === '1' ? path.join(ROOT, 'media', 'screenshot-copilot-agent.png') : path.join(os.tmpdir(), 'jmcp-copilot-agent.png'), hand);
       assert.ok(clicked.filter((c) => /Enable/.test(c)).length <= 1, `"Enable global auto approve?" was asked more than once: ${clicked.join(', ')}`);
     } finally {
       await direct.close();
@@ -423,7 +423,8 @@ test("Copilot's agent mode (scripted model) uses Jupyter MCP's tools beside its 
 });
 
 /** The chat, widened, with the last scenes' calls unfolded, beside the notebook they changed. */
-async function screenshot(page: PwPage, file: string): Promise<void> {
+async function screenshot(page: PwPage, file: string, hand: (req: Record<string, unknown>) => Promise<unknown>): Promise<void> {
+  await hand({ command: 'workbench.action.closeSidebar' });
   await page.locator('.chat-input-notification-dismiss').first().click({ timeout: 5_000 }).catch(() => undefined);
   // Drag the sash between the editor and the chat to the left, as a person widens the chat.
   const left = await evaluate(page, `(() => { const r = document.querySelector('.part.auxiliarybar')?.getBoundingClientRect(); return r ? [r.left, r.top + r.height / 2] : null; })()`, null as [number, number] | null);
@@ -433,6 +434,8 @@ async function screenshot(page: PwPage, file: string): Promise<void> {
     await page.mouse.move(left[0] - 260, left[1], { steps: 8 });
     await page.mouse.up();
   }
+  // The chat's list renders again at its new width: unfold after that.
+  await page.waitForTimeout(1_000);
   await evaluate(page, `(() => {
     for (const d of document.querySelectorAll('.interactive-session details.completed-response-disclosure')) d.open = true;
   })()`, undefined);
