@@ -237,12 +237,12 @@ test("Copilot's agent mode (scripted model) uses Jupyter MCP's tools beside its 
     const clicked: string[] = [];
     clicker = (async () => {
       while (!stopClicker) {
-        for (const [where, label] of [['.monaco-dialog-box', /^\s*Enable\s*$/], ['.chat-confirmation-widget-buttons', /^\s*Allow in this Session\s*$/]] as const) {
-          const b = page.locator(`${where} .monaco-button:visible`, { hasText: label }).first();
+        for (const [where, label] of [['.monaco-dialog-box', 'Enable'], ['.chat-confirmation-widget-buttons', 'Allow in this Session']] as const) {
+          const b = page.locator(`${where} .monaco-button:visible`, { hasText: new RegExp(`^\\s*${label}\\s*$`) }).first();
           if ((await b.count().catch(() => 0)) === 0) continue;
           await b.click({ timeout: 5_000 }).catch(() => undefined);
-          clicked.push(String(label));
-          step(`clicked ${label}`);
+          clicked.push(label);
+          step(`clicked "${label}"`);
         }
         await new Promise((r) => setTimeout(r, 300));
       }
@@ -399,7 +399,7 @@ test("Copilot's agent mode (scripted model) uses Jupyter MCP's tools beside its 
         }
       });
       await screenshot(page, process.env.JUPYTER_MCP_UPDATE_SCREENSHOTS === '1' ? path.join(ROOT, 'media', 'screenshot-copilot-agent.png') : path.join(os.tmpdir(), 'jmcp-copilot-agent.png'), hand);
-      assert.ok(clicked.filter((c) => /Enable/.test(c)).length <= 1, `"Enable global auto approve?" was asked more than once: ${clicked.join(', ')}`);
+      assert.ok(clicked.filter((c) => c === 'Enable').length <= 1, `"Enable global auto approve?" was asked more than once: ${clicked.join(', ')}`);
     } finally {
       await direct.close();
     }
