@@ -221,7 +221,7 @@ describe('a notebook shared by a person and agents (standalone server, file stor
     assert.equal(stale.isError, true);
     assert.match(stale.text, /by_roo = 1/);
     const listed = await ok(claude, 'agent_changes', { path: name });
-    assert.match(listed.message, /Roo Code 1, claude-code \(you\) 1/);
+    assert.match(listed.message, /Roo Code 1, Claude Code \(you\) 1/);
     const r = await ok(claude, 'agent_changes', { path: name, action: 'revert' });
     assert.deepEqual(r.reverted, ['ce7596f2']);
     const now = cells(file);
