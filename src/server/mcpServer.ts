@@ -9,8 +9,10 @@ import { TOOLS } from '../tools';
 import { resultSize, type Content, type ResultShape, type ToolContext, type ToolDef } from '../tools/tool';
 import { redact, redactDeep } from '../util/log';
 import { sessionLogger } from './clientLog';
+import { progressLabel } from './progressLabel';
 import { collectNotes } from '../util/callNotes';
 import { phaseClock } from '../util/phases';
+import { agentName } from '../common/agentNames';
 import { budgetShape, sessionBudget, sessionLimits, type BudgetMeasure, type SessionBudget } from './clientBudgets';
 
 export const SERVER_NAME = 'jupyter-mcp-server';
@@ -271,21 +273,13 @@ function registerTool(server: McpServer, tool: ToolDef, ctx: ToolContext, hooks:
           const refusal = ctx.mayRunCode();
           if (refusal) throw new Error(refusal);
         }
-        const progressToken = extra._meta?.progressToken;
-        const caller = { client: ctx.session.clientName?.() || 'an MCP client', tool: tool.name };
+        const progress = progressLabel(extra.sendNotification as never, extra._meta?.progressToken);
+        const caller = { client: agentName(ctx.session.clientName?.()), tool: tool.name };
         const { value: out, notes } = await collectNotes(() => tool.handler(args as never, ctx, {
           signal: extra.signal,
           untilDone: (extra as { untilDone?: boolean }).untilDone === true,
-          progress: async (progress, message, total) => {
-            if (progressToken === undefined) return;
-            await extra
-              .sendNotification({
-                method: 'notifications/progress',
-                params: { progressToken, progress, ...(total !== undefined ? { total } : {}), ...(message ? { message } : {}) },
-              })
-              .catch(() => undefined);
-          },
-        }), caller);
+          progress: progress.report,
+        }), caller).finally(() => progress.end());
         clock?.lap('handler');
         // E.g. "not saved: the person has unsaved changes" from the editor store (util/callNotes).
         if (notes.length > 0) {

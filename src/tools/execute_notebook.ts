@@ -132,7 +132,9 @@ export const executeNotebook = defineTool({
         await seq?.close();
       }
       await saver.flush();
-      void ctl.progress(targets.length, 'done', targets.length).catch(() => undefined);
+      // The whole of it, with no message: VS Code shows a call's last progress message as the
+      // finished call's label (this one read "done" where "Ran …" belongs).
+      void ctl.progress(targets.length, undefined, targets.length).catch(() => undefined);
 
       const success = errors === 0 && !stoppedEarly;
       const message = success

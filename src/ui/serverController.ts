@@ -12,6 +12,7 @@ import { registerSecret } from '../util/log';
 import { readSettings, updateSetting, type ExtensionSettings } from './settings';
 import { DEFAULT_RESULT_CHARS } from '../server/clientBudgets';
 import { refreshRooConfig } from './rooConfig';
+import { refreshCursorConfig } from './cursor';
 import { TOKEN_ENV } from '../util/clientConfig';
 
 const TOKEN_KEY = 'jupyterMcp.authToken';
@@ -188,16 +189,20 @@ export class ServerController implements vscode.Disposable {
       this.runtime.agents.onDidChange(() => this.emitter.fire());
       this.runtime.kernels.onDidChange(() => this.scheduleKernelRefresh());
       this.log.info(`MCP server listening on ${this.runtime.url} (${(performance.now() - started).toFixed(0)} ms)`);
-      // Roo's entry first, then the variable its token reference expands to: Roo never pairs the
-      // token with a URL this server does not listen on. The variable is set only when the
-      // workspace's .roo/mcp.json has our entry: every process started from this extension host
-      // afterwards (other extensions' kernels and tools) inherits it, so it exists only for
-      // those who use Roo Code through it.
+      // Roo's and Cursor's entries first, then the variable their token reference expands to: they
+      // never pair the token with a URL this server does not listen on. The variable is set only
+      // when the workspace's .roo/mcp.json or .cursor/mcp.json has our entry: every process started
+      // from this extension host afterwards (other extensions' kernels and tools) inherits it, so
+      // it exists only for those who use those clients through it.
       const forRoo = await refreshRooConfig(this.runtime.url, s.maxWait).catch((e) => {
         this.log.warn(`.roo/mcp.json not refreshed: ${(e as Error).message}`);
         return false;
       });
-      if (forRoo) process.env[TOKEN_ENV] = token;
+      const forCursor = await refreshCursorConfig(this.runtime.url).catch((e) => {
+        this.log.warn(`.cursor/mcp.json not refreshed: ${(e as Error).message}`);
+        return false;
+      });
+      if (forRoo || forCursor) process.env[TOKEN_ENV] = token;
       else delete process.env[TOKEN_ENV];
       await this.publishPort();
       this.set('running');
@@ -238,10 +243,11 @@ export class ServerController implements vscode.Disposable {
   }
 
   /**
-   * Sets the variable Roo Code's entry names (.roo/mcp.json, `${env:…}`) to the token, once that
-   * entry exists (Configure Roo Code) and while the server runs; see doStart().
+   * Sets the variable Roo Code's and Cursor's entries name (`${env:…}` in .roo/mcp.json and
+   * .cursor/mcp.json) to the token, once such an entry exists (Configure Roo Code / Cursor) and
+   * while the server runs; see doStart().
    */
-  async exportTokenForRoo(): Promise<void> {
+  async exportTokenForClients(): Promise<void> {
     if (this.runtime) process.env[TOKEN_ENV] = await this.authToken();
   }
 

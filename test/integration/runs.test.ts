@@ -277,6 +277,47 @@ describe('long runs on a real Jupyter server', () => {
     }
   });
 
+  test('the running message ends with the call (VS Code kept it as the finished call\'s label): the last progress notification has none, a finished task no status message, a failed task its error', async () => {
+    const code = 'import time\nprint("one", flush=True)\ntime.sleep(1.2)\nprint("two", flush=True)';
+    const labels = (ps: Array<{ progress: number; message?: string }>): void => {
+      assert.ok(ps.some((p) => p.message), `no progress message while the cell ran: ${JSON.stringify(ps)}`);
+      assert.equal(ps[ps.length - 1].message, undefined, `the last progress notification still says "${ps[ps.length - 1].message}"`);
+      assert.ok(ps.every((p, i) => i === 0 || p.progress > ps[i - 1].progress), `progress must grow: ${JSON.stringify(ps)}`);
+    };
+    // A plain call (the answer comes on the call's own stream, after its progress).
+    const plain: Array<{ progress: number; message?: string }> = [];
+    const r = await rj.client.callTool({ name: 'execute_cell', arguments: { kernel_id: kernelId, code } }, undefined, { onprogress: (p) => plain.push(p) });
+    assert.match(JSON.stringify(r.content), /two/);
+    labels(plain);
+
+    const tc = await connectClient(rj.server.url);
+    try {
+      // A task (as VS Code calls the execution tools): progress, then the task's final status.
+      const progress: Array<{ progress: number; message?: string }> = [];
+      const messages: any[] = [];
+      const stream = tc.experimental.tasks.callToolStream({ name: 'execute_cell', arguments: { kernel_id: kernelId, code } }, CallToolResultSchema, {
+        task: { ttl: 60_000 },
+        timeout: 10_000,
+        onprogress: (p: any) => progress.push(p),
+      });
+      for await (const m of stream) messages.push(m);
+      assert.equal(messages[messages.length - 1].type, 'result', JSON.stringify(messages[messages.length - 1]));
+      labels(progress);
+      const done = await tc.experimental.tasks.getTask(messages[0].task.taskId);
+      assert.equal(done.status, 'completed');
+      assert.equal(done.statusMessage, undefined, 'a finished task still reports its running message');
+
+      // VS Code 1.139 reports a failed task as "Task … failed: <statusMessage>", without tasks/result.
+      const failing: any[] = [];
+      for await (const m of tc.experimental.tasks.callToolStream({ name: 'execute_cell', arguments: { kernel_id: 'no-such-kernel', code: '1' } }, CallToolResultSchema, { task: { ttl: 60_000 }, timeout: 10_000 })) failing.push(m);
+      const failed = await tc.experimental.tasks.getTask(failing[0].task.taskId);
+      assert.equal(failed.status, 'failed');
+      assert.match(failed.statusMessage ?? '', /Kernel not found: no-such-kernel\. Call list_kernels/);
+    } finally {
+      await tc.close();
+    }
+  });
+
   test('a short cell still answers in one call, and an unknown run_id says where to look', async () => {
     const r = await call(rj.client, 'execute_cell', { kernel_id: kernelId, code: '6 * 7' });
     assert.equal(r.structured.status, 'ok');

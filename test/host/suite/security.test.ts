@@ -87,10 +87,11 @@ suite('Security of the extension (issue #11 items 13, 14)', () => {
     assert.equal(api.server.tokenStorageKey, `jupyterMcp.authToken:${hash}`);
   });
 
-  test('#18 item 3: without our entry in .roo/mcp.json the token is not in the extension host\'s environment (processes started from it would inherit it)', async function () {
+  test('#18 item 3: without our entry in .roo/mcp.json (or .cursor/mcp.json) the token is not in the extension host\'s environment (processes started from it would inherit it)', async function () {
     this.timeout(60_000);
-    const saved = fs.existsSync(rooFile()) ? fs.readFileSync(rooFile()) : undefined;
-    if (saved) fs.rmSync(rooFile());
+    const files = [rooFile(), path.join(root, '.cursor', 'mcp.json')];
+    const saved = files.map((f) => (fs.existsSync(f) ? fs.readFileSync(f) : undefined));
+    for (const f of files) fs.rmSync(f, { force: true });
     try {
       await vscode.commands.executeCommand('jupyterMcp.restartServer');
       await waitFor('the server to run', () => api.server.state === 'running');
@@ -100,10 +101,11 @@ suite('Security of the extension (issue #11 items 13, 14)', () => {
       const env = execFileSync(process.execPath, ['-e', 'process.stdout.write(JSON.stringify(process.env))'], { env: process.env }).toString();
       assert.ok(!env.includes(await api.server.authToken()), 'a child process received the token');
     } finally {
-      if (saved) {
-        fs.mkdirSync(path.dirname(rooFile()), { recursive: true });
-        fs.writeFileSync(rooFile(), saved);
-      }
+      files.forEach((f, i) => {
+        if (!saved[i]) return;
+        fs.mkdirSync(path.dirname(f), { recursive: true });
+        fs.writeFileSync(f, saved[i]!);
+      });
     }
   });
 
