@@ -7,13 +7,15 @@ import type { KernelBackend } from './kernels/backend';
 import { createKernelBackend } from './kernels/factory';
 import type { Settings } from './config';
 import type { Logger } from './util/log';
-import type { ToolContext } from './tools/tool';
+import { NotebookChanges } from './notebooks/changes';
+import { ChangeReportingStore } from './notebooks/changeReporting';
+import type { ServerContext } from './server/mcpServer';
 
 export interface Core {
   workspace: Workspace;
   files: FileNotebookStore;
   kernels: KernelBackend;
-  context: Omit<ToolContext, 'session'>;
+  context: ServerContext;
   dispose(): Promise<void>;
 }
 
@@ -21,8 +23,12 @@ export async function createCore(settings: Settings, log: Logger): Promise<Core>
   const workspace = new Workspace(settings.root);
   const files = new FileNotebookStore(workspace);
   const kernels = await createKernelBackend(settings, log);
-  const context: Omit<ToolContext, 'session'> = {
-    notebooks: files,
+  // Resource subscriptions: the tools' own writes are reported at once, the rest by polling the
+  // subscribed notebooks (src/notebooks/changes.ts says why not a recursive fs.watch).
+  const changes = new NotebookChanges(files);
+  const context: ServerContext = {
+    notebooks: new ChangeReportingStore(files, changes),
+    changes,
     kernels,
     limits: {
       maxOutputChars: settings.limits.maxOutputChars,
@@ -34,5 +40,14 @@ export async function createCore(settings: Settings, log: Logger): Promise<Core>
     log,
     mayRunCode: () => undefined,
   };
-  return { workspace, files, kernels, context, dispose: () => kernels.dispose() };
+  return {
+    workspace,
+    files,
+    kernels,
+    context,
+    dispose: () => {
+      changes.dispose();
+      return kernels.dispose();
+    },
+  };
 }

@@ -16,6 +16,11 @@ import type { OutputLimits } from '../tools/tool';
 import { registerSecret } from '../util/log';
 import { EditorKernels } from './editorKernels';
 import { EditorCellRunner } from './cellRunner';
+import { NotebookChanges } from '../notebooks/changes';
+import { ChangeReportingStore } from '../notebooks/changeReporting';
+import { feedEditorChanges } from './notebookChanges';
+import { showOutput } from '../server/apps/outputViewer';
+import { PROMPT_NAMES } from '../server/prompts';
 
 export interface RuntimeOptions {
   root: string;
@@ -65,7 +70,12 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const workspace = new Workspace(opts.root);
   const files = new FileNotebookStore(workspace);
   const editorStore = new EditorNotebookStore(workspace, { saveAfterEdit: opts.saveAfterEdit, log: opts.log, files });
-  const notebooks = new RoutingNotebookStore(files, editorStore);
+  // Resource subscriptions hear of changes from the editor's events and file watcher (no polling)
+  // and, at once, from the tools' own writes.
+  const routed = new RoutingNotebookStore(files, editorStore);
+  const changes = new NotebookChanges(routed, { pollMs: 0, scanMs: 0 });
+  const changeFeed = feedEditorChanges(workspace, changes);
+  const notebooks = new ChangeReportingStore(routed, changes);
   let jupyter: KernelBackend = new EditorNotConnectedBackend();
   let jupyterUrl: string | undefined;
   if (opts.jupyter) {
@@ -85,6 +95,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   // Tools read limits and waits from these objects on every call: applySettings updates them in place.
   const context = {
     notebooks,
+    changes,
     cellRunner,
     kernels,
     limits: { ...opts.limits },
@@ -108,13 +119,16 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     await kernels.dispose();
     editorStore.dispose();
     editorKernels.dispose();
+    changeFeed.dispose();
+    changes.dispose();
     throw e;
   }
-  const toolNames = TOOLS.map((t) => t.name);
+  // What VS Code may cache per version: the tools (with the MCP Apps viewer's) and the prompts.
+  const toolNames = [...TOOLS.map((t) => t.name), showOutput.name, ...PROMPT_NAMES];
   return {
     url: http.url,
     port: http.port,
-    // Changes when the tool list changes, so the editor refreshes its cached tools.
+    // Changes when the tool or prompt list changes, so the editor refreshes what it cached.
     version: `${SERVER_VERSION}+${toolNames.length}.${hash(toolNames.join(','))}`,
     kernels,
     editorKernels,
@@ -140,6 +154,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       await kernels.dispose();
       editorStore.dispose();
       editorKernels.dispose();
+      changeFeed.dispose();
+      changes.dispose();
     },
   };
 }

@@ -11,6 +11,8 @@ import { redact } from '../util/log';
 import { sessionLogger } from './clientLog';
 import { collectNotes } from '../util/callNotes';
 import { phaseClock } from '../util/phases';
+import type { NotebookChanges } from '../notebooks/changes';
+import { registerSurface } from './surface';
 
 export const SERVER_NAME = 'jupyter-mcp-server';
 export const SERVER_VERSION = '0.1.0';
@@ -23,12 +25,15 @@ const INSTRUCTIONS = `Jupyter MCP: read, edit and run Jupyter notebooks.
 - execute_notebook_cell / execute_notebook pick the notebook's own kernel when kernel_id is omitted.
 - Long code answers status "running" with a run_id before your client gives up: call wait_for_run for what comes next, cancel_run to stop; list_runs shows the runs of every session.`;
 
+/** What every session shares: the tools' context, and where notebook changes come from (resources/subscribe). */
+export type ServerContext = Omit<ToolContext, 'session'> & { changes?: NotebookChanges };
+
 export interface ServerHooks {
   /** Called after each tool call (for logs and the status bar). */
   onToolCall?(name: string, ms: number, ok: boolean, target?: string): void;
 }
 
-export function createMcpServer(ctx: Omit<ToolContext, 'session'>, hooks: ServerHooks = {}, tools: readonly ToolDef[] = TOOLS): McpServer {
+export function createMcpServer(ctx: ServerContext, hooks: ServerHooks = {}, tools: readonly ToolDef[] = TOOLS): McpServer {
   const runs = runRegistry(ctx);
   const server = new McpServer(
     { name: SERVER_NAME, version: SERVER_VERSION, title: 'Jupyter MCP' },
@@ -49,6 +54,11 @@ export function createMcpServer(ctx: Omit<ToolContext, 'session'>, hooks: Server
   const shape = () => resolveShape(ctx.limits.resultShape, server.server.getClientVersion());
   const registered = new Map(tools.map((tool) => [tool.name, registerTool(server, tool, sessionCtx, hooks, shape)]));
   acceptTasks(server, tools, registered, runs.tasks);
+  // Resources, prompts, completions and the MCP Apps viewer (src/server/surface.ts).
+  const surface = registerSurface(server, { notebooks: ctx.notebooks, limits: ctx.limits, log: sessionCtx.log, changes: ctx.changes }, {
+    addTool: (t) => registered.set(t.name, registerTool(server, t, sessionCtx, hooks, shape)),
+    listTools: (t) => (shape() === 'text' ? textOnlyToolList(t) : toolList(t)),
+  });
   // The tool list is fixed for the life of a session, so no list_changed will ever come; the SDK's
   // registerTool advertises listChanged: true regardless, which this undoes.
   server.server.registerCapabilities({ tools: { listChanged: false } });
@@ -56,7 +66,7 @@ export function createMcpServer(ctx: Omit<ToolContext, 'session'>, hooks: Server
   // schema on every request) and kept small: it is sent into the model's context. Without
   // structuredContent (shape "text") no output schema is advertised: MCP requires structured
   // results from tools that declare one.
-  server.server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: shape() === 'text' ? textOnlyToolList(tools) : toolList(tools) }));
+  server.server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: [...(shape() === 'text' ? textOnlyToolList(tools) : toolList(tools)), ...surface.extraTools()] }));
   return server;
 }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { resolveCell } from '../notebooks/cells';
+import { cellRefId, resolveCell } from '../notebooks/cells';
+import { plotLinks } from './plotLinks';
 import { joinSource } from '../notebooks/nbformat';
 import { defineTool, ToolError } from './tool';
 import { cellIdParam, pathParam } from './schemas';
@@ -111,7 +112,8 @@ export const executeNotebookCell = defineTool({
           ...(executor.note ? { note: executor.note } : {}),
         },
         summary: `${message}${res.status === 'ok' ? ` (${describeResult(res)})` : ''}${earlier}${saved ? '' : ' — outputs not saved: the cell no longer exists'}${executor.note ? `\nNote: ${executor.note}` : ''}${r.text ? `\n${r.text}` : ''}`,
-        extra: r.images,
+        // The plots are saved in the notebook: links the person can open from the chat.
+        extra: [...r.images, ...(saved ? plotLinks(relativePath, cellRefId(cell, index), unseen.outputs, unseen.earlier) : [])],
         omitJsonText: true,
       };
     });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { defineTool, ToolError } from './tool';
 import { looseObject, pathParam } from './schemas';
 import { callText, notebookHead, pageCells, pageOutline, type NextCall } from './notebookView';
+import { pagePlotLinks } from './plotLinks';
 
 // Room left in the result for the fields around the page (version, counts, note, next, read_from)
 // and for the text view's summary line, which repeats the note before the same JSON. The note and
@@ -92,6 +93,8 @@ export const readNotebook = defineTool({
         ...(next ? { next } : {}),
       },
       summary: note,
+      // The page's plots are placeholders for the model; the person can open them from these links.
+      extra: format === 'source' ? [] : pagePlotLinks(relativePath, notebook, start, page.nextStart),
     };
   },
 });

@@ -6,11 +6,13 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { Workspace } from '../../src/notebooks/paths';
 import { FileNotebookStore } from '../../src/notebooks/fileStore';
-import { createMcpServer } from '../../src/server/mcpServer';
+import { createMcpServer, type ServerContext } from '../../src/server/mcpServer';
+import { NotebookChanges, type ChangeOptions } from '../../src/notebooks/changes';
+import { ChangeReportingStore } from '../../src/notebooks/changeReporting';
 import { startHttpServer, RunningHttpServer } from '../../src/server/http';
 import type { KernelBackend } from '../../src/kernels/backend';
 import { createKernelBackend } from '../../src/kernels/factory';
-import type { ResultShape, ToolContext } from '../../src/tools/tool';
+import type { ResultShape } from '../../src/tools/tool';
 import { silentLogger, type Logger } from '../../src/util/log';
 import { DEFAULTS, type Settings } from '../../src/config';
 import { typedOutputSchemas } from '../../src/server/mcpServer';
@@ -53,13 +55,16 @@ export interface StartOptions {
   log?: Logger;
   /** As the extension's untrusted-workspace check: a reason to refuse code-running tools. */
   mayRunCode?: () => string | undefined;
+  /** The change source of resource subscriptions, as the CLI has it (default), with these options; false: none. */
+  changes?: ChangeOptions | false;
 }
 
 export interface TestServer {
   http: RunningHttpServer;
   url: string;
-  context: Omit<ToolContext, 'session'>;
+  context: ServerContext;
   store: FileNotebookStore;
+  changes?: NotebookChanges;
   close(): Promise<void>;
 }
 
@@ -90,8 +95,10 @@ export async function startServer(o: StartOptions): Promise<TestServer> {
   const log = o.log ?? silentLogger;
   const store = new FileNotebookStore(new Workspace(o.root));
   const kernels = o.kernels ?? (await createKernelBackend(testSettings(o), log));
-  const context: Omit<ToolContext, 'session'> = {
-    notebooks: store,
+  const changes = o.changes === false ? undefined : new NotebookChanges(store, o.changes);
+  const context: ServerContext = {
+    notebooks: changes ? new ChangeReportingStore(store, changes) : store,
+    changes,
     kernels,
     limits: {
       maxOutputChars: o.maxOutputChars ?? DEFAULTS.maxOutputChars,
@@ -116,8 +123,10 @@ export async function startServer(o: StartOptions): Promise<TestServer> {
     url: http.url,
     context,
     store,
+    changes,
     close: async () => {
       await http.close();
+      changes?.dispose();
       if (!o.kernels) await kernels.dispose();
     },
   };
