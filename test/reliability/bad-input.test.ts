@@ -109,9 +109,22 @@ describe('bad input: clear error, server up, nothing changed', () => {
         const r = await raw(port, { body: JSON.stringify({ jsonrpc: '2.0', id: 9, method, ...(params === undefined ? {} : { params }) }), headers: h });
         return { status: r.status, msg: rpcMessages(r.body)[0] };
       };
-      for (const m of ['nope', 'tools/nope', 'resources/list', 'prompts/list', 'completion/complete', '../../etc/passwd', 'x'.repeat(10_000)]) {
+      for (const m of ['nope', 'tools/nope', 'resources/nope', 'prompts/nope', '../../etc/passwd', 'x'.repeat(10_000)]) {
         const { msg } = await rpc(m, {});
         assert.equal(msg.error?.code, -32601, `${m.slice(0, 30)}: ${JSON.stringify(msg)}`);
+      }
+      // Served methods with bad params: an error, not a crash. Params of the wrong shape fail the
+      // SDK's schema check (-32603 with zod's message, as for tools/call); well-formed ones that name
+      // nothing get this server's invalid-params answer (docs/RESOURCES.md).
+      for (const [m, params] of [['resources/read', {}], ['resources/read', { uri: 5 }], ['completion/complete', {}]] as const) {
+        const { status, msg } = await rpc(m, params);
+        assert.ok(status < 500, `${m}: HTTP ${status}`);
+        assert.ok(msg.error?.code === -32602 || msg.error?.code === -32603, `${m} ${JSON.stringify(params)}: ${JSON.stringify(msg)}`);
+      }
+      for (const [m, params, pattern] of [['resources/subscribe', { uri: '' }, /URI is empty/], ['resources/read', { uri: 'notebook:///../x.ipynb' }, /"\.\."/], ['prompts/get', { name: 'nope' }, /Prompt nope not found/]] as const) {
+        const { msg } = await rpc(m, params);
+        assert.equal(msg.error?.code, -32602, `${m} ${JSON.stringify(params)}: ${JSON.stringify(msg)}`);
+        assert.match(msg.error.message, pattern);
       }
       const unknownTool = await rpc('tools/call', { name: 'rm_rf', arguments: {} });
       const unknownText = JSON.stringify(unknownTool.msg);
