@@ -2,13 +2,16 @@
 // parses them) and the tools (which put links to plots in their results). No imports: every layer
 // may use it.
 //
-//   notebook:///<path>                                   the notebook's model-ready text view
-//   notebook:///<path>?format=ipynb                      the .ipynb as saved (raw JSON)
-//   notebook:///<path>/cells/<cell id>                   one cell's text view
-//   notebook:///<path>/cells/<cell id>/outputs/<n>[.ext] one output; .png, .html… picks one form
+//   notebook:///<path>.ipynb.md                                the notebook's model-ready Markdown view
+//   notebook:///<path>.ipynb                                   the .ipynb as saved (nbformat JSON)
+//   notebook:///<path>.ipynb/cells/<cell id>.md                one cell's Markdown view
+//   notebook:///<path>.ipynb/cells/<cell id>/outputs/<n>[.ext] one output; .png, .html… picks one form
 //
 // <path> is workspace-relative with "/" between folders, each segment percent-encoded: a URI never
-// carries the root, a home folder or anything but the notebook's place under the root.
+// carries the root, a home folder or anything but the notebook's place under the root. The last
+// segment's extension says what a URI holds, because that is how clients pick a viewer: VS Code
+// opens a resource by its extension, so a Markdown view named *.ipynb would go to the notebook
+// editor and fail to parse.
 
 export const NOTEBOOK_SCHEME = 'notebook';
 
@@ -42,15 +45,17 @@ export class NotebookUriError extends Error {
 const encodePath = (relPath: string): string => relPath.split('/').map(encodeURIComponent).join('/');
 
 export function notebookUri(relPath: string, format: 'view' | 'ipynb' = 'view'): string {
-  return `${NOTEBOOK_SCHEME}:///${encodePath(relPath)}${format === 'ipynb' ? '?format=ipynb' : ''}`;
+  return `${NOTEBOOK_SCHEME}:///${encodePath(relPath)}${format === 'view' ? '.md' : ''}`;
 }
 
+const cellPrefix = (relPath: string, cellId: string) => `${NOTEBOOK_SCHEME}:///${encodePath(relPath)}/cells/${encodeURIComponent(cellId)}`;
+
 export function cellUri(relPath: string, cellId: string): string {
-  return `${NOTEBOOK_SCHEME}:///${encodePath(relPath)}/cells/${encodeURIComponent(cellId)}`;
+  return `${cellPrefix(relPath, cellId)}.md`;
 }
 
 export function outputUri(relPath: string, cellId: string, index: number, ext?: string): string {
-  return `${cellUri(relPath, cellId)}/outputs/${index}${ext ? `.${ext}` : ''}`;
+  return `${cellPrefix(relPath, cellId)}/outputs/${index}${ext ? `.${ext}` : ''}`;
 }
 
 /** The extension that names a MIME type in an output URI (undefined when none does). */
@@ -60,13 +65,13 @@ export function extensionFor(mime: string): string | undefined {
 }
 
 const SHAPES =
-  'notebook:///<path>.ipynb, notebook:///<path>.ipynb?format=ipynb, notebook:///<path>.ipynb/cells/<cell id> or notebook:///<path>.ipynb/cells/<cell id>/outputs/<n> (paths relative to the workspace root; resources/list and resources/templates/list show them)';
+  'notebook:///<path>.ipynb.md (Markdown view), notebook:///<path>.ipynb (the .ipynb), notebook:///<path>.ipynb/cells/<cell id>.md or notebook:///<path>.ipynb/cells/<cell id>/outputs/<n> (paths relative to the workspace root; resources/list and resources/templates/list show them)';
 
 /**
  * Parses a notebook resource URI. Throws NotebookUriError for anything else: another scheme, a host
  * part, an absolute or escaping path ("..", empty segments), bad percent-encoding, a path that names
- * no .ipynb, an unknown tail or query. Whether the notebook exists, and is inside the root after
- * symlinks, is the store's check.
+ * no .ipynb, an unknown tail, a query or a fragment. Whether the notebook exists, and is inside the
+ * root after symlinks, is the store's check. A cell's ".md" may be left out.
  */
 export function parseNotebookUri(uri: string): ParsedNotebookUri {
   if (typeof uri !== 'string' || uri.length === 0) throw new NotebookUriError(`The resource URI is empty. Valid forms: ${SHAPES}.`);
@@ -82,12 +87,7 @@ export function parseNotebookUri(uri: string): ParsedNotebookUri {
   }
   rest = rest.slice(3);
   if (rest.includes('#')) throw new NotebookUriError(`"${short(uri)}" has a fragment (#…); notebook URIs have none. Valid forms: ${SHAPES}.`);
-  let query = '';
-  const q = rest.indexOf('?');
-  if (q >= 0) {
-    query = rest.slice(q + 1);
-    rest = rest.slice(0, q);
-  }
+  if (rest.includes('?')) throw new NotebookUriError(`"${short(uri)}" has a query (?…); notebook URIs have none. Valid forms: ${SHAPES}.`);
   const segments = rest.split('/').map((s) => {
     let d: string;
     try {
@@ -102,25 +102,25 @@ export function parseNotebookUri(uri: string): ParsedNotebookUri {
     }
     return d;
   });
-  // The notebook is the shortest prefix that ends in .ipynb and is followed by nothing or by "cells".
+  const isNotebook = (x: string) => x.toLowerCase().endsWith('.ipynb');
+  const last = segments.length - 1;
+  // The whole notebook's Markdown view: the last segment is "<name>.ipynb.md".
+  if (segments[last].toLowerCase().endsWith('.ipynb.md')) {
+    return { kind: 'notebook', path: [...segments.slice(0, last), segments[last].slice(0, -3)].join('/'), format: 'view' };
+  }
+  // Else the notebook is the shortest prefix that ends in .ipynb and is followed by nothing or by "cells".
   let end = -1;
   for (let i = 0; i < segments.length; i++) {
-    if (segments[i].toLowerCase().endsWith('.ipynb') && (i === segments.length - 1 || segments[i + 1] === 'cells')) {
+    if (isNotebook(segments[i]) && (i === last || segments[i + 1] === 'cells')) {
       end = i;
       break;
     }
   }
-  if (end < 0) throw new NotebookUriError(`"${short(uri)}" names no notebook: its path must end in .ipynb (or go on with /cells/<cell id>). Valid forms: ${SHAPES}.`);
+  if (end < 0) throw new NotebookUriError(`"${short(uri)}" names no notebook: its path must end in .ipynb (the notebook), .ipynb.md (its view) or go on with /cells/<cell id>. Valid forms: ${SHAPES}.`);
   const path = segments.slice(0, end + 1).join('/');
   const tail = segments.slice(end + 1);
-  const params = new URLSearchParams(query);
-  const keys = [...params.keys()];
-  if (keys.some((k) => k !== 'format') || (params.has('format') && params.get('format') !== 'ipynb')) {
-    throw new NotebookUriError(`"${short(uri)}": the only query notebook URIs take is "?format=ipynb" on a notebook (the raw .ipynb).`);
-  }
-  if (tail.length === 0) return { kind: 'notebook', path, format: params.get('format') === 'ipynb' ? 'ipynb' : 'view' };
-  if (params.has('format')) throw new NotebookUriError(`"${short(uri)}": "?format=ipynb" applies to a whole notebook, not to a cell or an output.`);
-  if (tail.length === 2) return { kind: 'cell', path, cell: tail[1] };
+  if (tail.length === 0) return { kind: 'notebook', path, format: 'ipynb' };
+  if (tail.length === 2) return { kind: 'cell', path, cell: tail[1].endsWith('.md') ? tail[1].slice(0, -3) : tail[1] };
   if (tail.length === 4 && tail[2] === 'outputs') {
     const m = /^(\d{1,6})(?:\.([a-z0-9]+))?$/i.exec(tail[3]);
     if (!m) throw new NotebookUriError(`"${short(uri)}": an output is named by its index, optionally with an extension (outputs/0, outputs/1.png); got "${short(tail[3])}".`);

@@ -57,9 +57,9 @@ export function registerResources(server: McpServer, ctx: ResourceContext, extra
   const path = (v: string) => completeNotebookPath(src, v);
   const cellId = (v: string, c?: { arguments?: Record<string, string> }) => completeCellId(src, c?.arguments?.path, v);
   // The SDK answers resources/templates/list and completes the variables from these.
-  template('notebook', 'notebook:///{+path}', { title: 'Jupyter notebook', description: 'A notebook under the workspace root as Markdown for a model: cells, sources, outputs as text, plots named by URI.', mimeType: 'text/markdown' }, { path });
-  template('notebook-ipynb', 'notebook:///{+path}?format=ipynb', { title: 'Jupyter notebook (.ipynb)', description: 'The notebook as saved: nbformat JSON.', mimeType: IPYNB_MIME }, { path });
-  template('cell', 'notebook:///{+path}/cells/{cell_id}', { title: 'Notebook cell', description: 'One cell of a notebook (by id, or index:N) as Markdown, with its outputs.', mimeType: 'text/markdown' }, { path, cell_id: cellId });
+  template('notebook', 'notebook:///{+path}.md', { title: 'Jupyter notebook', description: 'A notebook under the workspace root as Markdown for a model: cells, sources, outputs as text, plots named by URI.', mimeType: 'text/markdown' }, { path });
+  template('notebook-ipynb', 'notebook:///{+path}', { title: 'Jupyter notebook (.ipynb)', description: 'The notebook as saved: nbformat JSON.', mimeType: IPYNB_MIME }, { path });
+  template('cell', 'notebook:///{+path}/cells/{cell_id}.md', { title: 'Notebook cell', description: 'One cell of a notebook (by id, or index:N) as Markdown, with its outputs.', mimeType: 'text/markdown' }, { path, cell_id: cellId });
   template(
     'output',
     'notebook:///{+path}/cells/{cell_id}/outputs/{output}',

@@ -49,7 +49,7 @@ describe('prompts and completions over Streamable HTTP', () => {
     assert.equal(r.messages.length, 2);
     const res = r.messages[0].content as { type: string; resource: { uri: string; mimeType: string; text: string } };
     assert.equal(res.type, 'resource');
-    assert.equal(res.resource.uri, 'notebook:///analysis.ipynb');
+    assert.equal(res.resource.uri, 'notebook:///analysis.ipynb.md');
     assert.match(res.resource.text, /## Cell 6 · code · id ce7596f2/);
     assert.match(text(r.messages[1]), /Explain the Jupyter notebook analysis\.ipynb/);
   });

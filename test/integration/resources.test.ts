@@ -117,7 +117,7 @@ describe('notebooks as resources over Streamable HTTP', () => {
   });
 
   test('the text view of a notebook: Markdown with sources, outputs as text, the plot named by URI, no base64', async () => {
-    const r = await client.readResource({ uri: 'notebook:///analysis.ipynb' });
+    const r = await client.readResource({ uri: 'notebook:///analysis.ipynb.md' });
     assert.equal(r.contents.length, 1);
     const c = r.contents[0] as { uri: string; mimeType: string; text: string };
     assert.equal(c.mimeType, 'text/markdown');
@@ -151,26 +151,27 @@ describe('notebooks as resources over Streamable HTTP', () => {
     assert.equal(JSON.parse(String((plot.contents[0] as { text: string }).text)).data[0].type, 'bar');
   });
 
-  test('the raw .ipynb is the file as saved; a cell reads as its own view; index:N names cells of a notebook without ids', async () => {
-    const raw = await client.readResource({ uri: 'notebook:///analysis.ipynb?format=ipynb' });
+  test('notebook:///<path>.ipynb is the file as saved; a cell reads as its own view; index:N names cells of a notebook without ids', async () => {
+    const raw = await client.readResource({ uri: 'notebook:///analysis.ipynb' });
     assert.equal(raw.contents[0].mimeType, 'application/x-ipynb+json');
     assert.equal((raw.contents[0] as { text: string }).text, readFileSync(path.join(ws.root, 'analysis.ipynb'), 'utf8'));
-    const cell = await client.readResource({ uri: 'notebook:///analysis.ipynb/cells/ce7596f2' });
+    const cell = await client.readResource({ uri: 'notebook:///analysis.ipynb/cells/ce7596f2.md' });
     const text = String((cell.contents[0] as { text: string }).text);
     assert.match(text, /## Cell 6 · code · id ce7596f2/);
     assert.match(text, /def ratio\(a, b\)/);
     assert.ok(!text.includes('Cell 5'), 'one cell only');
+    // The cell's ".md" may be left out.
     const legacy = await client.readResource({ uri: 'notebook:///legacy-v44.ipynb/cells/index%3A1' });
     assert.match(String((legacy.contents[0] as { text: string }).text), /x = 21/);
-    const encoded = await client.readResource({ uri: `notebook:///${encodeURIComponent('Données 📊')}/${encodeURIComponent('a b#c.ipynb')}` });
+    const encoded = await client.readResource({ uri: `notebook:///${encodeURIComponent('Données 📊')}/${encodeURIComponent('a b#c.ipynb')}.md` });
     assert.match(String((encoded.contents[0] as { text: string }).text), /x = "é"/);
   });
 
-  test('the templates: notebook, raw notebook, cell, output', async () => {
+  test('the templates: notebook view, the .ipynb, cell view, output', async () => {
     const t = await client.listResourceTemplates();
     assert.deepEqual(
       t.resourceTemplates.map((x) => x.uriTemplate),
-      ['notebook:///{+path}', 'notebook:///{+path}?format=ipynb', 'notebook:///{+path}/cells/{cell_id}', 'notebook:///{+path}/cells/{cell_id}/outputs/{output}'],
+      ['notebook:///{+path}.md', 'notebook:///{+path}', 'notebook:///{+path}/cells/{cell_id}.md', 'notebook:///{+path}/cells/{cell_id}/outputs/{output}'],
     );
   });
 
@@ -178,12 +179,12 @@ describe('notebooks as resources over Streamable HTTP', () => {
     const big = small(Array.from({ length: 600 }, (_, i) => `# cell ${i}\nprint(${'"x" * 40 +'.repeat(3)} "${i}")`));
     writeFileSync(path.join(ws.root, 'big.ipynb'), big);
     try {
-      const r = await client.readResource({ uri: 'notebook:///big.ipynb' });
+      const r = await client.readResource({ uri: 'notebook:///big.ipynb.md' });
       const text = String((r.contents[0] as { text: string }).text);
       assert.ok(text.length <= server.context.limits.maxResultChars, `${text.length} characters`);
       assert.match(text, /## Cells \d+ to \d+, one line each/);
       assert.match(text, /read_notebook \{"path":"big\.ipynb","start_index":\d+\}/);
-      assert.match(text, /notebook:\/\/\/big\.ipynb\/cells\/c\d+/);
+      assert.match(text, /notebook:\/\/\/big\.ipynb\/cells\/c\d+\.md/);
     } finally {
       rmSync(path.join(ws.root, 'big.ipynb'));
     }
@@ -198,7 +199,8 @@ describe('notebooks as resources over Streamable HTTP', () => {
       ['notebook://host/a.ipynb', -32602, /no host part/],
       ['notebook:///a%zz.ipynb', -32602, /malformed percent-encoding/],
       ['notebook:///README.md', -32602, /names no notebook/],
-      ['notebook:///analysis.ipynb?format=html', -32602, /only query/],
+      ['notebook:///analysis.ipynb?format=html', -32602, /has a query/],
+      ['notebook:///analysis.md', -32602, /names no notebook/],
       ['notebook:///analysis.ipynb/cells/47d71fb2/outputs/0.exe', -32602, /unknown output extension/],
       ['notebook:///analysis.ipynb/cells/47d71fb2/stuff', -32602, /names nothing/],
       ['notebook:///missing.ipynb', -32002, /No notebook at missing\.ipynb.*resources\/list/],
@@ -236,15 +238,15 @@ describe('notebooks as resources over Streamable HTTP', () => {
       const c = await connectClient(server.url, auth);
       const ev = recordResourceEvents(c);
       try {
-        await c.subscribeResource({ uri: 'notebook:///sub-a.ipynb' });
-        await c.subscribeResource({ uri: 'notebook:///sub-a.ipynb/cells/c0' });
+        await c.subscribeResource({ uri: 'notebook:///sub-a.ipynb.md' });
+        await c.subscribeResource({ uri: 'notebook:///sub-a.ipynb/cells/c0.md' });
         await c.subscribeResource({ uri: 'notebook:///sub-b.ipynb' });
         const r = await call(c, 'update_cell', { path: 'sub-a.ipynb', cell_id: 'c0', source: 'a = 2' });
         assert.ok(!r.isError, r.text);
         await ev.until(() => ev.updated.length >= 2, 10_000, 'both URIs of sub-a.ipynb');
-        assert.deepEqual([...ev.updated].sort(), ['notebook:///sub-a.ipynb', 'notebook:///sub-a.ipynb/cells/c0']);
+        assert.deepEqual([...ev.updated].sort(), ['notebook:///sub-a.ipynb.md', 'notebook:///sub-a.ipynb/cells/c0.md']);
         // The view read after the notification has the edit.
-        const view = await c.readResource({ uri: 'notebook:///sub-a.ipynb/cells/c0' });
+        const view = await c.readResource({ uri: 'notebook:///sub-a.ipynb/cells/c0.md' });
         assert.match(String((view.contents[0] as { text: string }).text), /a = 2/);
       } finally {
         await c.close();

@@ -63,7 +63,7 @@ suite('MCP resources of open notebooks (real VS Code)', () => {
     assert.ok(await vscode.workspace.applyEdit(edit));
     assert.ok(doc.isDirty, 'the typing is unsaved');
     await ev.until(() => ev.updated.includes('notebook:///res-typing.ipynb'), 30_000, 'updated after typing');
-    const view = await mcp.client.readResource({ uri: 'notebook:///res-typing.ipynb/cells/c1' });
+    const view = await mcp.client.readResource({ uri: 'notebook:///res-typing.ipynb/cells/c1.md' });
     assert.match(text(view), /# typed by the person\nb = 2/);
     await mcp.client.unsubscribeResource({ uri: 'notebook:///res-typing.ipynb' });
   });
@@ -73,12 +73,12 @@ suite('MCP resources of open notebooks (real VS Code)', () => {
     const doc = await vscode.workspace.openNotebookDocument(vscode.Uri.file(path.join(root, 'res-agent.ipynb')));
     await vscode.window.showNotebookDocument(doc);
     const ev = recordResourceEvents(mcp.client);
-    await mcp.client.subscribeResource({ uri: 'notebook:///res-agent.ipynb/cells/c0' });
+    await mcp.client.subscribeResource({ uri: 'notebook:///res-agent.ipynb/cells/c0.md' });
     const r = (await mcp.client.callTool({ name: 'update_cell', arguments: { path: 'res-agent.ipynb', cell_id: 'c0', source: 'x = 2' } })) as { isError?: boolean; structuredContent?: { store?: string } };
     assert.ok(!r.isError, JSON.stringify(r));
-    await ev.until(() => ev.updated.includes('notebook:///res-agent.ipynb/cells/c0'), 30_000, 'updated after the agent edit');
+    await ev.until(() => ev.updated.includes('notebook:///res-agent.ipynb/cells/c0.md'), 30_000, 'updated after the agent edit');
     assert.equal(doc.cellAt(0).document.getText(), 'x = 2', 'the edit went through the editor');
-    await mcp.client.unsubscribeResource({ uri: 'notebook:///res-agent.ipynb/cells/c0' });
+    await mcp.client.unsubscribeResource({ uri: 'notebook:///res-agent.ipynb/cells/c0.md' });
   });
 
   test('a closed notebook changed on disk, and one created and deleted: updated and list_changed from VS Code\'s file watcher', async () => {
