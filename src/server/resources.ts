@@ -73,10 +73,15 @@ export function registerResources(server: McpServer, ctx: ResourceContext, extra
     return listPage(src, req.params?.cursor);
   });
   server.server.setRequestHandler(ReadResourceRequestSchema, async (req) => {
+    const started = performance.now();
     try {
-      return await read(req.params.uri);
+      const out = await read(req.params.uri);
+      ctx.log.info(`resources/read ${req.params.uri} ok ${(performance.now() - started).toFixed(1)} ms`);
+      return out;
     } catch (e) {
-      throw toMcpError(e);
+      const err = toMcpError(e);
+      ctx.log.warn(`resources/read ${req.params.uri.slice(0, 200)} failed: ${err.message}`);
+      throw err;
     }
   });
   if (ctx.changes) {
