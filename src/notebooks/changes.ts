@@ -30,6 +30,9 @@ export interface ChangeOptions {
   listingTtlMs?: number;
 }
 
+/** How old a listing completion may use (refreshed behind it). */
+const STALE_LISTING_MS = 60_000;
+
 /** Longest wait between two walks for list changes, however slow the last walk was. */
 const MAX_SCAN_MS = 60_000;
 
@@ -133,11 +136,18 @@ export class NotebookChanges {
 
   /**
    * Every notebook under the root (up to MAX_LISTED), sorted by path, reused for listingTtlMs so
-   * that paging through thousands of notebooks walks the tree once.
+   * that paging through thousands of notebooks walks the tree once. `stale`: a listing up to a
+   * minute old is fine, refreshed in the background (completion answers while the person types;
+   * a walk of 10,000 notebooks took 0.4-1.2 s at load 18).
    */
-  async listing(): Promise<{ notebooks: NotebookSummary[]; truncated: boolean }> {
+  async listing(opts: { stale?: boolean } = {}): Promise<{ notebooks: NotebookSummary[]; truncated: boolean }> {
     const c = this.listingCache;
-    if (c && Date.now() - c.at < this.listingTtlMs) return c;
+    const age = c ? Date.now() - c.at : Infinity;
+    if (c && age < this.listingTtlMs) return c;
+    if (c && opts.stale && age < STALE_LISTING_MS) {
+      void this.walk().catch(() => undefined);
+      return c;
+    }
     return this.walk();
   }
 

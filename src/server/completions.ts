@@ -12,9 +12,13 @@ export interface CompletionSources {
   changes?: NotebookChanges;
 }
 
-/** Every notebook under the root, sorted by path (the change source's cached listing when there is one). */
-export async function allNotebooks(src: CompletionSources): Promise<{ notebooks: NotebookSummary[]; truncated: boolean }> {
-  if (src.changes) return src.changes.listing();
+/**
+ * Every notebook under the root, sorted by path (the change source's cached listing when there is
+ * one; `stale` lets completion use one up to a minute old rather than walk the tree while the
+ * person types).
+ */
+export async function allNotebooks(src: CompletionSources, stale = false): Promise<{ notebooks: NotebookSummary[]; truncated: boolean }> {
+  if (src.changes) return src.changes.listing({ stale });
   const res = await src.notebooks.list('.', { recursive: true, limit: MAX_LISTED });
   return { notebooks: [...res.notebooks].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)), truncated: res.truncated };
 }
@@ -28,7 +32,7 @@ export async function completeNotebookPath(src: CompletionSources, typed: string
   const v = (typed ?? '').trim().toLowerCase();
   let list: NotebookSummary[];
   try {
-    list = (await allNotebooks(src)).notebooks;
+    list = (await allNotebooks(src, true)).notebooks;
   } catch {
     return [];
   }
