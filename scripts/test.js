@@ -42,7 +42,9 @@ if (files.length === 0) {
   console.error('[test] no test files found');
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files], {
+// --test-timeout: a hang guard for tests that set none (15 min; the host suites set their own), so a
+// stuck test fails with its name instead of holding the run until CI gives up.
+const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', '--test-timeout=900000', ...files], {
   stdio: 'inherit',
   cwd: root,
   env: { ...process.env, JUPYTER_MCP_TEST: '1' },

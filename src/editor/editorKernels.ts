@@ -13,10 +13,13 @@ import type { Jupyter, Kernel as JupyterKernel, KernelStatus } from '@vscode/jup
 import {
   KernelError,
   type ActiveKernelInfo,
+  type CompleteReply,
   type ExecuteOptions,
   type ExecuteResult,
+  type InspectReply,
   type KernelBackend,
   type KernelSpecInfo,
+  type QuietOptions,
 } from '../kernels/backend';
 import type { NotebookKernelSource } from '../kernels/router';
 import type { Output } from '../notebooks/nbformat';
@@ -24,6 +27,7 @@ import type { Workspace } from '../notebooks/paths';
 import type { Logger } from '../util/log';
 import { McpNotebookController, notebookRelativePath, type JupyterSource } from './controller';
 import { timeoutOrAbort } from '../util/deadline';
+import { completeInJupyterKernel, evaluateInJupyterKernel, inspectInJupyterKernel, type EditorQuietTarget } from './quietEditor';
 
 export const JUPYTER_EXTENSION_ID = 'ms-toolsai.jupyter';
 /** Prefix of the ids of kernels that run in VS Code's Jupyter extension. */
@@ -284,6 +288,80 @@ export class EditorKernels implements NotebookKernelSource, vscode.Disposable {
         'Call restart_kernel to clear its state instead.',
       'kernel',
     );
+  }
+
+  // ---- quiet requests (kernel inspection): our controller's Jupyter kernel, or quietEditor.ts ----
+
+  /**
+   * Where a quiet request goes: the Jupyter backend of our controller (its kernel if one runs: a
+   * look never starts one), or the Jupyter extension's kernel (Python only: quietEditor.ts).
+   */
+  private async quietRoute(kernelId: string): Promise<{ backend: KernelBackend; id: string } | { target: EditorQuietTarget; language: string }> {
+    const doc = this.docFor(kernelId);
+    const rel = this.relativePath(doc);
+    if (this.usesOurController(doc) && this.controllerInstance) {
+      const backend = this.controllerInstance.backend;
+      const id = this.controllerInstance.kernelIdFor(doc) ?? (await backend.listKernels()).active.find((k) => k.notebook === rel)?.id;
+      if (!id) throw new KernelError(`No kernel runs for ${rel} yet, so there is nothing in it to inspect: run a cell first.`, 'not-found');
+      return { backend, id };
+    }
+    const kernel = await this.jupyterKernel(doc, true);
+    if (!kernel) throw await this.noKernel(doc);
+    const explain = (e: unknown): KernelError | undefined => {
+      const kind = jupyterFailureKind(e);
+      if (kind === 'denied') return accessDeniedError(rel);
+      if (kind === 'starting') return new KernelError(`The kernel of ${rel} is still starting in VS Code; nothing ran. Call again in a few seconds.`, 'kernel');
+      if (kind === 'interrupted') return new KernelError(`The inspection of ${rel}'s kernel was interrupted (someone interrupted the kernel); nothing changed. Call again.`, 'kernel');
+      return undefined;
+    };
+    return { target: { kernel, kernelId, explain }, language: kernel.language || 'unknown' };
+  }
+
+  /** The Jupyter extension reaches other languages' kernels only by running code (in their language). */
+  private pythonOnly(kernelId: string, language?: string): KernelError {
+    return new KernelError(
+      language
+        ? `Kernel ${kernelId} runs ${language} in VS Code's Jupyter extension, which lets other extensions only run code there: it cannot be inspected without running code.`
+        : `Kernel ${kernelId} cannot be inspected without running code.`,
+      'unsupported',
+    );
+  }
+
+  async kernelLanguage(kernelId: string): Promise<string> {
+    const r = await this.quietRoute(kernelId);
+    if ('target' in r) return r.language.toLowerCase();
+    if (!r.backend.kernelLanguage) return 'unknown';
+    return r.backend.kernelLanguage(r.id);
+  }
+
+  async evaluateSilently(kernelId: string, expression: string, opts: QuietOptions): Promise<Record<string, unknown>> {
+    const r = await this.quietRoute(kernelId);
+    if (!('target' in r)) {
+      if (!r.backend.evaluateSilently) throw this.pythonOnly(kernelId);
+      return r.backend.evaluateSilently(r.id, expression, opts);
+    }
+    if (r.language.toLowerCase() !== 'python') throw this.pythonOnly(kernelId, r.language);
+    return evaluateInJupyterKernel(r.target, expression, opts);
+  }
+
+  async inspect(kernelId: string, code: string, cursorPos: number, detailLevel: 0 | 1, opts: QuietOptions): Promise<InspectReply> {
+    const r = await this.quietRoute(kernelId);
+    if (!('target' in r)) {
+      if (!r.backend.inspect) throw this.pythonOnly(kernelId);
+      return r.backend.inspect(r.id, code, cursorPos, detailLevel, opts);
+    }
+    if (r.language.toLowerCase() !== 'python') throw this.pythonOnly(kernelId, r.language);
+    return inspectInJupyterKernel(r.target, code, cursorPos, detailLevel, opts);
+  }
+
+  async complete(kernelId: string, code: string, cursorPos: number, opts: QuietOptions): Promise<CompleteReply> {
+    const r = await this.quietRoute(kernelId);
+    if (!('target' in r)) {
+      if (!r.backend.complete) throw this.pythonOnly(kernelId);
+      return r.backend.complete(r.id, code, cursorPos, opts);
+    }
+    if (r.language.toLowerCase() !== 'python') throw this.pythonOnly(kernelId, r.language);
+    return completeInJupyterKernel(r.target, code, cursorPos, opts);
   }
 
   async dispose(): Promise<void> {

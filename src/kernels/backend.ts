@@ -56,6 +56,35 @@ export interface SequenceOptions {
   onOutput?: (cell: number, output: Output, count: number) => void;
 }
 
+/**
+ * Options of the quiet requests (kernel inspection): requests that leave no trace in the kernel
+ * (no execution count, no history, no output, no new name) and never wait behind someone's run.
+ */
+export interface QuietOptions {
+  /** The whole request, in ms. Past it, a request the kernel started on is interrupted. */
+  timeoutMs: number;
+  /**
+   * How long the kernel may take to start on the request while it is busy with something else;
+   * then the answer is a KernelError "busy" (the request stays queued in the kernel and runs,
+   * without trace, when the kernel is free). Default 2000.
+   */
+  startMs?: number;
+  signal?: AbortSignal;
+}
+
+/** A kernel's inspect_reply: what it knows about the name at the cursor (a MIME bundle). */
+export interface InspectReply {
+  found: boolean;
+  data: Record<string, unknown>;
+}
+
+/** A kernel's complete_reply. */
+export interface CompleteReply {
+  matches: string[];
+  cursor_start: number;
+  cursor_end: number;
+}
+
 export interface KernelBackend {
   readonly name: string;
   listKernels(): Promise<{ available: KernelSpecInfo[]; active: ActiveKernelInfo[]; default_kernel?: string }>;
@@ -77,6 +106,19 @@ export interface KernelBackend {
   kernelForNotebook(notebookPath: string, kernelName?: string): Promise<ActiveKernelInfo>;
   /** Whether this backend owns the kernel id (routers ask before dispatching). */
   hasKernel(kernelId: string): Promise<boolean>;
+  // ---- quiet requests (kernel inspection); optional where a backend cannot ----------------------
+  /** The kernel's language, lower case ("python", "r"), without waiting behind a running cell. */
+  kernelLanguage?(kernelId: string): Promise<string>;
+  /**
+   * Evaluates one expression in the kernel's language without trace (Jupyter: a silent
+   * execute_request whose user_expressions carry it) and returns its value's MIME bundle.
+   * Throws KernelError "busy" when the kernel is running something else.
+   */
+  evaluateSilently?(kernelId: string, expression: string, opts: QuietOptions): Promise<Record<string, unknown>>;
+  /** Jupyter's inspect_request: runs no code of the agent's. `cursorPos` in Unicode code points. */
+  inspect?(kernelId: string, code: string, cursorPos: number, detailLevel: 0 | 1, opts: QuietOptions): Promise<InspectReply>;
+  /** Jupyter's complete_request: runs no code of the agent's. */
+  complete?(kernelId: string, code: string, cursorPos: number, opts: QuietOptions): Promise<CompleteReply>;
   dispose(): Promise<void>;
 }
 
@@ -96,4 +138,6 @@ export type KernelErrorCode =
   | 'not-found'
   | 'unknown-spec'
   | 'dead'
+  | 'busy'
+  | 'unsupported'
   | 'kernel';

@@ -13,6 +13,9 @@ import { KeyedLock } from '../util/keyedLock';
 import {
   KernelError,
   type ActiveKernelInfo,
+  type CompleteReply,
+  type InspectReply,
+  type QuietOptions,
   type ExecuteOptions,
   type ExecuteResult,
   type KernelBackend,
@@ -21,6 +24,7 @@ import {
 } from './backend';
 import { hubAdvice } from './hub';
 import { OutputCollector } from './outputs';
+import * as quiet from './quiet';
 
 type Services = typeof JS;
 type Connection = JS.Kernel.IKernelConnection;
@@ -300,6 +304,8 @@ export class JupyterServerBackend implements KernelBackend {
   private readonly jupyterRoot?: string;
   /** Kernels whose location was checked (the note about it is given once per kernel). */
   private readonly located = new Set<string>();
+  /** Kernel id -> its language (from its kernelspec), for the inspection tools. */
+  private readonly languages = new Map<string, string>();
 
   constructor(opts: JupyterBackendOptions) {
     this.root = opts.root;
@@ -968,6 +974,41 @@ export class JupyterServerBackend implements KernelBackend {
     const stopped = await Promise.race([future.done.then(() => true, () => true), sleep(3000).then(() => false)]);
     if (!future.isDisposed) future.dispose();
     return stopped;
+  }
+
+  // ---- quiet requests: kernel inspection without trace (quiet.ts) --------------------------------
+
+  private quietTarget(kernelId: string, opts: QuietOptions): quiet.QuietTarget {
+    return {
+      kernelId,
+      connection: () => this.ready(kernelId, Math.max(1000, Math.min(this.connectTimeoutMs, opts.timeoutMs))),
+      // Our executions (agents' and the "Jupyter MCP" controller's cells) hold the kernel.
+      ownWork: () => (this.queues.has(kernelId) ? 'running a cell sent through Jupyter MCP' : undefined),
+      serverState: async () => (await this.model(kernelId)).execution_state,
+      interrupt: () => this.interruptKernel(kernelId),
+    };
+  }
+
+  /** From the kernelspec (REST), so a kernel busy with a long cell still answers at once. */
+  async kernelLanguage(kernelId: string): Promise<string> {
+    const known = this.languages.get(kernelId);
+    if (known) return known;
+    const { name } = await this.model(kernelId);
+    const language = ((await this.specs()).available.find((s) => s.name === name)?.language || 'unknown').toLowerCase();
+    this.languages.set(kernelId, language);
+    return language;
+  }
+
+  evaluateSilently(kernelId: string, expression: string, opts: QuietOptions): Promise<Record<string, unknown>> {
+    return quiet.evaluateSilently(this.quietTarget(kernelId, opts), expression, opts);
+  }
+
+  inspect(kernelId: string, code: string, cursorPos: number, detailLevel: 0 | 1, opts: QuietOptions): Promise<InspectReply> {
+    return quiet.inspect(this.quietTarget(kernelId, opts), code, cursorPos, detailLevel, opts);
+  }
+
+  complete(kernelId: string, code: string, cursorPos: number, opts: QuietOptions): Promise<CompleteReply> {
+    return quiet.complete(this.quietTarget(kernelId, opts), code, cursorPos, opts);
   }
 
   /** Closes the websockets and shuts down the kernels this backend started (3 s at most). */

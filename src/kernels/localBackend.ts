@@ -4,7 +4,18 @@
 // how to install it or pass --url/--token.
 import type { Logger } from '../util/log';
 import { silentLogger } from '../util/log';
-import { KernelError, type ActiveKernelInfo, type ExecuteOptions, type ExecuteResult, type KernelBackend, type KernelSpecInfo, type SequenceOptions } from './backend';
+import {
+  KernelError,
+  type ActiveKernelInfo,
+  type CompleteReply,
+  type ExecuteOptions,
+  type ExecuteResult,
+  type InspectReply,
+  type KernelBackend,
+  type KernelSpecInfo,
+  type QuietOptions,
+  type SequenceOptions,
+} from './backend';
 import { JupyterServerBackend } from './jupyter';
 import { startLocalJupyter, type LocalJupyter, type LocalJupyterOptions } from './localServer';
 import { notConfiguredMessage } from './offline';
@@ -63,6 +74,18 @@ export class LocalJupyterBackend implements KernelBackend {
   }
   async kernelForNotebook(notebookPath: string, kernelName?: string): Promise<ActiveKernelInfo> {
     return (await this.backend()).kernelForNotebook(notebookPath, kernelName);
+  }
+  async kernelLanguage(kernelId: string): Promise<string> {
+    return (await this.backend()).kernelLanguage(kernelId);
+  }
+  async evaluateSilently(kernelId: string, expression: string, opts: QuietOptions): Promise<Record<string, unknown>> {
+    return (await this.backend()).evaluateSilently(kernelId, expression, opts);
+  }
+  async inspect(kernelId: string, code: string, cursorPos: number, detailLevel: 0 | 1, opts: QuietOptions): Promise<InspectReply> {
+    return (await this.backend()).inspect(kernelId, code, cursorPos, detailLevel, opts);
+  }
+  async complete(kernelId: string, code: string, cursorPos: number, opts: QuietOptions): Promise<CompleteReply> {
+    return (await this.backend()).complete(kernelId, code, cursorPos, opts);
   }
   async hasKernel(kernelId: string): Promise<boolean> {
     // Before the server runs there are no kernels: do not start it just to answer no.

@@ -3,7 +3,9 @@
 import {
   KernelError,
   type ActiveKernelInfo,
+  type CompleteReply,
   type ExecuteResult,
+  type InspectReply,
   type KernelBackend,
   type KernelErrorCode,
   type KernelSpecInfo,
@@ -38,6 +40,18 @@ abstract class RefusingBackend implements KernelBackend {
     this.refuse();
   }
   async kernelForNotebook(): Promise<ActiveKernelInfo> {
+    this.refuse();
+  }
+  async kernelLanguage(): Promise<string> {
+    this.refuse();
+  }
+  async evaluateSilently(): Promise<Record<string, unknown>> {
+    this.refuse();
+  }
+  async inspect(): Promise<InspectReply> {
+    this.refuse();
+  }
+  async complete(): Promise<CompleteReply> {
     this.refuse();
   }
   /** Owns no kernel: a router may still ask before dispatching. */

@@ -2,7 +2,19 @@
 // server (remote or local). Calls naming a kernel id go to the backend that owns it; new kernels
 // start on the Jupyter backend; a notebook's kernel comes from the editor when the notebook is
 // open there with a kernel, else from Jupyter. No vscode import: the editor backend is injected.
-import type { ActiveKernelInfo, ExecuteOptions, ExecuteResult, KernelBackend, KernelSpecInfo, SequenceOptions } from './backend';
+import {
+  KernelError,
+  type ActiveKernelInfo,
+  type CompleteReply,
+  type ExecuteOptions,
+  type ExecuteResult,
+  type InspectReply,
+  type KernelBackend,
+  type KernelSpecInfo,
+  type QuietOptions,
+  type SequenceOptions,
+} from './backend';
+import { busyError } from './quiet';
 
 export interface NotebookKernelSource extends KernelBackend {
   /** Whether the editor serves this notebook (open, with a kernel selected). */
@@ -147,6 +159,37 @@ export class KernelRouter implements KernelBackend {
     const k = await this.jupyter.kernelForNotebook(notebookPath, kernelName);
     this.changed();
     return k;
+  }
+  // ---- quiet requests (kernel inspection): to the owner, if it can -------------------------------
+
+  /** The owner of the kernel, for a quiet request: refused while code we sent runs there. */
+  private async quietOwner(id: string, busyCheck = true): Promise<KernelBackend> {
+    // Our own executions through this router (agents' runs) hold the kernel: answer at once.
+    if (busyCheck && this.running.has(id)) throw busyError(id, 'running an agent\'s code');
+    return this.owner(id);
+  }
+  private unsupported(id: string, owner: KernelBackend): KernelError {
+    return new KernelError(`Kernel ${id} (${owner.name} backend) cannot be inspected without running code: use execute_cell.`, 'unsupported');
+  }
+  async kernelLanguage(id: string): Promise<string> {
+    const owner = await this.quietOwner(id, false);
+    if (!owner.kernelLanguage) throw this.unsupported(id, owner);
+    return owner.kernelLanguage(id);
+  }
+  async evaluateSilently(id: string, expression: string, opts: QuietOptions): Promise<Record<string, unknown>> {
+    const owner = await this.quietOwner(id);
+    if (!owner.evaluateSilently) throw this.unsupported(id, owner);
+    return owner.evaluateSilently(id, expression, opts);
+  }
+  async inspect(id: string, code: string, cursorPos: number, detailLevel: 0 | 1, opts: QuietOptions): Promise<InspectReply> {
+    const owner = await this.quietOwner(id);
+    if (!owner.inspect) throw this.unsupported(id, owner);
+    return owner.inspect(id, code, cursorPos, detailLevel, opts);
+  }
+  async complete(id: string, code: string, cursorPos: number, opts: QuietOptions): Promise<CompleteReply> {
+    const owner = await this.quietOwner(id);
+    if (!owner.complete) throw this.unsupported(id, owner);
+    return owner.complete(id, code, cursorPos, opts);
   }
   async hasKernel(id: string): Promise<boolean> {
     for (const b of this.backends()) if (await b.hasKernel(id).catch(() => false)) return true;

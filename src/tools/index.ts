@@ -23,6 +23,9 @@ import { executeNotebookCell } from './execute_notebook_cell';
 import { waitForRun } from './wait_for_run';
 import { cancelRun } from './cancel_run';
 import { listRuns } from './list_runs';
+import { listVariables } from './list_variables';
+import { inspectVariable } from './inspect_variable';
+import { inspectCode } from './inspect_code';
 
 export const TOOLS: readonly ToolDef[] = [
   // Notebooks (the seed's six first, then the ones users asked for).
@@ -47,6 +50,10 @@ export const TOOLS: readonly ToolDef[] = [
   executeCell,
   executeNotebook,
   executeNotebookCell,
+  // What the kernel knows, without running a cell or leaving a trace.
+  listVariables,
+  inspectVariable,
+  inspectCode,
   // Runs: long executions answer "running" and are followed here.
   waitForRun,
   listRuns,

@@ -3,7 +3,7 @@
 // /api/status). `nodelay` patches the server to set TCP_NODELAY on kernel websockets, to measure
 // the client-side Nagle fix against a server that has no Nagle stall.
 import { spawnSync } from 'child_process';
-import { mkdtempSync, rmSync } from 'fs';
+import { existsSync, mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { startLocalJupyter } from '../../src/kernels/localServer';
@@ -23,12 +23,14 @@ if (process.env.JUPYTER_MCP_TEST_VERBOSE !== '1') {
     else error(...args);
   };
 }
-const MODULES = 'import jupyter_server, ipykernel, matplotlib';
-const PACKAGES = ['jupyter-server', 'python3-ipykernel', 'python3-matplotlib', 'python3-numpy', 'python3-nbconvert'];
+const MODULES = 'import jupyter_server, ipykernel, matplotlib, pandas';
+// pandas and R's IRkernel (kernelspec "ir"): the kernel inspection tests (as scripts/install-jupyter.js).
+const PACKAGES = ['jupyter-server', 'python3-ipykernel', 'python3-matplotlib', 'python3-numpy', 'python3-pandas', 'python3-nbconvert', 'r-cran-irkernel'];
+const IR_KERNELSPEC = '/usr/share/jupyter/kernels/ir/kernel.json';
 
 /** Installs the Debian packages once, only if the modules do not import (idempotent). */
 export function ensureJupyterInstalled(): void {
-  if (spawnSync(PYTHON, ['-c', MODULES], { stdio: 'ignore' }).status === 0) return;
+  if (spawnSync(PYTHON, ['-c', MODULES], { stdio: 'ignore' }).status === 0 && existsSync(IR_KERNELSPEC)) return;
   // scripts/apt.js waits while another apt-get or dpkg holds the lock instead of failing at once.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { aptGet } = require('../../scripts/apt.js') as { aptGet(args: string[], opts?: { echo?: boolean }): { status: number | null; output: string } };

