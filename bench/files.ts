@@ -75,13 +75,13 @@ async function oneSize(size: Size, withContext: boolean): Promise<{ rows: Row[];
     rows.push(row(S1, `${label}: read_notebook outline`, outline, small ? { target: '≤ 1 ms p50', pass: stats(outline).p50 <= 1, peer: 'in-editor read (published)', peerValue: 1 } : {}));
     const outlinePage = await timeRuns(size.reads, () => callOk(client, 'read_notebook', { path: nb, format: 'outline', start_index: 0, limit: 50 }));
     rows.push(row(S1, `${label}: read_notebook outline, page of 50`, outlinePage, small ? { peer: 'in-editor read (published)', peerValue: 1 } : {}));
-    const full = await timeRuns(size.fullReads, () => callOk(client, 'read_notebook', { path: nb }));
+    const full = await timeRuns(size.fullReads, () => callOk(client, 'read_notebook', { path: nb, format: 'full' }));
     rows.push(row(S1, `${label}: read_notebook full`, full, small ? { peer: 'in-editor read (published)', peerValue: 1 } : {}));
 
     // Edits. Each one is durably written (temp file, fdatasync, rename) before the call returns.
-    // Outline entries are lines ("[3] id=ab12 code (5 lines) …") since issue #10.
+    // Outline entries are lines ("[3] ab12cd34 code 5L …", the id second) since issue #19.
     const ids: string[] = (await callOk(client, 'read_notebook', { path: nb, format: 'outline' })).structuredContent.outline.map((c: any) =>
-      typeof c === 'string' ? /\bid=(\S+)/.exec(c)?.[1] : c.id,
+      typeof c === 'string' ? /^\[\d+\] (\S+)/.exec(c)?.[1] : c.id,
     );
     if (ids.length === 0 || ids.some((id) => !id)) throw new Error('no cell ids in the outline');
     const rand = rng(42);

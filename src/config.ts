@@ -33,7 +33,8 @@ export interface Settings {
   };
   /** timeoutMs: per-cell time-out; maxWaitMs: longest wait before an execution tool answers "running". */
   execution: { timeoutMs: number; maxWaitMs?: number };
-  limits: { maxOutputChars: number; maxImageBytes: number; maxBodyBytes: number; maxResultChars: number; resultShape: ResultShape };
+  /** maxResultCharsSet: the budget was given (flag, environment, config file), so it applies to every client. */
+  limits: { maxOutputChars: number; maxImageBytes: number; maxBodyBytes: number; maxResultChars: number; maxResultCharsSet: boolean; resultShape: ResultShape };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   configFile?: string;
   check: boolean;
@@ -96,8 +97,9 @@ Jupyter
   --check                Test the Jupyter connection (start a kernel, run a line, stop it) and exit
 
 Output
-  --max-result-chars N   What the model reads from one tool result, in every client's view (default
-                         40000 ≈ 10k tokens); larger data is paged and the result says the next call
+  --max-result-chars N   What the model reads from one tool result, in UTF-8 bytes, for every client
+                         (default: per client, VS Code 8000, Cline 8000, others 40000); larger data
+                         is paged and the result says the next call (env JUPYTER_MCP_MAX_RESULT_CHARS)
   --result-shape S       auto | structured | text (default auto: picked per client at initialize);
                          text: no structuredContent, for clients that show the model only the text
   --max-output-chars N   Text returned to the model per output (default 20000; notebooks keep all)
@@ -304,6 +306,8 @@ export function resolveSettings(argv: string[], env: NodeJS.ProcessEnv = process
   sources.allowedHosts = a['allow-host'] ? '--allow-host' : env.JUPYTER_MCP_ALLOW_HOSTS ? 'JUPYTER_MCP_ALLOW_HOSTS' : fc.allowedHosts ? fileSource : 'default';
   sources.allowedOrigins = a['allow-origin'] ? '--allow-origin' : fc.allowedOrigins ? fileSource : 'default';
 
+  const maxResultChars = pick<unknown>('maxResultChars', [[a['max-result-chars'], '--max-result-chars'], [env.JUPYTER_MCP_MAX_RESULT_CHARS, 'JUPYTER_MCP_MAX_RESULT_CHARS'], [fc.maxResultChars, fileSource]]);
+
   const settings: Settings & { help: boolean; version: boolean } = {
     host,
     port,
@@ -327,8 +331,10 @@ export function resolveSettings(argv: string[], env: NodeJS.ProcessEnv = process
       maxOutputChars: num('--max-output-chars', a['max-output-chars'] ?? fc.maxOutputChars ?? DEFAULTS.maxOutputChars, 200, 10_000_000),
       maxImageBytes: num('--max-image-kb', a['max-image-kb'] ?? fc.maxImageKb ?? DEFAULTS.maxImageBytes / 1024, 1, 100_000) * 1024,
       maxBodyBytes: num('--max-body-mb', a['max-body-mb'] ?? fc.maxBodyMb ?? DEFAULTS.maxBodyMb, 1, 2048) * 1024 * 1024,
-      // Below 4,000 a notebook page could not hold one cell's outline and the paging hint.
-      maxResultChars: num('--max-result-chars', a['max-result-chars'] ?? fc.maxResultChars ?? DEFAULTS.maxResultChars, 4_000, 10_000_000),
+      // Below 4,000 a notebook page could not hold one cell's outline and the paging hint. Not
+      // given: each client gets its own budget (src/server/clientBudgets.ts), others this default.
+      maxResultChars: num('--max-result-chars', maxResultChars ?? DEFAULTS.maxResultChars, 4_000, 10_000_000),
+      maxResultCharsSet: maxResultChars !== undefined,
       resultShape: resultShape as ResultShape,
     },
     logLevel: logLevel as Settings['logLevel'],

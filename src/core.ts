@@ -34,6 +34,7 @@ export async function createCore(settings: Settings, log: Logger): Promise<Core>
       maxOutputChars: settings.limits.maxOutputChars,
       maxImageBytes: settings.limits.maxImageBytes,
       maxResultChars: settings.limits.maxResultChars,
+      maxResultCharsSet: settings.limits.maxResultCharsSet,
       resultShape: settings.limits.resultShape,
     },
     execution: { timeoutMs: settings.execution.timeoutMs, maxWaitMs: settings.execution.maxWaitMs },

@@ -30,15 +30,28 @@ export interface OutputLimits {
   /** Max bytes of one image returned as MCP image content; larger ones are downscaled to fit. */
   maxImageBytes: number;
   /**
-   * The character budget of what the model reads from one tool result, in every client's view
-   * (the structuredContent JSON for VS Code and Claude Code, the text for Roo Code and Cline).
-   * Tools fit their default results under it and say how to get the rest; the server cuts what
-   * still does not fit, saying so. Default 40,000 (≈ 10,000 tokens): Claude Code hands its model
-   * only a 2 KB preview of results over ≈ 50,000 characters.
+   * What the model may read from one tool result, in UTF-8 bytes (resultSize) of what its client
+   * measures: never fewer than the characters the clients count.
+   * In a tool's context: this session's budget, from its client (src/server/clientBudgets.ts: VS
+   * Code 8,000, Cline 8,000 of the whole result's JSON, others 40,000). Tools fit their default
+   * results under it and say how to get the rest; the server cuts what still does not fit, saying
+   * so. In the server's shared limits: the budget of clients outside that table, or of every
+   * client when `maxResultCharsSet`.
    */
   maxResultChars: number;
-  /** How results are shaped for the client (see src/server/resultShape.ts); default "auto". */
+  /** True when the budget was set explicitly (--max-result-chars, jupyterMcp.maxResultChars): every client gets maxResultChars. */
+  maxResultCharsSet?: boolean;
+  /** How results are shaped for the client (resolveShape in src/server/mcpServer.ts); default "auto". */
   resultShape?: ResultShape;
+}
+
+/**
+ * The size of a text against a result budget: its UTF-8 bytes. Clients count characters (UTF-16
+ * code units; Copilot too, despite its setting's name "thresholdBytes"), which are never more, so a
+ * result within the budget in bytes is within it whatever the client counts, should one count bytes.
+ */
+export function resultSize(text: string): number {
+  return Buffer.byteLength(text, 'utf8');
 }
 
 /**

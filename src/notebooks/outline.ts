@@ -1,13 +1,17 @@
-// Compact views of a notebook for a model: an outline (one entry per cell) and source-only cells.
+// Compact views of a notebook for a model: an outline, one short line per cell. A 471-cell
+// notebook's outline is read in a few calls of 8,000 characters (VS Code's budget), so every
+// character of a line counts; OUTLINE_LEGEND says once what the short forms mean.
 import { cellRefId, firstLine } from './cells';
 import { joinSource, type Cell, type Output } from './nbformat';
 
+/** What an outline line says, for the note of a result that holds outline lines. */
+export const OUTLINE_LEGEND = 'Outline lines: [index] cell_id type, source lines (L), #execution count: first line → outputs (kind, characters; ×n for n outputs in a row).';
+
 export interface OutputSummary {
-  output_type: string;
-  /** Mime types of display data / results, or the stream name. */
-  kinds: string[];
-  /** Approximate size in characters of the output's payload. */
-  size: number;
+  /** "stdout", "stderr", "error ZeroDivisionError", or the main kind of rich data ("png", "html", "text"…). */
+  kind: string;
+  /** Characters of its text (undefined for images and errors: their size says nothing to a model). */
+  size?: number;
 }
 
 export interface CellOutline {
@@ -20,17 +24,35 @@ export interface CellOutline {
   outputs?: OutputSummary[];
 }
 
+// The kind a rich output is named by, most telling first.
+const KINDS: Array<[RegExp, string]> = [
+  [/^image\/png$/, 'png'],
+  [/^image\/jpeg$/, 'jpeg'],
+  [/^image\/svg\+xml$/, 'svg'],
+  [/^image\//, 'image'],
+  [/^application\/vnd\.jupyter\.widget-view\+json$/, 'widget'],
+  [/^text\/html$/, 'html'],
+  [/^application\/(.*\+)?json$/, 'json'],
+  [/^text\/markdown$/, 'md'],
+  [/^text\/latex$/, 'latex'],
+  [/^application\/javascript$/, 'js'],
+  [/^text\/plain$/, 'text'],
+];
+
+function textOf(v: unknown): string {
+  return typeof v === 'string' ? v : Array.isArray(v) ? joinSource(v as string[]) : JSON.stringify(v);
+}
+
 export function summariseOutput(o: Output): OutputSummary {
-  if (o.output_type === 'stream') {
-    return { output_type: 'stream', kinds: [String(o.name ?? 'stdout')], size: joinSource(o.text).length };
-  }
-  if (o.output_type === 'error') {
-    return { output_type: 'error', kinds: [String(o.ename ?? 'Error')], size: String(o.evalue ?? '').length };
-  }
+  if (o.output_type === 'stream') return { kind: String(o.name ?? 'stdout'), size: textOf(o.text).length };
+  if (o.output_type === 'error') return { kind: `error ${String(o.ename ?? 'Error')}` };
   const data = (o.data ?? {}) as Record<string, unknown>;
-  let size = 0;
-  for (const v of Object.values(data)) size += typeof v === 'string' ? v.length : Array.isArray(v) ? joinSource(v).length : JSON.stringify(v).length;
-  return { output_type: o.output_type, kinds: Object.keys(data), size };
+  const mimes = Object.keys(data);
+  for (const [re, kind] of KINDS) {
+    const mime = mimes.find((m) => re.test(m));
+    if (mime) return kind === 'png' || kind === 'jpeg' || kind === 'image' ? { kind } : { kind, size: textOf(data[mime]).length };
+  }
+  return mimes.length ? { kind: mimes[0].replace(/^.*\//, ''), size: textOf(data[mimes[0]]).length } : { kind: o.output_type };
 }
 
 // Cells are immutable once read (edits replace the cell object), so the part of an outline that
@@ -43,7 +65,7 @@ export function outlineCell(cell: Cell, index: number): CellOutline {
     const src = joinSource(cell.source);
     body = {
       cell_type: cell.cell_type,
-      first_line: firstLine(cell),
+      first_line: firstLine(cell, 64),
       lines: src === '' ? 0 : src.split('\n').length - (src.endsWith('\n') ? 1 : 0),
     };
     if (cell.cell_type === 'code') {
@@ -55,18 +77,52 @@ export function outlineCell(cell: Cell, index: number): CellOutline {
   return { index, id: cellRefId(cell, index), ...body };
 }
 
-/** One line per cell: "[3] id=ab12 code (5 lines, exec 2) import pandas as pd → stream:stdout 120ch, display_data:image/png 40k". */
+const TYPES: Record<string, string> = { markdown: 'md' };
+
+/**
+ * One line per cell (OUTLINE_LEGEND): "[3] ab12cd34 code 5L #2: import pandas as pd → stdout 120, png".
+ * Outputs of the same kind in a row are counted, not repeated ("stdout×40 2.9k").
+ */
 export function outlineText(entries: CellOutline[]): string {
   return entries
     .map((e) => {
-      const meta = [`${e.lines} line${e.lines === 1 ? '' : 's'}`];
-      if (e.execution_count != null) meta.push(`exec ${e.execution_count}`);
-      const outs = e.outputs?.length ? ' -> ' + e.outputs.map((o) => `${o.output_type}:${o.kinds.join('|')} ${fmtSize(o.size)}`).join(', ') : '';
-      return `[${e.index}] id=${e.id} ${e.cell_type} (${meta.join(', ')}) ${e.first_line}${outs}`;
+      let line = `[${e.index}] ${e.id} ${TYPES[e.cell_type] ?? e.cell_type} ${e.lines}L`;
+      if (e.execution_count != null) line += ` #${e.execution_count}`;
+      if (e.first_line) line += `: ${e.first_line}`;
+      if (e.outputs?.length) line += ` → ${outputsText(e.outputs)}`;
+      return line;
     })
     .join('\n');
 }
 
+function outputsText(outputs: OutputSummary[]): string {
+  let runs = countRuns(outputs, (o, last) => last.kind === o.kind);
+  // Kinds that take turns (stdout and stderr interleaved): counted per kind, not per run.
+  if (runs.length > 4) runs = countRuns(outputs, (o, _last, all) => all.find((r) => r.kind === o.kind));
+  return runs.map((r) => `${r.kind}${r.n > 1 ? `×${r.n}` : ''}${r.size !== undefined ? ` ${fmtSize(r.size)}` : ''}`).join(', ');
+}
+
+interface Run {
+  kind: string;
+  n: number;
+  size?: number;
+}
+
+/** Outputs counted into runs: `joins` names the run an output adds to (or none: a new run). */
+function countRuns(outputs: OutputSummary[], joins: (o: OutputSummary, last: Run, all: Run[]) => Run | boolean | undefined): Run[] {
+  const runs: Run[] = [];
+  for (const o of outputs) {
+    const last = runs[runs.length - 1];
+    const hit = last ? joins(o, last, runs) : undefined;
+    const run = hit === true ? last : hit || undefined;
+    if (run) {
+      run.n++;
+      if (o.size !== undefined) run.size = (run.size ?? 0) + o.size;
+    } else runs.push({ kind: o.kind, n: 1, size: o.size });
+  }
+  return runs;
+}
+
 function fmtSize(n: number): string {
-  return n >= 1000 ? `${Math.round(n / 100) / 10}k chars` : `${n} chars`;
+  return n >= 1000 ? `${Math.round(n / 100) / 10}k` : String(n);
 }

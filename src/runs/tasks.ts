@@ -10,6 +10,16 @@ import type { Request, RequestId, Result, Task } from '@modelcontextprotocol/sdk
 
 const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
 
+/** The text of an error result, as one message. */
+function errorText(result: Result): string | undefined {
+  const content = (result as { content?: { type: string; text?: string }[] }).content ?? [];
+  const text = content
+    .filter((c) => c.type === 'text' && c.text)
+    .map((c) => c.text)
+    .join('\n');
+  return text || undefined;
+}
+
 interface Stored {
   task: Task;
   sessionId?: string;
@@ -60,7 +70,14 @@ export class RunTaskStore implements TaskStore {
     if (!s) throw new Error(`Task ${taskId} not found`);
     if (TERMINAL.has(s.task.status)) throw new Error(`Task ${taskId} is already ${s.task.status}`);
     s.result = result;
-    s.task = { ...s.task, status, lastUpdatedAt: new Date().toISOString() };
+    // The status message of the run ("Running: 5 s, 1 output") ends with it: VS Code reports the
+    // status message of the task's final status notification as the call's progress, and the chat
+    // then kept it as the finished call's label. A failed task (a result with isError) carries its
+    // error text instead: VS Code 1.139 reports a failed task as "Task … failed: <statusMessage>"
+    // without asking tasks/result, so that text is all its model learns.
+    const { statusMessage: _running, ...task } = s.task;
+    const error = status === 'failed' ? errorText(result) : undefined;
+    s.task = { ...task, status, ...(error ? { statusMessage: error } : {}), lastUpdatedAt: new Date().toISOString() };
     s.cancel = undefined;
     this.expire(taskId, s);
   }

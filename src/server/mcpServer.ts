@@ -6,11 +6,13 @@ import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, REL
 import { FORGET_AFTER_MS, runRegistry, type RunRegistry } from '../runs/registry';
 import { z } from 'zod';
 import { TOOLS } from '../tools';
-import type { Content, ResultShape, ToolContext, ToolDef } from '../tools/tool';
+import { resultSize, type Content, type ResultShape, type ToolContext, type ToolDef } from '../tools/tool';
 import { redact } from '../util/log';
 import { sessionLogger } from './clientLog';
+import { progressLabel } from './progressLabel';
 import { collectNotes } from '../util/callNotes';
 import { phaseClock } from '../util/phases';
+import { budgetShape, sessionBudget, sessionLimits, type BudgetMeasure, type SessionBudget } from './clientBudgets';
 import type { NotebookChanges } from '../notebooks/changes';
 import { registerSurface } from './surface';
 
@@ -23,7 +25,8 @@ const INSTRUCTIONS = `Jupyter MCP: read, edit and run Jupyter notebooks.
 - read_notebook returns what fits; when a result has \`next\`, that is the exact call for the rest.
 - Plots and long outputs in read results are placeholders naming the read_output call that shows them.
 - execute_notebook_cell / execute_notebook pick the notebook's own kernel when kernel_id is omitted.
-- Long code answers status "running" with a run_id before your client gives up: call wait_for_run for what comes next, cancel_run to stop; list_runs shows the runs of every session.`;
+- Long code answers status "running" with a run_id before your client gives up: call wait_for_run for what comes next, cancel_run to stop; list_runs shows the runs of every session.
+- Beside an editor's own notebook tools (in VS Code: edit_notebook_file, run_notebook_cell, copilot_getNotebookSummary, read_notebook_cell_output), use these for notebooks that are not open, for kernels on a Jupyter server or JupyterHub, for runs that must outlive the call (run_id), to see a plot as an image, and to read big notebooks in answers sized to what your client shows you whole (the outline first). On a notebook open in the editor both act on the same document; these edit it through undoable edits.`;
 
 /** What every session shares: the tools' context, and where notebook changes come from (resources/subscribe). */
 export type ServerContext = Omit<ToolContext, 'session'> & { changes?: NotebookChanges };
@@ -44,19 +47,26 @@ export function createMcpServer(ctx: ServerContext, hooks: ServerHooks = {}, too
       instructions: INSTRUCTIONS,
     },
   );
+  // The client is known once it has sent initialize, which comes before any tools/list or call.
+  const client = () => server.server.getClientVersion();
+  // This session's result budget, from its client (src/server/clientBudgets.ts); every tool reads
+  // it as ctx.limits.maxResultChars without knowing clients.
+  const budget = () => sessionBudget(ctx.limits, client());
   // Each session gets its own state (and its own log level); the stores and kernels are shared.
   const sessionCtx: ToolContext = {
     ...ctx,
-    session: { seen: new Map(), clientName: () => server.server.getClientVersion()?.name },
+    limits: sessionLimits(ctx.limits, budget),
+    session: { seen: new Map(), clientName: () => client()?.name },
     log: sessionLogger(server, ctx.log, SERVER_NAME),
   };
-  // Known once the client has sent initialize, which comes before any tools/list or call.
-  const shape = () => resolveShape(ctx.limits.resultShape, server.server.getClientVersion());
-  const registered = new Map(tools.map((tool) => [tool.name, registerTool(server, tool, sessionCtx, hooks, shape)]));
+  const shape = () => resolveShape(ctx.limits.resultShape, client());
+  const registered = new Map(tools.map((tool) => [tool.name, registerTool(server, tool, sessionCtx, hooks, shape, budget)]));
   acceptTasks(server, tools, registered, runs.tasks);
-  // Resources, prompts, completions and the MCP Apps viewer (src/server/surface.ts).
+  // Resources, prompts, completions and the MCP Apps viewer (src/server/surface.ts). Resource views
+  // are fitted to the configured budget, not the client's tool-result budget: they are attached
+  // context, which no client writes to a file.
   const surface = registerSurface(server, { notebooks: ctx.notebooks, limits: ctx.limits, log: sessionCtx.log, changes: ctx.changes }, {
-    addTool: (t) => registered.set(t.name, registerTool(server, t, sessionCtx, hooks, shape)),
+    addTool: (t) => registered.set(t.name, registerTool(server, t, sessionCtx, hooks, shape, budget)),
     listTools: (t) => (shape() === 'text' ? textOnlyToolList(t) : toolList(t)),
   });
   // The tool list is fixed for the life of a session, so no list_changed will ever come; the SDK's
@@ -72,12 +82,15 @@ export function createMcpServer(ctx: ServerContext, hooks: ServerHooks = {}, too
 
 /**
  * The shape of results for one client. "auto" gives every client structuredContent (VS Code and
- * Claude Code hand their model its JSON; Roo Code and Cline read the text, which says the same),
- * except Claude Code before 2.1.197: those versions dropped image blocks beside structuredContent
- * (anthropics/claude-code #54737), so their model would never see a plot; they get text and images.
+ * Claude Code hand their model its JSON; Roo Code reads the text, which says the same), except:
+ * Cline, whose model gets the JSON of the whole result (both views would double it), gets the text
+ * only (src/server/clientBudgets.ts); Claude Code before 2.1.197 dropped image blocks beside
+ * structuredContent (anthropics/claude-code #54737), so its model would never see a plot: it gets
+ * text and images.
  */
 export function resolveShape(setting: ResultShape | undefined, client?: { name: string; version: string }): 'structured' | 'text' {
   if (setting === 'structured' || setting === 'text') return setting;
+  if (budgetShape(setting, client)) return 'text';
   if (client && /^claude[- ]code$/i.test(client.name) && olderThan(client.version, [2, 1, 197])) return 'text';
   return 'structured';
 }
@@ -240,7 +253,7 @@ function acceptTasks(server: McpServer, tools: readonly ToolDef[], registered: M
   });
 }
 
-function registerTool(server: McpServer, tool: ToolDef, ctx: ToolContext, hooks: ServerHooks, shape: () => 'structured' | 'text'): RegisteredTool {
+function registerTool(server: McpServer, tool: ToolDef, ctx: ToolContext, hooks: ServerHooks, shape: () => 'structured' | 'text', budget: () => SessionBudget): RegisteredTool {
   return server.registerTool(
     tool.name,
     {
@@ -261,41 +274,40 @@ function registerTool(server: McpServer, tool: ToolDef, ctx: ToolContext, hooks:
           const refusal = ctx.mayRunCode();
           if (refusal) throw new Error(refusal);
         }
-        const progressToken = extra._meta?.progressToken;
+        const progress = progressLabel(extra.sendNotification as never, extra._meta?.progressToken);
         const { value: out, notes } = await collectNotes(() => tool.handler(args as never, ctx, {
           signal: extra.signal,
           untilDone: (extra as { untilDone?: boolean }).untilDone === true,
-          progress: async (progress, message, total) => {
-            if (progressToken === undefined) return;
-            await extra
-              .sendNotification({
-                method: 'notifications/progress',
-                params: { progressToken, progress, ...(total !== undefined ? { total } : {}), ...(message ? { message } : {}) },
-              })
-              .catch(() => undefined);
-          },
-        }));
+          progress: progress.report,
+        })).finally(() => progress.end());
         clock?.lap('handler');
         // E.g. "not saved: the person has unsaved changes" from the editor store (util/callNotes).
         if (notes.length > 0) {
           out.structured = { ...(out.structured as object), notice: notes.join(' ') };
           out.summary = `${out.summary} ${notes.join(' ')}`;
         }
-        const fitted = fitResult(out.omitJsonText ? out.summary : `${out.summary}\n${JSON.stringify(out.structured)}`, out.structured as Record<string, unknown>, ctx.limits.maxResultChars);
-        if (fitted.cut) ctx.log.warn(`tool ${tool.name}: result over the ${ctx.limits.maxResultChars}-character budget, cut (${fitted.cut})`);
-        const content: Content[] = [{ type: 'text', text: fitted.text }, ...(out.extra ?? [])];
+        const b = budget();
+        const structured = shape() === 'structured';
+        const fitted = fitResult(out.omitJsonText ? out.summary : `${out.summary}\n${JSON.stringify(out.structured)}`, structured ? (out.structured as Record<string, unknown>) : undefined, b.chars, {
+          images: out.extra,
+          measure: b.measure,
+          imagesShown: b.images,
+        });
+        if (fitted.cut) ctx.log.warn(`tool ${tool.name}: result over the ${b.chars}-byte budget, cut (${fitted.cut})`);
+        const content: Content[] = [{ type: 'text', text: fitted.text }, ...fitted.images];
         const ms = performance.now() - started;
         ctx.log.info(`tool ${tool.name}${target ? ` ${target}` : ''} ok ${ms.toFixed(1)} ms`);
         hooks.onToolCall?.(tool.name, ms, true, target);
         clock?.lap('result');
-        return shape() === 'text' ? { content } : { content, structuredContent: fitted.structured };
+        return structured ? { content, structuredContent: fitted.structured } : { content };
       } catch (e) {
         const ms = performance.now() - started;
         const message = redact(e instanceof Error ? e.message : String(e));
         ctx.log.warn(`tool ${tool.name}${target ? ` ${target}` : ''} failed ${ms.toFixed(1)} ms: ${message}`);
         hooks.onToolCall?.(tool.name, ms, false, target);
         // Claude Code drops structuredContent on errors (#86032): the text is the whole message.
-        return { content: [{ type: 'text' as const, text: fitResult(message, undefined, ctx.limits.maxResultChars).text }], isError: true };
+        const b = budget();
+        return { content: [{ type: 'text' as const, text: fitResult(message, undefined, b.chars, { measure: b.measure, isError: true }).text }], isError: true };
       }
     },
   );
@@ -304,38 +316,90 @@ function registerTool(server: McpServer, tool: ToolDef, ctx: ToolContext, hooks:
 const CUT_HINT =
   'Ask for less: read_notebook pages (its `next` field is the exact next call), format "outline" lists cells in one line each, read_output reads one output by offset.';
 
+export interface FitOptions {
+  /** Image blocks that follow the text. */
+  images?: readonly Content[];
+  /** What the client measures (src/server/clientBudgets.ts); default "structured". */
+  measure?: BudgetMeasure;
+  /** False when the client would show image blocks to its model as base64 text: they are left out, saying so. */
+  imagesShown?: boolean;
+  isError?: boolean;
+}
+
 /**
- * The last guard of the character budget: tools fit their results themselves; whatever still
- * does not fit in a client's view (the text for Roo Code and Cline, the structuredContent JSON for
- * VS Code and Claude Code) is cut here, saying so, never silently. Text keeps its head and tail;
- * structuredContent keeps its small fields and says which were left out.
+ * The last guard of the result budget: tools fit their results themselves; whatever still does
+ * not fit in the client's view is cut here, saying so, never silently. Each view is measured as
+ * the client measures it: the text (Roo Code), the structuredContent JSON (VS Code, Claude Code),
+ * or the JSON of the whole result, text escaped once more and images included (Cline 4). Text
+ * keeps its head and tail; structuredContent keeps its small fields and says which were left out.
  */
-export function fitResult(text: string, structured: Record<string, unknown> | undefined, budget: number): { text: string; structured: Record<string, unknown> | undefined; cut?: string } {
+export function fitResult(
+  text: string,
+  structured: Record<string, unknown> | undefined,
+  budget: number,
+  opts: FitOptions = {},
+): { text: string; structured: Record<string, unknown> | undefined; images: Content[]; cut?: string } {
   const cuts: string[] = [];
-  if (text.length > budget) {
-    cuts.push(`text ${text.length} chars`);
-    const note = `\n… [result cut: ${text.length} characters are over the ${budget}-character budget (--max-result-chars); the first and last parts are shown. ${CUT_HINT}] …\n`;
-    const room = Math.max(0, budget - note.length);
-    const head = Math.ceil((room * 2) / 3);
-    text = text.slice(0, head) + note + text.slice(text.length - (room - head));
+  let images = [...(opts.images ?? [])];
+  if (opts.imagesShown === false && images.length) {
+    text += `\n[${images.length} image${images.length === 1 ? '' : 's'} not included: this client hands image blocks to its model as base64 text, not as images. A person can see ${images.length === 1 ? 'it' : 'them'} in the notebook.]`;
+    images = [];
+  }
+  const full = text;
+  const textSize = resultSize(text);
+  if (textSize > budget) {
+    cuts.push(`text ${textSize} bytes`);
+    text = cutToSize(full, budget, budget);
+  }
+  if (opts.measure === 'result') {
+    // The client reads the JSON of the whole result (the text escaped once more): shorten the
+    // text until that fits. Each round removes at least the excess, so two or three rounds do.
+    // Images left here reach the model as images (they were left out above otherwise).
+    const whole = () => resultSize(JSON.stringify({ content: [{ type: 'text', text }], ...(structured ? { structuredContent: structured } : {}), ...(opts.isError ? { isError: true } : {}) }));
+    let room = Math.min(budget, resultSize(text));
+    for (let size = whole(); size > budget && room > 200; size = whole()) {
+      if (!cuts.some((c) => c.startsWith('result JSON'))) cuts.push(`result JSON ${size} bytes`);
+      room = Math.max(200, room - (size - budget) - 50);
+      text = cutToSize(full, room, budget);
+    }
   }
   if (structured) {
-    const size = JSON.stringify(structured).length;
+    const size = resultSize(JSON.stringify(structured));
     if (size > budget) {
-      cuts.push(`structuredContent ${size} chars`);
+      cuts.push(`structuredContent ${size} bytes`);
       const kept: Record<string, unknown> = {};
       const left: string[] = [];
       let used = 600;
       for (const [k, v] of Object.entries(structured)) {
-        const s = JSON.stringify(v)?.length ?? 0;
+        const s = resultSize(JSON.stringify(v) ?? '');
         if (used + s + k.length + 4 <= budget - 600) {
           kept[k] = v;
           used += s + k.length + 4;
-        } else left.push(`${k} (${s} characters)`);
+        } else left.push(`${k} (${s} bytes)`);
       }
-      kept.result_cut = `This result was ${size} characters, over the ${budget}-character budget (--max-result-chars); left out: ${left.join(', ')}. ${CUT_HINT}`;
+      kept.result_cut = `This result was ${size} bytes, over the ${budget}-byte budget of this client (--max-result-chars); left out: ${left.join(', ')}. ${CUT_HINT}`;
       structured = kept;
     }
   }
-  return { text, structured, ...(cuts.length ? { cut: cuts.join(', ') } : {}) };
+  return { text, structured, images, ...(cuts.length ? { cut: cuts.join(', ') } : {}) };
+}
+
+/** `text` cut (head and tail kept) so that its resultSize is at most `room`. */
+function cutToSize(text: string, room: number, budget: number): string {
+  // Characters first (what the cut keeps), narrowed by the bytes the kept text takes.
+  let chars = Math.min(room, text.length);
+  let cut = cutMiddle(text, chars, budget);
+  for (let i = 0; i < 8 && resultSize(cut) > room && chars > 0; i++) {
+    chars = Math.max(0, Math.floor((chars * room) / resultSize(cut)) - 8);
+    cut = cutMiddle(text, chars, budget);
+  }
+  return cut;
+}
+
+/** `text` cut to `room` characters: head and tail kept around a note naming the budget. */
+function cutMiddle(text: string, room: number, budget: number): string {
+  const note = `\n… [result cut: ${resultSize(text)} bytes are over the ${budget}-byte budget of this client (--max-result-chars); the first and last parts are shown. ${CUT_HINT}] …\n`;
+  const keep = Math.max(0, room - note.length);
+  const head = Math.ceil((keep * 2) / 3);
+  return text.slice(0, head) + note + text.slice(text.length - (keep - head));
 }

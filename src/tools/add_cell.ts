@@ -6,9 +6,9 @@ import { cellTypeParam, editResultShape, pathParam } from './schemas';
 
 export const addCell = defineTool({
   name: 'add_cell',
-  title: 'Add notebook cell',
+  title: 'Notebook cell insertion',
   description:
-    'Add a code or markdown cell to a Jupyter notebook: at the end, at `index`, or after/before a cell id. Returns its index and stable id.',
+    'Add a code or markdown cell to a Jupyter notebook, open or not: at the end, at `index`, or after/before a cell id. Returns its index and stable id.',
   inputSchema: {
     path: pathParam,
     cell_type: cellTypeParam,

@@ -5,7 +5,7 @@ import { editResultShape, looseObject, pathParam } from './schemas';
 
 export const createNotebook = defineTool({
   name: 'create_notebook',
-  title: 'Create Jupyter notebook',
+  title: 'Jupyter notebook creation',
   description: 'Create an empty Jupyter notebook (.ipynb, nbformat 4.5). Refuses to replace an existing file unless overwrite.',
   inputSchema: {
     path: pathParam,

@@ -6,7 +6,7 @@ import { cellIdParam, editResultShape, indexParam, pathParam } from './schemas';
 
 export const editCellSource = defineTool({
   name: 'edit_cell_source',
-  title: 'Edit text in a notebook cell',
+  title: 'Notebook cell text edit',
   description:
     'Replace exact text in the code or markdown of a notebook cell, like a file edit: old_string must occur once (or pass replace_all).',
   inputSchema: {

@@ -17,9 +17,9 @@ import { unseenNote } from '../runs/registry';
 
 export const executeCell = defineTool({
   name: 'execute_cell',
-  title: 'Run code in a kernel',
+  title: 'Code in a Jupyter kernel',
   description:
-    'Run Python (or any) code in a Jupyter kernel (nothing saved); returns outputs, errors and plots as images. Long runs answer status "running" with a run_id (see wait_for_run). On time-out the kernel is interrupted.',
+    'Run Python (or any) code in a Jupyter kernel, e.g. on a Jupyter server or JupyterHub (nothing saved); returns outputs, errors and plots as images. Long runs answer status "running" with a run_id and go on (see wait_for_run). On time-out the kernel is interrupted.',
   inputSchema: {
     kernel_id: kernelIdParam,
     code: z.string().describe('Code to run, as written.'),
@@ -31,7 +31,7 @@ export const executeCell = defineTool({
     execution_count: z.number().nullable().describe('Execution number given by the kernel (null if it did not start).'),
     status: statusSchema,
     outputs: outputsSchema,
-    message: z.string().optional().describe('Why the status is not "ok" (time-out, cancellation, still running) and what to do.'),
+    message: z.string().optional().describe('Why the status is not "ok" (time-out, cancellation, still running) and what to do; which outputs an earlier "running" answer already gave.'),
     ...runningShape,
   },
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
@@ -55,7 +55,8 @@ export const executeCell = defineTool({
           execution_count: res.execution_count,
           status: res.status,
           outputs: r.outputs as z.infer<typeof outputsSchema>,
-          ...(res.message ? { message: res.message } : {}),
+          // The note on outputs an earlier "running" answer gave is advice too: in both views.
+          ...(res.message || earlier ? { message: `${res.message ?? ''}${earlier}`.trim() } : {}),
         },
         summary: `Executed in kernel ${args.kernel_id}: ${describeResult(res)}${earlier}${r.text ? `\n${r.text}` : ''}`,
         extra: r.images,

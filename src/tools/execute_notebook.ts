@@ -7,9 +7,9 @@ import { describeResult, executorFor, LiveSave, noteSchema, OutputSaver, renderF
 
 export const executeNotebook = defineTool({
   name: 'execute_notebook',
-  title: 'Run all notebook cells',
+  title: 'Jupyter notebook, all cells',
   description:
-    "Run all code cells of a Jupyter notebook in order, saving outputs as they arrive; stops at the first error unless continue_on_error. Without kernel_id: the notebook's own kernel (state persists). Long runs answer status \"running\" with a run_id (see wait_for_run).",
+    "Run all code cells of a Jupyter notebook (open or not) in order, saving outputs as they arrive; stops at the first error unless continue_on_error. Without kernel_id: the notebook's own kernel (state persists). Long runs answer status \"running\" with a run_id and go on (see wait_for_run).",
   inputSchema: {
     path: pathParam,
     kernel_id: z.string().min(1).optional().describe("Kernel id (default: the notebook's own kernel)."),
@@ -18,7 +18,7 @@ export const executeNotebook = defineTool({
     wait_seconds: waitParam,
   },
   outputSchema: {
-    success: z.boolean().describe('True when every code cell ran without error.'),
+    success: z.boolean().optional().describe('True when every code cell ran without error; absent while status is "running".'),
     message: z.string().describe('What happened, e.g. "Notebook executed: path".'),
     path: z.string().describe('Notebook path relative to the workspace root.'),
     kernel_id: z.string().describe('Kernel the cells ran in.'),
@@ -132,7 +132,9 @@ export const executeNotebook = defineTool({
         await seq?.close();
       }
       await saver.flush();
-      void ctl.progress(targets.length, 'done', targets.length).catch(() => undefined);
+      // The whole of it, with no message: VS Code shows a call's last progress message as the
+      // finished call's label (this one read "done" where "Ran …" belongs).
+      void ctl.progress(targets.length, undefined, targets.length).catch(() => undefined);
 
       const success = errors === 0 && !stoppedEarly;
       const message = success

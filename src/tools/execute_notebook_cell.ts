@@ -25,9 +25,9 @@ import { unseenNote } from '../runs/registry';
 
 export const executeNotebookCell = defineTool({
   name: 'execute_notebook_cell',
-  title: 'Run notebook cell',
+  title: 'Jupyter notebook cell',
   description:
-    "Run (execute) one code cell of a Jupyter notebook, saving its outputs in the notebook as they arrive. Without kernel_id: the notebook's own kernel (the editor's if open in VS Code). Plots return as images. Long runs answer status \"running\" with a run_id (see wait_for_run).",
+    "Run (execute) one code cell of a Jupyter notebook, open or not, saving its outputs in the notebook as they arrive. Without kernel_id: the notebook's own kernel (the editor's if open in VS Code, else on the Jupyter server). Plots return as images. Long runs answer status \"running\" with a run_id and go on (see wait_for_run).",
   inputSchema: {
     path: pathParam,
     cell_index: z.number().int().min(0).optional().describe('0-based cell position (or give cell_id).'),
@@ -37,7 +37,7 @@ export const executeNotebookCell = defineTool({
     wait_seconds: waitParam,
   },
   outputSchema: {
-    success: z.boolean().describe('True when the cell ran without error.'),
+    success: z.boolean().optional().describe('True when the cell ran without error; absent while status is "running".'),
     message: z.string().describe('What happened, e.g. "Cell executed: path[2]".'),
     path: z.string().describe('Notebook path relative to the workspace root.'),
     cell_index: z.number().describe('Position of the cell that ran.'),
@@ -97,10 +97,12 @@ export const executeNotebookCell = defineTool({
           ? `Cell executed: ${where}`
           : `Cell ${where} did not complete: ${describeResult(res)}`;
       const earlier = unseenNote(unseen, relativePath);
+      const notSaved = saved ? '' : ' — outputs not saved: the cell no longer exists';
       return {
         structured: {
           success: res.status === 'ok',
-          message,
+          // Advice in both views: what an earlier "running" answer gave, an unsaved result.
+          message: `${message}${earlier}${notSaved}`,
           path: relativePath,
           cell_index: index,
           ...(cell.id ? { cell_id: cell.id } : {}),
@@ -111,7 +113,7 @@ export const executeNotebookCell = defineTool({
           saved,
           ...(executor.note ? { note: executor.note } : {}),
         },
-        summary: `${message}${res.status === 'ok' ? ` (${describeResult(res)})` : ''}${earlier}${saved ? '' : ' — outputs not saved: the cell no longer exists'}${executor.note ? `\nNote: ${executor.note}` : ''}${r.text ? `\n${r.text}` : ''}`,
+        summary: `${message}${res.status === 'ok' ? ` (${describeResult(res)})` : ''}${earlier}${notSaved}${executor.note ? `\nNote: ${executor.note}` : ''}${r.text ? `\n${r.text}` : ''}`,
         // The plots are saved in the notebook: links the person can open from the chat.
         extra: [...r.images, ...(saved ? plotLinks(relativePath, cellRefId(cell, index), unseen.outputs, unseen.earlier) : [])],
         omitJsonText: true,

@@ -9,7 +9,7 @@ import { joinSource } from '../notebooks/nbformat';
 import type { Output } from '../notebooks/nbformat';
 import { runRegistry, type LiveOutputs, type Run, type RunInfo, type RunControl } from '../runs/registry';
 import { waitMs } from '../runs/waits';
-import type { ToolCallExtra, ToolContext, ToolOutput } from './tool';
+import { resultSize, type ToolCallExtra, type ToolContext, type ToolOutput } from './tool';
 import { callText, readOutputCall } from './notebookView';
 
 export const timeoutParam = z
@@ -259,10 +259,17 @@ export interface SavedCell {
   outputOffset?: number;
 }
 
+/** The least characters of text an output is shown with (its head and tail). */
+const MIN_OUTPUT_CHARS = 200;
+/** What a cut output adds to its text: the cut note with its read_output call, its JSON. */
+const PER_OUTPUT_OVERHEAD = 400;
+
 /**
  * The outputs for the model, with a hint on where the full text is. Each output's text is capped
  * so that all of them together fit the result budget (they appear once in the structured outputs
- * and once in the text; each client reads one of the two).
+ * and once in the text; each client reads one of the two). More outputs than the budget can show
+ * even that short (a loop of displays) keep their first and last ones; an entry in their place
+ * says how many were left out and where they are.
  */
 export function renderForModel(
   ctx: ToolContext,
@@ -272,7 +279,6 @@ export function renderForModel(
   hintFor?: (outputIndex: number, offset: number) => string | undefined,
 ): RenderedOutputs {
   const budget = Math.floor(ctx.limits.maxResultChars * 0.85) - 2000;
-  const perOutput = Math.max(200, Math.floor(budget / Math.max(1, res.outputs.length)));
   const hint = (i: number, offset: number): string =>
     (typeof savedIn !== 'object' ? hintFor?.(i, offset) : undefined) ??
     (typeof savedIn === 'object'
@@ -280,9 +286,30 @@ export function renderForModel(
       : savedIn
         ? `The full output is saved in ${savedIn}: read that cell with read_output, or print less.`
         : 'Print less (a slice, df.head()), or write the data to a file and read parts of it.');
-  return renderOutputs(res.outputs, { maxOutputChars: Math.min(ctx.limits.maxOutputChars, perOutput), maxImageBytes: ctx.limits.maxImageBytes }, {
-    moreHint: hint,
-  });
+  const shown = Math.max(2, Math.floor(budget / (MIN_OUTPUT_CHARS + PER_OUTPUT_OVERHEAD)));
+  const all = res.outputs;
+  const render = (outputs: readonly Output[], from: number, count: number) =>
+    renderOutputs(outputs, { maxOutputChars: Math.min(ctx.limits.maxOutputChars, Math.max(MIN_OUTPUT_CHARS, Math.floor(budget / Math.max(1, count)) - PER_OUTPUT_OVERHEAD)), maxImageBytes: ctx.limits.maxImageBytes }, {
+      moreHint: (i, offset) => hint(from + i, offset),
+    });
+  if (all.length <= shown) return render(all, 0, all.length);
+  const headN = Math.ceil(shown / 2);
+  const tailFrom = all.length - (shown - headN);
+  const head = render(all.slice(0, headN), 0, shown);
+  const tail = render(all.slice(tailFrom), tailFrom, shown);
+  const left = tailFrom - headN;
+  const where =
+    typeof savedIn === 'object'
+      ? `they are saved in ${savedIn.path} (cell ${savedIn.index}): read each with ${callText(readOutputCall(savedIn.path, savedIn.cell, savedIn.index, (savedIn.outputOffset ?? 0) + headN))}, output_index ${(savedIn.outputOffset ?? 0) + headN} to ${(savedIn.outputOffset ?? 0) + tailFrom - 1}`
+      : savedIn
+        ? `they are saved in ${savedIn}: read them with read_output`
+        : 'print less, or write the data to a file and read parts of it';
+  const note = `${left} outputs (${headN} to ${tailFrom - 1}) left out to fit one result; ${where}.`;
+  return {
+    outputs: [...head.outputs, { output_type: 'left_out', count: left, note } as Output, ...tail.outputs],
+    text: `${head.text}\n[${note}]\n${tail.text}`,
+    images: [...head.images, ...tail.images],
+  };
 }
 
 /** One line describing a result: status, count, and the time-out / error message. */
@@ -403,7 +430,7 @@ export function answerOf(ctx: ToolContext, run: Run): ToolOutput<Record<string, 
     });
   let r = render();
   let dropped = 0;
-  while (shown.length > 1 && r.text.length + JSON.stringify(r.outputs).length > ctx.limits.maxResultChars) {
+  while (shown.length > 1 && resultSize(r.text) + resultSize(JSON.stringify(r.outputs)) > ctx.limits.maxResultChars) {
     const cut = Math.max(1, Math.ceil(shown.length / 4));
     shown = shown.slice(cut);
     places = places.slice(cut);
@@ -412,22 +439,25 @@ export function answerOf(ctx: ToolContext, run: Run): ToolOutput<Record<string, 
   }
   // renderOutputs rebuilds each output: put the notebook cell back on each for the model.
   const outputs = notebook ? r.outputs.map((o, i) => ({ ...o, cell_index: (shown[i] as { cell_index?: number }).cell_index })) : r.outputs;
-  const droppedNote = dropped ? `\n[${dropped} earlier output${dropped === 1 ? '' : 's'} left out to fit the result size. ${hint ?? ''}]` : '';
+  const dropped_ = dropped ? `${dropped} earlier output${dropped === 1 ? '' : 's'} left out to fit the result size.${hint ? ` ${hint}` : ''}` : '';
+  const droppedNote = dropped_ ? `\n[${dropped_}]` : '';
+  const progress = run.progressMessage ? ` ${run.progressMessage}.` : '';
 
+  // Every piece of advice is in structuredContent too (the only view of VS Code's and Claude
+  // Code's models). No `success` here: the run has not ended, and a model reads `false` as failed.
   const structured: Record<string, unknown> = {
     status: 'running',
     run_id: run.id,
     next,
-    message,
+    message: `${message}${progress}${dropped_ ? ` ${dropped_}` : ''}`,
     elapsed_seconds: secs,
     ...(kernelId ? { kernel_id: kernelId } : {}),
     ...(path !== undefined ? { path } : {}),
     outputs,
   };
   if (tool === 'execute_cell') structured.execution_count = null;
-  if (tool === 'execute_notebook_cell') Object.assign(structured, { success: false, execution_count: null, saved: true, ...(cur?.index !== undefined ? { cell_index: cur.index } : {}), ...(cur?.id ? { cell_id: cur.id } : {}) });
-  if (notebook) Object.assign(structured, { success: false, code_cells: total ?? 0, executed: run.executed, ...(cur?.index !== undefined ? { running_cell: cur.index } : {}) });
-  const progress = run.progressMessage ? ` ${run.progressMessage}.` : '';
+  if (tool === 'execute_notebook_cell') Object.assign(structured, { execution_count: null, saved: true, ...(cur?.index !== undefined ? { cell_index: cur.index } : {}), ...(cur?.id ? { cell_id: cur.id } : {}) });
+  if (notebook) Object.assign(structured, { code_cells: total ?? 0, executed: run.executed, ...(cur?.index !== undefined ? { running_cell: cur.index } : {}) });
   return {
     structured,
     summary: `${message}${progress}${r.text ? `\nOutputs since the last answer:\n${r.text}` : ''}${droppedNote}`,

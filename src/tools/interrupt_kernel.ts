@@ -4,7 +4,7 @@ import { kernelIdParam } from './execution';
 
 export const interruptKernel = defineTool({
   name: 'interrupt_kernel',
-  title: 'Interrupt Jupyter kernel',
+  title: 'Jupyter kernel interrupt',
   description: 'Interrupt code running in a kernel (like Ctrl+C, e.g. a stuck cell); the kernel and its variables are kept.',
   inputSchema: { kernel_id: kernelIdParam },
   outputSchema: {

@@ -3,7 +3,7 @@ import { defineTool } from './tool';
 
 export const listKernels = defineTool({
   name: 'list_kernels',
-  title: 'List Jupyter kernels',
+  title: 'Jupyter kernel listing',
   description:
     'List startable kernelspecs and running kernels (state, notebook).',
   inputSchema: {},

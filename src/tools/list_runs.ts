@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { FORGET_AFTER_MS, runRegistry } from '../runs/registry';
-import { defineTool } from './tool';
+import { defineTool, resultSize } from './tool';
 
 export const listRuns = defineTool({
   name: 'list_runs',
-  title: 'List runs',
+  title: 'Jupyter run listing',
   description: 'List runs in progress (from any session) and recently ended ones, newest first.',
   inputSchema: {},
   outputSchema: {
@@ -24,6 +24,7 @@ export const listRuns = defineTool({
         }),
       )
       .describe('Known runs.'),
+    note: z.string().optional().describe('When not every run fits in one result: how many were left out.'),
   },
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   async handler(_args, ctx) {
@@ -41,12 +42,17 @@ export const listRuns = defineTool({
         ...(r.info.total !== undefined ? { executed: r.executed, code_cells: r.info.total } : {}),
         ...(r.progressMessage ? { progress: r.progressMessage } : {}),
       }));
+    // Newest first, as many as fit in this client's result.
+    let room = ctx.limits.maxResultChars - 600;
+    const shown = runs.filter((r) => (room -= resultSize(JSON.stringify(r)) + 1) >= 0);
+    const note = shown.length < runs.length ? `${runs.length - shown.length} older run${runs.length - shown.length === 1 ? '' : 's'} left out to fit one result; ended runs are forgotten after ${FORGET_AFTER_MS / 60_000} minutes.` : undefined;
     const running = runs.filter((r) => r.state === 'running').length;
     const summary =
       runs.length === 0
         ? `No runs in progress (ended ones are forgotten after ${FORGET_AFTER_MS / 60_000} minutes).`
         : `${running} run${running === 1 ? '' : 's'} in progress, ${runs.length - running} ended: ` +
-          runs.map((r) => `${r.run_id} ${r.tool} ${r.path ?? r.kernel_id ?? ''} ${r.state} ${r.elapsed_seconds} s`).join('; ');
-    return { structured: { runs }, summary };
+          shown.map((r) => `${r.run_id} ${r.tool} ${r.path ?? r.kernel_id ?? ''} ${r.state} ${r.elapsed_seconds} s`).join('; ') +
+          (note ? `. ${note}` : '');
+    return { structured: { runs: shown, ...(note ? { note } : {}) }, summary };
   },
 });

@@ -5,7 +5,7 @@ import { cellIdParam, editResultShape, indexParam, pathParam } from './schemas';
 
 export const moveCell = defineTool({
   name: 'move_cell',
-  title: 'Move notebook cell',
+  title: 'Notebook cell move',
   description: 'Move a notebook cell (by cell_id or index) to to_index; ids do not change.',
   inputSchema: {
     path: pathParam,

@@ -1,11 +1,11 @@
 // What read_notebook hands the model: cells made model-ready (source as one string, outputs
 // rendered as the execute tools render them, images as placeholders) and a pager that fills one
-// result up to the character budget, outlines the cells that did not fit, and names the next call.
+// result up to the budget (UTF-8 bytes of its JSON), and the outline lines of a notebook.
 import { renderOutputs, capText, base64Bytes, formatBytes } from '../kernels/outputs';
 import { cellRefId } from '../notebooks/cells';
 import { joinSource, splitLines, type Cell, type Notebook, type Output } from '../notebooks/nbformat';
 import { outlineCell, outlineText } from '../notebooks/outline';
-import type { OutputLimits } from './tool';
+import { resultSize, type OutputLimits } from './tool';
 
 /** A call the model can make next, exactly (tool and arguments). */
 export interface NextCall {
@@ -128,48 +128,42 @@ export interface PageOptions {
   /** The characters this page may take (the budget minus the rest of the result). */
   budget: number;
   limits: Pick<OutputLimits, 'maxImageBytes' | 'maxOutputChars'>;
+  /**
+   * False: return no cell rather than a shrunk one when the first does not fit (the overview
+   * fills what room its outline leaves). Default true: a page always moves on.
+   */
+  atLeastOne?: boolean;
 }
 
 export interface CellPage {
   cells: Record<string, unknown>[];
-  /** One line for each following cell that did not fit in full, as many as fit. */
-  outline: string[];
-  /** Index one past the last cell returned in full. */
+  /** Index one past the last cell returned. */
   nextStart: number;
 }
 
 /**
- * Fills a page: cells in full (in `form`) while they fit, then one outline line per following cell
- * while those fit. Always returns at least one cell, shrunk if need be (shorter output texts,
- * then outputs named only), so that paging with nextStart visits every cell exactly once.
+ * Fills a page with cells in full (in `form`) while they fit. Always returns at least one cell,
+ * shrunk if need be (shorter output texts, then outputs named only), so that paging with
+ * nextStart visits every cell exactly once.
  */
 export function pageCells(o: PageOptions, form: CellForm): CellPage {
   const { notebook, start, end, path, budget } = o;
-  // Per output: a notebook page should show many cells, and the full text is one read_output away.
+  // Per output: a notebook page should show several cells, and the full text is one read_output away.
   const normal: CellCaps = { output: Math.min(o.limits.maxOutputChars, Math.max(500, Math.floor(budget / 16))), source: Math.floor(budget / 2) };
   const render = (i: number, caps: CellCaps = normal) => {
     const c = modelCell(path, notebook.cells[i], i, form, caps, o.limits);
-    return { c, size: JSON.stringify(c).length + 1 };
+    return { c, size: resultSize(JSON.stringify(c)) + 1 };
   };
   const cells: Record<string, unknown>[] = [];
   let used = 0;
   let i = start;
-  // Everything that fits the page goes in full.
   for (; i < end; i++) {
     const { c, size } = render(i);
     if (used + size > budget) break;
     cells.push(c);
     used += size;
   }
-  if (i === end) return { cells, outline: [], nextStart: end };
-  // Not all fit: the full cells keep at most 60% of the page and the outline of the following cells
-  // gets the rest, so a first read gives both detail and an overview.
-  while (cells.length > 1 && used > budget * 0.6) {
-    const c = cells.pop()!;
-    used -= JSON.stringify(c).length + 1;
-    i--;
-  }
-  if (cells.length === 0) {
+  if (cells.length === 0 && i < end && o.atLeastOne !== false) {
     // The first cell alone is too big: shrink it rather than return nothing, so paging moves on.
     let r = render(i);
     for (const caps of [
@@ -181,28 +175,19 @@ export function pageCells(o: PageOptions, form: CellForm): CellPage {
       if (r.size <= budget) break;
     }
     cells.push(r.c);
-    used += r.size;
     i++;
   }
-  const outline: string[] = [];
-  for (let k = i; k < end; k++) {
-    const line = outlineText([outlineCell(notebook.cells[k], k)]);
-    const size = JSON.stringify(line).length + 1;
-    if (used + size > budget) break;
-    outline.push(line);
-    used += size;
-  }
-  return { cells, outline, nextStart: i };
+  return { cells, nextStart: i };
 }
 
-/** Outline lines from start while they fit in the budget. */
+/** Outline lines from start while they fit in the budget (always at least one, so paging moves on). */
 export function pageOutline(notebook: Readonly<Notebook>, start: number, end: number, budget: number): { outline: string[]; nextStart: number } {
   const outline: string[] = [];
   let used = 0;
   let i = start;
   for (; i < end; i++) {
     const line = outlineText([outlineCell(notebook.cells[i], i)]);
-    const size = JSON.stringify(line).length + 1;
+    const size = resultSize(JSON.stringify(line)) + 1;
     if (used + size > budget && outline.length > 0) break;
     outline.push(line);
     used += size;
@@ -215,7 +200,7 @@ export function notebookHead(nb: Readonly<Notebook>, raw: boolean, budget: numbe
   const meta = (nb.metadata ?? {}) as Record<string, unknown>;
   let metadata: Record<string, unknown>;
   if (raw) {
-    const size = JSON.stringify(meta).length;
+    const size = resultSize(JSON.stringify(meta));
     metadata = size <= budget / 8 ? meta : { left_out: `${size} characters of notebook metadata (keys: ${Object.keys(meta).join(', ')})` };
   } else {
     metadata = {};
@@ -229,7 +214,8 @@ export function notebookHead(nb: Readonly<Notebook>, raw: boolean, budget: numbe
 /** Marks a notebook object as read_notebook's view, so write_notebook can restore what the view left out. */
 export interface ViewMark {
   path: string;
-  version: string;
+  /** Not written since issue #19 (write_notebook checks the session's last read); older views may carry it. */
+  version?: string;
   /** True when the view held every cell (in full). */
   complete: boolean;
 }

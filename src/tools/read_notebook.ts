@@ -1,19 +1,20 @@
 import { z } from 'zod';
-import { defineTool, ToolError } from './tool';
+import { defineTool, resultSize, ToolError } from './tool';
 import { looseObject, pathParam } from './schemas';
 import { callText, notebookHead, pageCells, pageOutline, type NextCall } from './notebookView';
+import { OUTLINE_LEGEND } from '../notebooks/outline';
 import { pagePlotLinks } from './plotLinks';
 
-// Room left in the result for the fields around the page (version, counts, note, next, read_from)
-// and for the text view's summary line, which repeats the note before the same JSON. The note and
-// the calls in it name the path several times.
-const reserve = (path: string) => 1500 + 10 * path.length;
+// A result is the page (cells or outline lines) plus fields around it: base fields, the kernel
+// metadata, read_from, `next` and the note. Their size is measured with the longest note and
+// call the page could get (every index as long as the cell count), plus this slack.
+const SLACK = 40;
 
 export const readNotebook = defineTool({
   name: 'read_notebook',
-  title: 'Read Jupyter notebook',
+  title: 'Jupyter notebook reader',
   description:
-    'Read a Jupyter notebook: cells, source, outputs, as much as fits (`next` is the call for the rest). Plots are placeholders: see them with read_output. format: outline (a line per cell), source (no outputs), raw (nbformat JSON).',
+    'Read a Jupyter notebook, open or not: cells, source, outputs, sized to what you are shown whole (a big one comes as its outline first; `next` is the call for the rest). Plots are placeholders: see them with read_output. format: outline (a line per cell), source (no outputs), raw (nbformat JSON).',
   inputSchema: {
     path: pathParam,
     format: z
@@ -32,7 +33,7 @@ export const readNotebook = defineTool({
     start_index: z.number().describe('Index of the first cell returned.'),
     returned: z.number().describe('Number of cells returned in full (in notebook.cells, or outline lines for format "outline").'),
     notebook: looseObject.optional().describe('nbformat, kernel metadata and `cells` (this page): index, id, cell_type, source, execution_count, outputs.'),
-    outline: z.array(z.string()).optional().describe('One line per cell: all of them for format "outline"; otherwise the cells after notebook.cells that did not fit.'),
+    outline: z.array(z.string()).optional().describe('One line per cell: for format "outline", and when a notebook is too big to read whole (the first read gives its outline).'),
     note: z.string().optional().describe('What this page holds and how to read the rest.'),
     next: z
       .object({ tool: z.string(), arguments: looseObject })
@@ -50,13 +51,14 @@ export const readNotebook = defineTool({
     }
     const end = args.limit !== undefined ? Math.min(total, start + args.limit) : total;
     const format = args.include_outputs === false && (args.format ?? 'full') === 'full' ? 'source' : (args.format ?? 'full');
+    // Only the path: the whole notebook when it fits, else its overview (the outline first).
+    const firstRead = args.format === undefined && args.include_outputs === undefined && args.start_index === undefined && args.limit === undefined;
     const base = { path: relativePath, store, version, cell_count: total, start_index: start };
-    const budget = ctx.limits.maxResultChars - reserve(relativePath) - JSON.stringify(base).length;
     // The next page keeps the caller's format and what is left of its limit.
-    const nextCall = (nextStart: number): NextCall | undefined => {
+    const nextCall = (nextStart: number, fmt: string = format): NextCall | undefined => {
       if (nextStart >= total) return undefined;
       const a: Record<string, unknown> = { path: relativePath };
-      if (format !== 'full') a.format = format;
+      if (fmt !== 'full') a.format = fmt;
       a.start_index = nextStart;
       if (args.limit !== undefined) {
         if (nextStart < end) a.limit = end - nextStart;
@@ -64,49 +66,98 @@ export const readNotebook = defineTool({
       }
       return { tool: 'read_notebook', arguments: a };
     };
+    // Characters left for the page once the fields around it are counted at their longest.
+    const room = (around: Record<string, unknown>, note: string, next?: NextCall) =>
+      ctx.limits.maxResultChars - resultSize(JSON.stringify({ ...base, returned: total, ...around, note, ...(next ? { next } : {}) })) - SLACK;
+    const longest = nextCall(Math.max(start + 1, total - 1), 'outline');
 
     if (format === 'outline') {
-      const page = pageOutline(notebook, start, end, budget);
+      const page = pageOutline(notebook, start, end, room({ outline: [] }, outlineNote(relativePath, total, start, total - 1, longest), longest));
       const next = nextCall(page.nextStart);
-      const note = pageNote(relativePath, total, start, page.nextStart, 0, next);
+      const note = outlineNote(relativePath, total, start, page.nextStart, next);
       return {
         structured: { ...base, returned: page.outline.length, outline: page.outline, note, ...(next ? { next } : {}) },
         summary: `${note}\n${page.outline.join('\n')}`,
         omitJsonText: true,
       };
     }
-    const head = notebookHead(notebook, format === 'raw', budget);
-    const page = pageCells({ path: relativePath, notebook, start, end, limit: args.limit, budget: budget - JSON.stringify(head).length, limits: ctx.limits }, format);
+    const head = notebookHead(notebook, format === 'raw', ctx.limits.maxResultChars);
+    const view = (cells: Record<string, unknown>[], complete: boolean) => ({ ...head, read_from: { path: relativePath, complete }, cells });
+    const pageRoom = room({ notebook: view([], false) }, pageNote(relativePath, total, total - 1, total, longest), longest);
+    const page = pageCells({ path: relativePath, notebook, start, end, limit: args.limit, budget: pageRoom, limits: ctx.limits }, format);
+    if (firstRead && page.nextStart < total) return overview(relativePath, notebook, base, view, room, ctx.limits);
     const next = nextCall(page.nextStart);
-    const outlinedTo = page.nextStart + page.outline.length;
-    const outlineCall: NextCall | undefined =
-      page.outline.length && outlinedTo < end ? { tool: 'read_notebook', arguments: { path: relativePath, format: 'outline', start_index: outlinedTo } } : undefined;
-    const note = pageNote(relativePath, total, start, page.nextStart, page.outline.length, next, outlineCall) + (format === 'source' ? ' Outputs left out (format "source").' : '');
+    const note = pageNote(relativePath, total, start, page.nextStart, next) + (format === 'source' ? ' Outputs left out (format "source").' : '');
+    // read_from lets write_notebook restore what this view leaves out (the seed writes it back).
+    const structured = { ...base, returned: page.cells.length, notebook: view(page.cells, start === 0 && page.nextStart === total), note, ...(next ? { next } : {}) };
+    const { note: _n, ...rest } = structured;
     return {
-      structured: {
-        ...base,
-        returned: page.cells.length,
-        // read_from lets write_notebook restore what this view leaves out (the seed writes it back).
-        notebook: { ...head, read_from: { path: relativePath, version, complete: start === 0 && page.nextStart === total && !page.outline.length }, cells: page.cells },
-        ...(page.outline.length ? { outline: page.outline } : {}),
-        note,
-        ...(next ? { next } : {}),
-      },
-      summary: note,
+      structured,
+      summary: `${note}\n${JSON.stringify(rest)}`,
+      omitJsonText: true,
       // The page's plots are placeholders for the model; the person can open them from these links.
       extra: format === 'source' ? [] : pagePlotLinks(relativePath, notebook, start, page.nextStart),
     };
   },
 });
 
+type Base = { path: string; store: 'file' | 'editor'; version: string; cell_count: number; start_index: number };
+
+/**
+ * The first read of a notebook too big to read whole in one answer: its outline, as far as it
+ * fits (the rest is `next`); when the whole outline fits, the first cells in full in the room
+ * left (`next` is then the following page in full). A model sees what the notebook holds and
+ * where each cell is before it reads any cell in full.
+ */
+function overview(
+  path: string,
+  notebook: Parameters<typeof pageCells>[0]['notebook'],
+  base: Base,
+  view: (cells: Record<string, unknown>[], complete: boolean) => Record<string, unknown>,
+  room: (around: Record<string, unknown>, note: string, next?: NextCall) => number,
+  limits: Parameters<typeof pageCells>[0]['limits'],
+) {
+  const total = notebook.cells.length;
+  const outlineNext = (k: number): NextCall => ({ tool: 'read_notebook', arguments: { path, format: 'outline', start_index: k } });
+  const fullNext = (k: number): NextCall => ({ tool: 'read_notebook', arguments: { path, start_index: k } });
+  const longest = outlineNext(total - 1);
+  const budget = room({ notebook: view([], false), outline: [] }, overviewNote(path, total, total - 1, total - 1, longest), longest);
+  const ol = pageOutline(notebook, 0, total, budget);
+  let cells: Record<string, unknown>[] = [];
+  if (ol.nextStart === total) {
+    const used = resultSize(JSON.stringify(ol.outline));
+    cells = pageCells({ path, notebook, start: 0, end: total, budget: budget - used, limits, atLeastOne: false }, 'full').cells;
+  }
+  const next = ol.nextStart < total ? outlineNext(ol.nextStart) : cells.length < total ? fullNext(cells.length) : undefined;
+  const note = overviewNote(path, total, ol.nextStart, cells.length, next);
+  const structured = { ...base, returned: cells.length, notebook: view(cells, false), outline: ol.outline, note, ...(next ? { next } : {}) };
+  return {
+    structured,
+    summary: `${note}\n${ol.outline.join('\n')}${cells.length ? `\nCells in full: ${JSON.stringify(cells)}` : ''}`,
+    omitJsonText: true,
+  };
+}
+
+function overviewNote(path: string, total: number, outlined: number, full: number, next: NextCall | undefined): string {
+  const one = (k: number) => `read_notebook {"path":${JSON.stringify(path)},"start_index":${k},"limit":1}`;
+  let s = `${path}: ${total} cells, too big to read whole in one answer. `;
+  s += outlined >= total ? 'Its whole outline is below' : `Outline of cells 0-${outlined - 1} below; the rest of the outline: ${callText(next!)}`;
+  if (full) s += `, and cells 0-${full - 1} in full; next in full: ${callText(next!)}.`;
+  else s += outlined >= total ? `; the cells in full from the first: ${callText(next!)}.` : '.';
+  s += ` Read any cell in full with ${one(Math.min(full, total - 1))} (or a range: start_index and limit), or its outputs with read_output. ${OUTLINE_LEGEND}`;
+  return s;
+}
+
+/** What an outline page holds and the exact call for the rest. */
+function outlineNote(path: string, total: number, start: number, nextStart: number, next: NextCall | undefined): string {
+  return `${pageNote(path, total, start, nextStart, next)} ${OUTLINE_LEGEND}`;
+}
+
 /** One sentence on what the page holds and the exact call for the rest. */
-function pageNote(path: string, total: number, start: number, nextStart: number, outlined: number, next: NextCall | undefined, outlineCall?: NextCall): string {
+function pageNote(path: string, total: number, start: number, nextStart: number, next: NextCall | undefined): string {
   const shown = nextStart - start;
   if (!next && start === 0) return `${path}: all ${total} cells.`;
-  let s = shown === 1 ? `${path}: cell ${start} of ${total}` : `${path}: cells ${start}-${nextStart - 1} of ${total}`;
-  if (outlined) s += `; cells ${nextStart}-${nextStart + outlined - 1} outlined (one line each, not in full)`;
-  s += '.';
-  if (outlineCall) s += ` Outline of the cells after those: ${callText(outlineCall)}.`;
+  let s = shown === 1 ? `${path}: cell ${start} of ${total}.` : `${path}: cells ${start}-${nextStart - 1} of ${total}.`;
   if (next) s += ` Next page: ${callText(next)}`;
   else s += ' This is the last page.';
   return s;

@@ -4,7 +4,7 @@ import { fitImage } from '../kernels/imageFit';
 import { cellRefId, resolveCell } from '../notebooks/cells';
 import { plotLink } from './plotLinks';
 import { joinSource, type Output } from '../notebooks/nbformat';
-import { defineTool, ToolError, type ImageContent } from './tool';
+import { defineTool, resultSize, ToolError, type ImageContent } from './tool';
 import { cellIdParam, indexParam, pathParam } from './schemas';
 import { callText, readOutputCall, type NextCall } from './notebookView';
 
@@ -14,9 +14,9 @@ const IMAGES = ['image/png', 'image/jpeg'];
 
 export const readOutput = defineTool({
   name: 'read_output',
-  title: 'See cell output or plot',
+  title: 'Cell output and plot view',
   description:
-    "See one output of a Jupyter notebook cell: a plot or chart as an image, or long text in full, paged by offset. Without output_index: the cell's source.",
+    "See one output of a Jupyter notebook cell: a plot or chart as an image you can look at, or long text in full, paged by offset. Without output_index: the cell's source.",
   inputSchema: {
     path: pathParam,
     index: indexParam,
@@ -104,9 +104,7 @@ export const readOutput = defineTool({
     if (offset > 0 && offset >= text.length) {
       throw new ToolError(`offset ${offset} is past the end: this text has ${text.length} characters (offset 0 to ${Math.max(0, text.length - 1)}).`);
     }
-    // JSON escapes (newlines, quotes) make the structured view longer than the text: leave room.
-    const chunk = Math.max(1000, Math.floor((ctx.limits.maxResultChars - RESERVE) / 1.15));
-    const end = Math.min(text.length, sliceEnd(text, offset, chunk));
+    const end = Math.min(text.length, sliceEnd(text, offset, chunkChars(text, offset, ctx.limits.maxResultChars - RESERVE)));
     const next: NextCall | undefined =
       end < text.length ? readOutputCall(relativePath, cell, index, args.output_index, { ...(args.mime ? { mime: args.mime } : {}), offset: end }) : undefined;
     const where = `${relativePath} cell ${index} (id ${cellId})${args.output_index !== undefined ? ` output ${args.output_index}` : ''} ${what}`;
@@ -131,6 +129,20 @@ export const readOutput = defineTool({
 });
 
 const TEXT_LIKE = /^(text\/|application\/(json|javascript|.*\+json|.*\+xml)|image\/svg\+xml)/;
+
+/**
+ * Characters from `offset` whose JSON (escapes of newlines and quotes, multi-byte characters) fits
+ * `room` in resultSize: a first guess, narrowed to what the text there actually takes.
+ */
+function chunkChars(text: string, offset: number, room: number): number {
+  let chunk = Math.max(1000, Math.floor(room / 1.15));
+  for (let i = 0; i < 5; i++) {
+    const size = resultSize(JSON.stringify(text.slice(offset, offset + chunk)));
+    if (size <= room || chunk <= 1000) break;
+    chunk = Math.max(1000, Math.floor((chunk * room) / size) - 16);
+  }
+  return chunk;
+}
 
 /** Ends a slice at a line break when one is near, so a page does not split a line. */
 function sliceEnd(text: string, offset: number, chunk: number): number {

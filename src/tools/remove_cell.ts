@@ -5,7 +5,7 @@ import { cellIdParam, editResultShape, indexParam, pathParam } from './schemas';
 
 export const removeCell = defineTool({
   name: 'remove_cell',
-  title: 'Delete notebook cell',
+  title: 'Notebook cell deletion',
   description: 'Delete (remove) a notebook cell, by cell_id or index.',
   inputSchema: { path: pathParam, index: indexParam, cell_id: cellIdParam },
   outputSchema: {

@@ -4,7 +4,7 @@ import { kernelIdParam } from './execution';
 
 export const restartKernel = defineTool({
   name: 'restart_kernel',
-  title: 'Restart Jupyter kernel',
+  title: 'Jupyter kernel restart',
   description: 'Restart a kernel (also a dead one): variables are lost, the kernel_id stays.',
   inputSchema: { kernel_id: kernelIdParam },
   outputSchema: {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { asText, stripAnsi } from '../kernels/outputs';
 import { cellRefId } from '../notebooks/cells';
 import { joinSource, type Cell, type Output } from '../notebooks/nbformat';
-import { defineTool, ToolError } from './tool';
+import { defineTool, resultSize, ToolError } from './tool';
 import { callText, readOutputCall } from './notebookView';
 
 /** Characters of a matching line shown (centred on the match). */
@@ -21,7 +21,7 @@ interface Match {
 
 export const searchNotebooks = defineTool({
   name: 'search_notebooks',
-  title: 'Search notebook cells',
+  title: 'Notebook cell search',
   description:
     'Find the cells of Jupyter notebooks whose source (or outputs) contains a text: one notebook, or every notebook under a folder. Returns each matching line with its cell id, so you can edit or run the cell without reading the whole notebook.',
   inputSchema: {
@@ -46,9 +46,11 @@ export const searchNotebooks = defineTool({
         }),
       )
       .describe('Matching lines, in notebook order.'),
-    notebooks_searched: z.number(),
-    truncated: z.boolean().describe('True when there were more matches than limit.'),
+    notebooks_searched: z.number().describe('Notebooks read before the search ended (all of them unless truncated).'),
+    notebooks_found: z.number().describe('Notebooks to search: the one named, or those under the folder (at most 500).'),
+    truncated: z.boolean().describe('True when the search stopped before the end (limit reached, or the result full): more may match.'),
     skipped: z.array(z.string()).optional().describe('Notebooks that could not be read, with why.'),
+    note: z.string().describe('What was searched, what was left, and what to call for more.'),
   },
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   async handler(args, ctx) {
@@ -81,8 +83,9 @@ export const searchNotebooks = defineTool({
         const pos = fold(lines[i]).indexOf(needle);
         if (pos < 0) continue;
         const shown = around(lines[i], pos, needle.length);
-        if (matches.length >= limit || used + shown.length + 120 + at.path.length > room) return false;
-        used += shown.length + 120 + at.path.length;
+        const size = resultSize(JSON.stringify(shown)) + 120 + resultSize(at.path);
+        if (matches.length >= limit || used + size > room) return false;
+        used += size;
         matches.push({ ...at, line: i + 1, text: shown });
       }
       return true;
@@ -115,21 +118,26 @@ export const searchNotebooks = defineTool({
       }
     }
 
-    const where = args.path ? paths[0] : `${searched} notebook${searched === 1 ? '' : 's'} under ${args.folder ?? 'the workspace root'}`;
+    const found = paths.length;
+    const where = args.path
+      ? paths[0]
+      : `${truncated ? `${searched} of ` : ''}${found}${listTruncated ? '+' : ''} notebook${found === 1 ? '' : 's'} under ${args.folder ?? 'the workspace root'}`;
+    const why = matches.length >= limit ? `the limit of ${limit} lines` : 'as many lines as fit in one result';
     const head =
       matches.length === 0
         ? `No line ${args.include_outputs ? 'of a source or output' : 'of a cell source'} contains "${args.query}" in ${where}.${args.include_outputs ? '' : ' Pass include_outputs: true to search outputs too.'}`
-        : `${matches.length}${truncated ? '+' : ''} matching line${matches.length === 1 ? '' : 's'} for "${args.query}" in ${where}${truncated ? ` (the first ${matches.length}${matches.length < limit ? ', as many as fit in one result' : ''}; pass a larger limit, a path or a more specific query for more)` : ''}.`;
+        : `${matches.length}${truncated ? '+' : ''} matching line${matches.length === 1 ? '' : 's'} for "${args.query}" in ${where}${truncated ? ` (stopped at ${why}: more may match; for more pass a larger limit${matches.length >= limit && limit < 500 ? ' (up to 500)' : ''}, a path or folder, or a more specific query)` : ''}.`;
     const first = matches[0];
-    const hint = first ? `\nRead a whole cell with read_output, e.g. ${callText(readOutputCall(first.path, { id: first.cell_id.startsWith('index:') ? undefined : first.cell_id } as Cell, first.cell_index, undefined))}.` : '';
-    const notes = [
-      ...(listTruncated ? ['Only the first 500 notebooks under the folder were searched: name a sub-folder to search the rest.'] : []),
-      ...(skipped.length ? [`Not searched (could not be read): ${skipped.join('; ')}`] : []),
-    ];
+    const hint = first ? ` Read a whole cell with read_output, e.g. ${callText(readOutputCall(first.path, { id: first.cell_id.startsWith('index:') ? undefined : first.cell_id } as Cell, first.cell_index, undefined))}.` : '';
+    const listNote = listTruncated ? ['Only the first 500 notebooks under the folder were searched: name a sub-folder to search the rest.'] : [];
+    const notes = [...listNote, ...(skipped.length ? [`Not searched (could not be read): ${skipped.join('; ')}`] : [])];
+    // The advice is in both views: VS Code's and Claude Code's models read only structuredContent
+    // (which lists the unreadable notebooks in `skipped`).
+    const note = [head + hint, ...listNote, ...(skipped.length ? [`${skipped.length} notebook${skipped.length === 1 ? '' : 's'} could not be read: see skipped.`] : [])].join(' ');
     const lines = matches.map((m) => `${m.path} [${m.cell_index}] ${m.cell_id} ${m.in}:${m.line}: ${m.text}`);
     return {
-      structured: { matches, notebooks_searched: searched, truncated, ...(skipped.length ? { skipped } : {}) },
-      summary: [head, ...lines].join('\n') + hint + (notes.length ? `\n${notes.join('\n')}` : ''),
+      structured: { matches, notebooks_searched: searched, notebooks_found: found, truncated, ...(skipped.length ? { skipped } : {}), note },
+      summary: [head, ...lines].join('\n') + (hint ? `\n${hint.trim()}` : '') + (notes.length ? `\n${notes.join('\n')}` : ''),
       omitJsonText: true,
     };
   },

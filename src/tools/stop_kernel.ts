@@ -4,7 +4,7 @@ import { kernelIdParam } from './execution';
 
 export const stopKernel = defineTool({
   name: 'stop_kernel',
-  title: 'Stop Jupyter kernel',
+  title: 'Jupyter kernel shutdown',
   description: 'Shut a kernel down; its variables are lost.',
   inputSchema: { kernel_id: kernelIdParam },
   outputSchema: {

@@ -11,6 +11,7 @@ import type { Content, OutputLimits } from '../common/content';
 // The content types, limits and ToolError live below tools/ (the stores and kernels use them
 // too); tool files keep importing them from here.
 export type { Content, ImageContent, OutputLimits, ResourceLinkContent, ResultShape, TextContent } from '../common/content';
+export { resultSize } from '../common/content';
 export { ToolError } from '../common/errors';
 
 export interface ExecutionDefaults {

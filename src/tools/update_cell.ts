@@ -6,7 +6,7 @@ import { cellIdParam, editResultShape, indexParam, pathParam } from './schemas';
 
 export const updateCell = defineTool({
   name: 'update_cell',
-  title: 'Replace notebook cell',
+  title: 'Notebook cell replacement',
   description:
     'Replace a notebook cell\'s source (and optionally type or metadata); outputs are kept.',
   inputSchema: {

@@ -36,7 +36,7 @@ export function runAnswer(ctx: ToolContext, run: Run): ToolOutput<z.infer<z.ZodO
 
 export const waitForRun = defineTool({
   name: 'wait_for_run',
-  title: 'Wait for a run',
+  title: 'Jupyter run follow-up',
   description:
     'Wait for a run started by an execution tool: returns the outputs since the last answer, then its final result once it ends (same fields as the tool that started it).',
   inputSchema: {

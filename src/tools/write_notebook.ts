@@ -6,7 +6,7 @@ import { restoreFromView, type ViewMark } from './notebookView';
 
 export const writeNotebook = defineTool({
   name: 'write_notebook',
-  title: 'Write Jupyter notebook',
+  title: 'Whole-notebook write',
   description:
     'Write a whole Jupyter notebook (.ipynb, nbformat 4). Replaces an existing one only if unchanged since this session read it (or expected_version), else needs overwrite. Prefer cell tools for small changes.',
   inputSchema: {

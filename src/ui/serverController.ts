@@ -8,7 +8,8 @@ import type { Runtime, RuntimeOptions } from '../editor/runtime';
 import type { ActiveKernelInfo } from '../kernels/backend';
 import type { Logger } from '../util/log';
 import { registerSecret } from '../util/log';
-import { readSettings, updateSetting } from './settings';
+import { readSettings, updateSetting, type ExtensionSettings } from './settings';
+import { DEFAULT_RESULT_CHARS } from '../server/clientBudgets';
 import { refreshRooConfig } from './rooConfig';
 import { TOKEN_ENV } from '../util/clientConfig';
 
@@ -156,7 +157,7 @@ export class ServerController implements vscode.Disposable {
         port,
         authToken: token,
         jupyter,
-        limits: { maxOutputChars: s.maxOutputChars, maxImageBytes: s.maxImageKb * 1024, maxResultChars: s.maxResultChars, resultShape: s.resultShape },
+        limits: { maxOutputChars: s.maxOutputChars, maxImageBytes: s.maxImageKb * 1024, ...resultBudget(s), resultShape: s.resultShape },
         timeoutMs: s.executionTimeout * 1000,
         maxWaitMs: s.maxWait * 1000,
         log: this.log,
@@ -260,7 +261,7 @@ export class ServerController implements vscode.Disposable {
     if (!rt) return;
     const s = readSettings();
     rt.applySettings(
-      { maxOutputChars: s.maxOutputChars, maxImageBytes: s.maxImageKb * 1024, maxResultChars: s.maxResultChars, resultShape: s.resultShape },
+      { maxOutputChars: s.maxOutputChars, maxImageBytes: s.maxImageKb * 1024, ...resultBudget(s), resultShape: s.resultShape },
       { timeoutMs: s.executionTimeout * 1000, maxWaitMs: s.maxWait * 1000 },
     );
     this.log.info('settings applied to the running server');
@@ -345,4 +346,9 @@ export class ServerController implements vscode.Disposable {
     void this.stop();
     this.emitter.dispose();
   }
+}
+
+/** The result budget for the server: the person's value for every client, else per client (40,000 for clients outside the table). */
+function resultBudget(s: ExtensionSettings): { maxResultChars: number; maxResultCharsSet: boolean } {
+  return { maxResultChars: s.maxResultChars ?? DEFAULT_RESULT_CHARS, maxResultCharsSet: s.maxResultChars !== undefined };
 }

@@ -15,7 +15,8 @@ export interface ExtensionSettings {
   executionTimeout: number;
   maxOutputChars: number;
   maxImageKb: number;
-  maxResultChars: number;
+  /** Set by the person: every client gets it. Unset: each client its own budget (src/server/clientBudgets.ts). */
+  maxResultChars?: number;
   /** Seconds an execution call may wait before answering "running" (the per-client defaults are under it). */
   maxWait: number;
   resultShape: ResultShape;
@@ -32,10 +33,15 @@ export function readSettings(): ExtensionSettings {
     maxOutputChars: c.get<number>('maxOutputChars', 20000),
     maxImageKb: c.get<number>('maxImageKb', 512),
     // Below 4,000 a notebook page could not hold one cell's outline and the paging hint.
-    maxResultChars: Math.max(4000, c.get<number>('maxResultChars', 40000)),
+    maxResultChars: maxResultChars(c.get<number | null>('maxResultChars', null)),
     maxWait: Math.min(86_400, Math.max(0, c.get<number>('maxWait', DEFAULT_MAX_WAIT_SECONDS))),
     resultShape: RESULT_SHAPES.find((v) => v === c.get<string>('resultShape')) ?? 'auto',
   };
+}
+
+/** The budget the person set (null or unset: per client). */
+function maxResultChars(v: number | null | undefined): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) ? Math.max(4000, v) : undefined;
 }
 
 /**

@@ -49,6 +49,7 @@ export interface StartOptions {
   /** --max-wait in seconds. */
   maxWaitSeconds?: number;
   maxImageBytes?: number;
+  /** --max-result-chars: every client gets it. Not given: each client its own budget (clientBudgets.ts). */
   maxResultChars?: number;
   resultShape?: ResultShape;
   maxBodyBytes?: number;
@@ -83,6 +84,7 @@ export function testSettings(o: StartOptions): Settings {
       maxImageBytes: o.maxImageBytes ?? DEFAULTS.maxImageBytes,
       maxBodyBytes: o.maxBodyBytes ?? 8 * 1024 * 1024,
       maxResultChars: o.maxResultChars ?? DEFAULTS.maxResultChars,
+      maxResultCharsSet: o.maxResultChars !== undefined,
       resultShape: o.resultShape ?? DEFAULTS.resultShape,
     },
     logLevel: 'warn',
@@ -104,6 +106,7 @@ export async function startServer(o: StartOptions): Promise<TestServer> {
       maxOutputChars: o.maxOutputChars ?? DEFAULTS.maxOutputChars,
       maxImageBytes: o.maxImageBytes ?? DEFAULTS.maxImageBytes,
       maxResultChars: o.maxResultChars ?? DEFAULTS.maxResultChars,
+      maxResultCharsSet: o.maxResultChars !== undefined,
       resultShape: o.resultShape ?? DEFAULTS.resultShape,
     },
     execution: { timeoutMs: o.timeoutMs ?? 60_000, ...(o.maxWaitSeconds !== undefined ? { maxWaitMs: o.maxWaitSeconds * 1000 } : {}) },

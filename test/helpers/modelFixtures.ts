@@ -1,9 +1,17 @@
-// The notebooks the "what the model sees" tests and bench read: the real fixtures plus generated
-// ones (471 cells ≈ 2.8 MB, 5,000 cells, one cell with a 20,000-line stream output).
+// The notebooks the "what the model sees" tests and bench read: the real fixtures (written by
+// Jupyter itself, test/fixtures/make_fixtures.py) plus generated ones (471 cells ≈ 2.8 MB, 5,000
+// cells, one cell with a 20,000-line stream output).
 import { writeFileSync } from 'fs';
 import * as path from 'path';
 import { emptyNotebook, serializeNotebook, splitLines, type Notebook } from '../../src/notebooks/nbformat';
 import { writeLargeNotebook } from '../fixtures/generate-large';
+
+/**
+ * Fixtures of test/fixtures a model meets every day: a small analysis with plots, long outputs
+ * (arrays, a 1,500-line log, an HTML table, JSON, plots), errors and both streams (tracebacks,
+ * warnings, a progress line), and rich metadata (widget state, tags, attachments), plus Unicode.
+ */
+export const MODEL_FIXTURES = ['analysis.ipynb', 'big-outputs.ipynb', 'errors-and-streams.ipynb', 'rich-metadata.ipynb', 'unicode.ipynb'] as const;
 
 /** Twenty thousand lines as a training loop prints them (≈ 0.9 MB of text). */
 export function longStreamText(lines = 20_000): string {

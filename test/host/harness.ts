@@ -55,6 +55,8 @@ export interface HostOptions {
   viewport?: { width: number; height: number };
   /** User settings merged over the quiet defaults (e.g. turning VS Code's chat and MCP back on). */
   userSettings?: Record<string, unknown>;
+  /** More files of the user profile (`<user-data>/User/<name>`), e.g. chatLanguageModels.json. */
+  userFiles?: Record<string, string>;
 }
 
 export interface RunTestsOptions extends HostOptions {
@@ -115,7 +117,7 @@ export interface PwPage {
   waitForSelector(selector: string, opts?: { timeout?: number }): Promise<unknown>;
   waitForTimeout(ms: number): Promise<void>;
   frames(): { evaluate<T>(expression: string): Promise<T> }[];
-  mouse: { move(x: number, y: number): Promise<void>; wheel(dx: number, dy: number): Promise<void> };
+  mouse: { move(x: number, y: number, opts?: { steps?: number }): Promise<void>; wheel(dx: number, dy: number): Promise<void>; down(): Promise<void>; up(): Promise<void> };
   setViewportSize(size: { width: number; height: number }): Promise<void>;
   locator(selector: string, opts?: { hasText?: string | RegExp }): PwLocator;
 }
@@ -299,6 +301,7 @@ class Host {
     const userData = dir('user-data');
     fs.mkdirSync(path.join(userData, 'User'), { recursive: true });
     fs.writeFileSync(path.join(userData, 'User', 'settings.json'), JSON.stringify({ ...USER_SETTINGS, ...this.opts.userSettings }, null, 2));
+    for (const [name, text] of Object.entries(this.opts.userFiles ?? {})) fs.writeFileSync(path.join(userData, 'User', name), text);
     // Extra extensions (test stand-ins) are installed by copying them into the extensions folder:
     // the workbench keeps only one extensionDevelopmentPath (its payload is read into a Map).
     const extensionsDir = this.opts.extensionsDir ? path.resolve(this.opts.extensionsDir) : dir('extensions');

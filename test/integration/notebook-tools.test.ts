@@ -111,11 +111,15 @@ describe('notebook tools over Streamable HTTP', () => {
   test('read_notebook outline is compact: one line per cell with id, type, first line, output kinds, no base64', async () => {
     const r = await call(client, 'read_notebook', { path: 'analysis.ipynb', format: 'outline' });
     assert.equal(r.isError, false);
-    // Contract change: outline entries are lines (the same as the text), not objects.
-    assert.match(r.structured.outline[4], /^\[4\] id=47d71fb2 code \(4 lines, exec 4\) fig, ax = plt\.subplots.*display_data:image\/png\|text\/plain/);
+    // Contract change: outline entries are lines (the same as the text), not objects; since issue
+    // #19 short ones ("[index] id type lines #count: first line → outputs"), explained in the note.
+    assert.equal(r.structured.outline[4], '[4] 47d71fb2 code 4L #4: fig, ax = plt.subplots(figsize=(4, 2.5)) → png');
+    assert.equal(r.structured.outline[3], '[3] c4f2b2b7 code 4L #3: import sys → stdout 18, stderr 28');
+    assert.match(r.structured.outline[6], /^\[6\] ce7596f2 code 4L #6: def ratio\(a, b\): → error ZeroDivisionError$/);
+    assert.match(r.structured.note, /Outline lines: \[index\] cell_id type, source lines \(L\), #execution count: first line → outputs/);
     assert.ok(!r.text.includes('iVBOR'), 'no image data in the outline text');
-    assert.ok(r.text.length < 3000, `outline text is ${r.text.length} chars`);
-    assert.match(r.text, /\[6\] id=\w+ code .*def ratio/);
+    assert.ok(r.text.length < 1500, `outline text is ${r.text.length} chars`);
+    assert.match(r.text, /\[6\] \w+ code .*def ratio/);
   });
 
   test('read_notebook pages with start_index/limit and can leave outputs out', async () => {
@@ -301,7 +305,7 @@ describe('notebook tools over Streamable HTTP', () => {
     const c = await connectClient(s.url);
     try {
       const outline = await ok(c, 'read_notebook', { path: 'legacy-v44.ipynb', format: 'outline' });
-      assert.match(outline.outline[1], /^\[1\] id=index:1 code/);
+      assert.match(outline.outline[1], /^\[1\] index:1 code/);
       await ok(c, 'update_cell', { path: 'legacy-v44.ipynb', cell_id: 'index:1', source: 'x = 22\nx * 2' });
       const nb = readJson(path.join(fresh.root, 'legacy-v44.ipynb'));
       assert.equal(nb.nbformat_minor, 5);
@@ -358,13 +362,19 @@ describe('notebook tools over Streamable HTTP', () => {
     const all = await ok(client, 'search_notebooks', { query: 'load_sales', folder: 'search' });
     assert.deepEqual(all.matches.map((m: any) => [m.path, m.line]), [['search/a.ipynb', 1]]);
     assert.equal(all.notebooks_searched, 1);
+    assert.equal(all.notebooks_found, 2);
     assert.match(all.skipped[0], /^search\/broken\.ipynb: /);
+    assert.match(all.note, /1 notebook could not be read: see skipped/);
 
-    // limit: the first matches, said so.
+    // limit: the first matches, said so in both views (VS Code's and Claude Code's models read only
+    // structuredContent), with how many notebooks were searched of how many.
     const many = await call(client, 'search_notebooks', { query: 'print', limit: 2 });
     assert.equal(many.structured.matches.length, 2);
     assert.equal(many.structured.truncated, true);
-    assert.match(many.text, /2\+ matching lines .*the first 2; pass a larger limit/);
+    assert.ok(many.structured.notebooks_searched < many.structured.notebooks_found, JSON.stringify(many.structured));
+    const advice = `2+ matching lines for "print" in ${many.structured.notebooks_searched} of ${many.structured.notebooks_found} notebooks under the workspace root (stopped at the limit of 2 lines: more may match; for more pass a larger limit (up to 500), a path or folder, or a more specific query).`;
+    assert.ok(many.text.startsWith(advice), many.text);
+    assert.ok(many.structured.note.startsWith(advice), many.structured.note);
 
     const none = await call(client, 'search_notebooks', { query: 'no such text anywhere', path: 'found.ipynb' });
     assert.match(none.text, /No line of a cell source contains "no such text anywhere" in found\.ipynb\. Pass include_outputs: true/);

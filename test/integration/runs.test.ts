@@ -38,6 +38,10 @@ describe('long runs on a real Jupyter server', () => {
     assert.equal(streamText(first.structured.outputs), 'start\n');
     assert.match(first.text, /Still running after \d+ s \(long\.ipynb\[0\]\).*wait_for_run/s);
     assert.match(first.text, /start/);
+    // A running answer has no `success` (a model reads false as "failed"); what to do next is in
+    // structuredContent too (the only view of VS Code's and Claude Code's models).
+    assert.equal('success' in first.structured, false, JSON.stringify(first.structured));
+    assert.match(first.structured.message, /Still running after \d+ s \(long\.ipynb\[0\]\)\. It goes on: call wait_for_run/);
 
     // While it runs, the notebook on disk already has what the cell printed (no count yet).
     const during = readNb(rj.ws.root, name).cells[0] as any;
@@ -52,6 +56,7 @@ describe('long runs on a real Jupyter server', () => {
     // Outputs since the last answer only: "start" was already returned.
     assert.equal(streamText(final.structured.outputs), 'end\n');
     assert.match(final.text, /only what came after the last "running" answer is shown here; all outputs are saved in long.ipynb/);
+    assert.match(final.structured.message, /^Cell executed: long\.ipynb\[0\] \(only what came after the last "running" answer is shown here; all outputs are saved in long\.ipynb\)$/);
     const saved = readNb(rj.ws.root, name).cells[0] as any;
     assert.equal(streamText(saved.outputs), 'start\nend\n');
     assert.equal(typeof saved.execution_count, 'number');
@@ -159,6 +164,7 @@ describe('long runs on a real Jupyter server', () => {
     const progress: Array<{ progress: number; total?: number }> = [];
     const first = await call(rj.client, 'execute_notebook', { path: name, kernel_id: kernelId, wait_seconds: 0.5 }, { ...CLIENT_LIMIT, onprogress: (p: any) => progress.push(p) });
     assert.equal(first.structured.status, 'running', first.text);
+    assert.equal('success' in first.structured, false, 'no success while running');
     assert.equal(first.structured.code_cells, 4);
     assert.ok(progress.length > 0 && progress.every((p) => p.total === 4), JSON.stringify(progress));
 
@@ -266,6 +272,47 @@ describe('long runs on a real Jupyter server', () => {
       // A rj.client that polls tasks/get (VS Code) sees where the run is.
       const statuses = messages.filter((m) => m.type === 'taskStatus').map((m) => m.task.statusMessage).filter(Boolean);
       assert.ok(statuses.some((s: string) => /cell/i.test(s)), `no status message while the task worked: ${JSON.stringify(messages.map((m) => m.type))}`);
+    } finally {
+      await tc.close();
+    }
+  });
+
+  test('the running message ends with the call (VS Code kept it as the finished call\'s label): the last progress notification has none, a finished task no status message, a failed task its error', async () => {
+    const code = 'import time\nprint("one", flush=True)\ntime.sleep(1.2)\nprint("two", flush=True)';
+    const labels = (ps: Array<{ progress: number; message?: string }>): void => {
+      assert.ok(ps.some((p) => p.message), `no progress message while the cell ran: ${JSON.stringify(ps)}`);
+      assert.equal(ps[ps.length - 1].message, undefined, `the last progress notification still says "${ps[ps.length - 1].message}"`);
+      assert.ok(ps.every((p, i) => i === 0 || p.progress > ps[i - 1].progress), `progress must grow: ${JSON.stringify(ps)}`);
+    };
+    // A plain call (the answer comes on the call's own stream, after its progress).
+    const plain: Array<{ progress: number; message?: string }> = [];
+    const r = await rj.client.callTool({ name: 'execute_cell', arguments: { kernel_id: kernelId, code } }, undefined, { onprogress: (p) => plain.push(p) });
+    assert.match(JSON.stringify(r.content), /two/);
+    labels(plain);
+
+    const tc = await connectClient(rj.server.url);
+    try {
+      // A task (as VS Code calls the execution tools): progress, then the task's final status.
+      const progress: Array<{ progress: number; message?: string }> = [];
+      const messages: any[] = [];
+      const stream = tc.experimental.tasks.callToolStream({ name: 'execute_cell', arguments: { kernel_id: kernelId, code } }, CallToolResultSchema, {
+        task: { ttl: 60_000 },
+        timeout: 10_000,
+        onprogress: (p: any) => progress.push(p),
+      });
+      for await (const m of stream) messages.push(m);
+      assert.equal(messages[messages.length - 1].type, 'result', JSON.stringify(messages[messages.length - 1]));
+      labels(progress);
+      const done = await tc.experimental.tasks.getTask(messages[0].task.taskId);
+      assert.equal(done.status, 'completed');
+      assert.equal(done.statusMessage, undefined, 'a finished task still reports its running message');
+
+      // VS Code 1.139 reports a failed task as "Task … failed: <statusMessage>", without tasks/result.
+      const failing: any[] = [];
+      for await (const m of tc.experimental.tasks.callToolStream({ name: 'execute_cell', arguments: { kernel_id: 'no-such-kernel', code: '1' } }, CallToolResultSchema, { task: { ttl: 60_000 }, timeout: 10_000 })) failing.push(m);
+      const failed = await tc.experimental.tasks.getTask(failing[0].task.taskId);
+      assert.equal(failed.status, 'failed');
+      assert.match(failed.statusMessage ?? '', /Kernel not found: no-such-kernel\. Call list_kernels/);
     } finally {
       await tc.close();
     }

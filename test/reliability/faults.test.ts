@@ -229,7 +229,7 @@ describe('concurrent edits', () => {
             await ok(c, 'edit_cell_source', { path: 'shared.ipynb', cell_id: a.cell_id, old_string: '= 0', new_string: `= ${i}` });
             await ok(c, 'update_cell', { path: 'shared.ipynb', cell_id: a.cell_id, metadata: { by: k } });
             const now = await ok(c, 'read_notebook', { path: 'shared.ipynb', format: 'outline' });
-            const idx = now.outline.findIndex((line: string) => line.includes(` id=${a.cell_id} `));
+            const idx = now.outline.findIndex((line: string) => line.includes(`] ${a.cell_id} `));
             await ok(c, 'move_cell', { path: 'shared.ipynb', cell_id: a.cell_id, to_index: (idx + k) % now.cell_count });
           }
         }),

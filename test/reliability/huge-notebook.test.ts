@@ -127,7 +127,7 @@ describe(`a ${CELLS.toLocaleString('en')}-cell notebook read by two clients besi
       assert.ok(!r.isError, JSON.stringify(r.content).slice(0, 300));
       assert.equal(r.structuredContent.cell_count, CELLS);
       assert.deepEqual(
-        // Outline entries are one line per cell: "[index] id=… code (1 line) <first line>".
+        // Outline entries are one line per cell: "[index] id type 1L: <first line>".
         r.structuredContent.outline.map((o: string) => /(Cell \d+)$/.exec(o)?.[1]),
         [0, 1, 2].map((d) => `Cell ${start + d}`),
       );

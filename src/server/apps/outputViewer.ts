@@ -13,7 +13,6 @@ import { z } from 'zod';
 import { outputUri } from '../../common/notebookUris';
 import { cellRefId, checkIndex, resolveCell } from '../../notebooks/cells';
 import type { Output } from '../../notebooks/nbformat';
-import { summariseOutput } from '../../notebooks/outline';
 import { cellIdParam, indexParam, pathParam } from '../../tools/schemas';
 import { defineTool, ToolError, type ToolDef } from '../../tools/tool';
 import type { ExtraResources } from '../resources';
@@ -32,6 +31,13 @@ export const MAX_SHOWN = 4;
 export function supportsApps(caps: ClientCapabilities | undefined): boolean {
   const ext = (caps as { extensions?: Record<string, { mimeTypes?: unknown }> } | undefined)?.extensions?.[UI_EXTENSION];
   return !!ext && Array.isArray(ext.mimeTypes) && ext.mimeTypes.includes(APP_MIME);
+}
+
+/** What an output holds: its MIME types, or the stream or the error. */
+function kindsOf(o: Output): string[] {
+  if (o.output_type === 'stream') return [`stream ${String(o.name ?? 'stdout')}`];
+  if (o.output_type === 'error') return [`error ${String(o.ename ?? 'Error')}`];
+  return Object.keys((o.data ?? {}) as Record<string, unknown>);
 }
 
 const RICH = /^(image\/|text\/html$|application\/vnd\.plotly\.v1\+json$|application\/vnd\.vegalite\.|application\/vnd\.vega\.|text\/markdown$|text\/latex$)/;
@@ -69,10 +75,10 @@ export const showOutput = defineTool({
       checkIndex(args.output_index, outputs.length, 'output');
       picked = [args.output_index];
     } else {
-      const rich = outputs.map((o, i) => ({ i, kinds: summariseOutput(o).kinds })).filter((x) => x.kinds.some((k) => RICH.test(k)));
+      const rich = outputs.map((o, i) => ({ i, kinds: kindsOf(o) })).filter((x) => x.kinds.some((k) => RICH.test(k)));
       picked = (rich.length ? rich.map((x) => x.i) : outputs.map((_, i) => i)).slice(0, MAX_SHOWN);
     }
-    const shown = picked.map((i) => ({ output_index: i, kinds: summariseOutput(outputs[i]).kinds, uri: outputUri(relativePath, id, i) }));
+    const shown = picked.map((i) => ({ output_index: i, kinds: kindsOf(outputs[i]), uri: outputUri(relativePath, id, i) }));
     const what = shown.map((s) => `output ${s.output_index} (${s.kinds.join(', ')})`).join('; ');
     const note = `Shown to the person in the chat's output viewer: ${relativePath} cell ${index} (id ${id}), ${what}. You do not see the view; read_output reads an output for you.`;
     return { structured: { path: relativePath, cell_index: index, cell_id: id, outputs: shown, note }, summary: note, omitJsonText: true };
