@@ -288,13 +288,16 @@ function registerTool(server: McpServer, tool: ToolDef, ctx: ToolContext, hooks:
         }
         const b = budget();
         const structured = shape() === 'structured';
+        // Links to plots are for the person (src/tools/plotLinks.ts), not images: a client that reads
+        // the whole result's JSON (Cline 4) would hand them to its model as text, so it gets none.
+        const links = (out.extra ?? []).filter((c) => c.type === 'resource_link');
         const fitted = fitResult(out.omitJsonText ? out.summary : `${out.summary}\n${JSON.stringify(out.structured)}`, structured ? (out.structured as Record<string, unknown>) : undefined, b.chars, {
-          images: out.extra,
+          images: (out.extra ?? []).filter((c) => c.type !== 'resource_link'),
           measure: b.measure,
           imagesShown: b.images,
         });
         if (fitted.cut) ctx.log.warn(`tool ${tool.name}: result over the ${b.chars}-byte budget, cut (${fitted.cut})`);
-        const content: Content[] = [{ type: 'text', text: fitted.text }, ...fitted.images];
+        const content: Content[] = [{ type: 'text', text: fitted.text }, ...fitted.images, ...(b.measure === 'result' ? [] : links)];
         const ms = performance.now() - started;
         ctx.log.info(`tool ${tool.name}${target ? ` ${target}` : ''} ok ${ms.toFixed(1)} ms`);
         hooks.onToolCall?.(tool.name, ms, true, target);

@@ -155,6 +155,19 @@ describe('resource_link blocks to plots', () => {
     assert.deepEqual(links((await call(client, 'read_output', { path: 'analysis.ipynb', cell_id: 'cb7e3919', output_index: 0 })).content), []);
   });
 
+  test('Cline 4 gets no links: it hands the whole result\'s JSON to its model, where a link is only noise', async () => {
+    const cline = new Client({ name: 'Cline', version: '4.2.0' });
+    await cline.connect(new StreamableHTTPClientTransport(new URL(server.url)));
+    try {
+      const r = await call(cline, 'read_output', { path: 'analysis.ipynb', cell_id: '47d71fb2', output_index: 0 });
+      assert.ok(!r.isError, r.text);
+      assert.deepEqual(links(r.content), []);
+      assert.match(r.text, /1 image not included/);
+    } finally {
+      await cline.close();
+    }
+  });
+
   test('read_notebook: a link per plot of the page (they are placeholders for the model), none for format "source"; the model views stay in budget', async () => {
     const r = await call(client, 'read_notebook', { path: 'analysis.ipynb' });
     assert.ok(!r.isError, r.text);
