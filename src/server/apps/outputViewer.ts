@@ -45,13 +45,13 @@ const RICH = /^(image\/|text\/html$|application\/vnd\.plotly\.v1\+json$|applicat
 export const showOutput = defineTool({
   name: 'show_output',
   title: 'Show output to the person',
-  description:
-    "Show a cell's outputs (plot, Plotly chart, table, image) to the person in an interactive viewer in the chat. You do not see the view: read_output reads an output for you.",
+  // Short: tools/list goes into the model's context on every turn (≈ 4,000 tokens for all tools).
+  description: "Show a cell's plot, chart, table or image to the person in a viewer in the chat (you do not see it).",
   inputSchema: {
     path: pathParam,
     cell_id: cellIdParam,
     cell_index: indexParam,
-    output_index: z.number().int().min(0).optional().describe('One output (default: the cell\'s plots, tables and images).'),
+    output_index: z.number().int().min(0).optional().describe('One output (default: its plots, tables, images).'),
   },
   outputSchema: {
     path: z.string(),
