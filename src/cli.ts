@@ -45,6 +45,7 @@ async function main(argv: string[]): Promise<number> {
   }
 
   const core = await createCore(settings, log);
+  log.info(`checkpoints of agents' changes: ${core.agents.checkpointDir}`);
   let stopping = false;
   const stop = async (code: number) => {
     if (stopping) return;

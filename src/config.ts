@@ -38,6 +38,11 @@ export interface Settings {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   configFile?: string;
   check: boolean;
+  /**
+   * Agent changes (src/agents/): where checkpoints are kept (default: a folder per workspace under
+   * ${XDG_CACHE_HOME:-~/.cache}/jupyter-mcp/checkpoints) and whether provenance also goes into cell metadata.
+   */
+  agents?: { checkpointDir?: string; provenanceInMetadata?: boolean };
   /** Where each security-relevant setting came from ("--port", "JUPYTER_TOKEN", "config file …", "default"). */
   sources?: Record<string, string>;
   /** Things the person starting the server should know (a secret on the command line, an ignored key). */
@@ -105,17 +110,22 @@ Output
   --max-output-chars N   Text returned to the model per output (default 20000; notebooks keep all)
   --max-image-kb N       Largest image returned to the model; larger ones are downscaled (default 512)
   --max-body-mb N        Largest request accepted (default 100)
+
+Agent changes
+  --checkpoint-dir DIR   Where checkpoints of notebooks before agents' changes are kept (env
+                         JUPYTER_MCP_CHECKPOINT_DIR; default \${XDG_CACHE_HOME:-~/.cache}/jupyter-mcp/checkpoints)
+  --provenance-metadata  Also record which agent changed a cell in its metadata ("jupyter_mcp")
   --log-level L          debug | info | warn | error (default info); logs go to stderr
 
   -h, --help             Show this help
   -v, --version          Show the version
 `;
 
-const BOOLEAN_FLAGS = new Set(['stdio', 'offline', 'check', 'no-local-jupyter', 'help', 'version']);
+const BOOLEAN_FLAGS = new Set(['stdio', 'offline', 'check', 'no-local-jupyter', 'help', 'version', 'provenance-metadata']);
 const VALUE_FLAGS = new Set([
   'port', 'host', 'root', 'config', 'url', 'token', 'auth-token', 'allow-origin', 'timeout', 'max-wait',
   'max-output-chars', 'max-result-chars', 'max-image-kb', 'max-body-mb', 'log-level',
-  'token-file', 'auth-token-file', 'allow-host', 'jupyter-root', 'result-shape',
+  'token-file', 'auth-token-file', 'allow-host', 'jupyter-root', 'result-shape', 'checkpoint-dir',
 ]);
 /** Options that may be given more than once; their values accumulate. */
 const REPEATABLE = new Set(['allow-origin', 'allow-host']);
@@ -338,6 +348,14 @@ export function resolveSettings(argv: string[], env: NodeJS.ProcessEnv = process
       resultShape: resultShape as ResultShape,
     },
     logLevel: logLevel as Settings['logLevel'],
+    // Not from a config file: one found in the start folder may come from a cloned repository,
+    // and checkpoints hold the content of every notebook an agent changes.
+    agents: {
+      ...(typeof a['checkpoint-dir'] === 'string' || env.JUPYTER_MCP_CHECKPOINT_DIR
+        ? { checkpointDir: path.resolve(cwd, (a['checkpoint-dir'] as string | undefined) ?? env.JUPYTER_MCP_CHECKPOINT_DIR!) }
+        : {}),
+      provenanceInMetadata: a['provenance-metadata'] === true || envBool(env.JUPYTER_MCP_PROVENANCE_METADATA) === true,
+    },
     configFile: Object.keys(fc).length ? configFile : undefined,
     check: a.check === true,
     help: a.help === true,

@@ -6,6 +6,7 @@ import * as path from 'path';
 import { ServerController } from './ui/serverController';
 import { StatusBar } from './ui/statusBar';
 import { registerCommands } from './ui/commands';
+import { registerAgentCommands } from './ui/agentCommands';
 import { registerMcpProvider } from './ui/mcpProvider';
 import { channelLogger } from './ui/log';
 import { readSettings, SECTION } from './ui/settings';
@@ -34,6 +35,7 @@ export function activate(context: vscode.ExtensionContext): JupyterMcpApi {
     server,
     statusBar,
     ...registerCommands(server, channel),
+    ...registerAgentCommands(server),
     registerMcpProvider(server),
     vscode.workspace.onDidChangeConfiguration((e) => {
       // A new port needs a new listener; the rest applies in place (sessions and kernels stay).

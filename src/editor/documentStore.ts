@@ -42,7 +42,7 @@ import { KeyedLock } from '../util/keyedLock';
 import { joinSource, newCellId, supportsCellIds, validateCell, validateNotebook, type Cell, type Notebook, type Output } from '../notebooks/nbformat';
 import type { Workspace } from '../notebooks/paths';
 import { NotebookNotOpenError, type OpenNotebooks } from '../notebooks/router';
-import type { CellEdit, EditPlan, EditResult, NotebookInfo, NotebookStore, NotebookSummary, ReadResult } from '../notebooks/store';
+import type { CellEdit, EditPlanner, EditResult, NotebookInfo, NotebookStore, NotebookSummary, ReadResult } from '../notebooks/store';
 import type { Logger } from '../util/log';
 import { phaseClock } from '../util/phases';
 import { addCallNote } from '../util/callNotes';
@@ -250,7 +250,7 @@ export class EditorNotebookStore implements NotebookStore, OpenNotebooks, vscode
     return (await this.snapshot(this.requireDocument(info.path))).version;
   }
 
-  async edit<T>(p: string, plan: (nb: Readonly<Notebook>) => EditPlan<T>): Promise<EditResult<T>> {
+  async edit<T>(p: string, plan: EditPlanner<T>): Promise<EditResult<T>> {
     const clock = phaseClock('edit');
     const info = await this.resolve(p);
     clock?.lap('resolve');
@@ -260,7 +260,7 @@ export class EditorNotebookStore implements NotebookStore, OpenNotebooks, vscode
         const doc = this.requireDocument(info.path);
         const snap = await this.snapshot(doc);
         clock?.lap('snapshot');
-        const { edits, result } = plan(snap.notebook);
+        const { edits, result } = plan(snap.notebook, info);
         if (edits.length === 0) return { ...info, result, notebook: snap.notebook, version: snap.version };
         const next = applyEdits(snap.notebook, edits);
         clock?.lap('plan');

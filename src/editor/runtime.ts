@@ -14,8 +14,17 @@ import { TOOLS } from '../tools';
 import type { Logger } from '../util/log';
 import type { OutputLimits } from '../tools/tool';
 import { registerSecret } from '../util/log';
+import * as vscode from 'vscode';
 import { EditorKernels } from './editorKernels';
 import { EditorCellRunner } from './cellRunner';
+import { AgentChanges } from '../agents/changes';
+import { CheckpointStore, workspaceCheckpointDir } from '../agents/checkpoints';
+import { TrackingNotebookStore } from '../agents/trackingStore';
+import type { CellRunner } from '../tools/tool';
+import type { NotebookStore } from '../notebooks/store';
+import { currentCaller } from '../util/callNotes';
+import { cellRefId } from '../notebooks/cells';
+import { AgentMarkers } from './agentMarkers';
 import { NotebookChanges } from '../notebooks/changes';
 import { ChangeReportingStore } from '../notebooks/changeReporting';
 import { feedEditorChanges } from './notebookChanges';
@@ -36,6 +45,10 @@ export interface RuntimeOptions {
   mayRunCode: () => string | undefined;
   onSessionsChanged: (n: number) => void;
   onToolCall: (name: string, ms: number, ok: boolean, target?: string) => void;
+  /** Base folder of agent-change checkpoints (the extension's storage); none: kept in memory only. */
+  checkpointDir?: string;
+  /** Setting jupyterMcp.agentProvenanceInMetadata: also write which agent changed a cell into its metadata. */
+  provenanceInMetadata?: () => boolean;
 }
 
 export interface Runtime {
@@ -45,6 +58,11 @@ export interface Runtime {
   readonly kernels: KernelRouter;
   readonly editorKernels: EditorKernels;
   readonly jupyterUrl: string | undefined;
+  readonly workspace: Workspace;
+  /** What agents changed in which notebook (markers, review, revert, accept). */
+  readonly agents: AgentChanges;
+  /** The cell status bar items that mark agents' cells. */
+  readonly markers: AgentMarkers;
   sessionCount(): number;
   /** New limits and waits for the calls that start from now on (no restart: sessions and kernels stay). */
   applySettings(limits: OutputLimits, execution: { timeoutMs: number; maxWaitMs?: number }): void;
@@ -70,12 +88,19 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const workspace = new Workspace(opts.root);
   const files = new FileNotebookStore(workspace);
   const editorStore = new EditorNotebookStore(workspace, { saveAfterEdit: opts.saveAfterEdit, log: opts.log, files });
+  const routed = new RoutingNotebookStore(files, editorStore);
+  // Agents' changes are recorded (with checkpoints in the extension's storage, outside the
+  // workspace) and shown as markers; the person's revert goes through the untracked router.
+  const agents = new AgentChanges({ store: routed, checkpoints: new CheckpointStore(opts.checkpointDir ? workspaceCheckpointDir(opts.checkpointDir, opts.root) : undefined), log: opts.log });
   // Resource subscriptions hear of changes from the editor's events and file watcher (no polling)
   // and, at once, from the tools' own writes.
-  const routed = new RoutingNotebookStore(files, editorStore);
   const changes = new NotebookChanges(routed, { pollMs: 0, scanMs: 0 });
   const changeFeed = feedEditorChanges(workspace, changes);
-  const notebooks = new ChangeReportingStore(routed, changes);
+  const notebooks = new ChangeReportingStore(new TrackingNotebookStore(routed, agents, { provenanceInMetadata: opts.provenanceInMetadata }), changes);
+  const markers = new AgentMarkers(agents, workspace);
+  const renames = vscode.workspace.onDidRenameFiles((e) => {
+    for (const f of e.files) if (f.oldUri.scheme === 'file' && f.newUri.scheme === 'file') agents.renamed(workspace.relative(f.oldUri.fsPath), workspace.relative(f.newUri.fsPath));
+  });
   let jupyter: KernelBackend = new EditorNotConnectedBackend();
   let jupyterUrl: string | undefined;
   if (opts.jupyter) {
@@ -91,11 +116,12 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const kernels = new KernelRouter(jupyter, editorKernels);
   // The "Jupyter MCP: <server>" notebook controller, on whatever Jupyter backend the router has.
   editorKernels.attachJupyter(kernels);
-  const cellRunner = new EditorCellRunner(editorKernels);
+  const cellRunner = trackRuns(new EditorCellRunner(editorKernels), routed, agents);
   // Tools read limits and waits from these objects on every call: applySettings updates them in place.
   const context = {
     notebooks,
     changes,
+    agents,
     cellRunner,
     kernels,
     limits: { ...opts.limits },
@@ -119,8 +145,11 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     await kernels.dispose();
     editorStore.dispose();
     editorKernels.dispose();
+    markers.dispose();
+    renames.dispose();
     changeFeed.dispose();
     changes.dispose();
+    await agents.dispose();
     throw e;
   }
   // What VS Code may cache per version: the tools (with the MCP Apps viewer's) and the prompts.
@@ -135,6 +164,9 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     get jupyterUrl() {
       return jupyterUrl;
     },
+    workspace,
+    agents,
+    markers,
     sessionCount: () => http.sessionCount(),
     applySettings(limits, execution) {
       Object.assign(context.limits, limits);
@@ -154,8 +186,48 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       await kernels.dispose();
       editorStore.dispose();
       editorKernels.dispose();
+      markers.dispose();
+      renames.dispose();
       changeFeed.dispose();
       changes.dispose();
+      await agents.dispose();
+    },
+  };
+}
+
+/**
+ * Cells an agent runs in the editor get their outputs from VS Code itself, not through the store:
+ * the run is recorded here (the notebook read before it is the checkpoint if this is the agent's
+ * first change), after the run, off the tool's answer.
+ */
+function trackRuns(runner: EditorCellRunner, store: NotebookStore, agents: AgentChanges): CellRunner {
+  const before = async (rel: string) => (currentCaller() ? (await store.read(rel).catch(() => undefined))?.notebook : undefined);
+  const after = (rel: string, nb: Awaited<ReturnType<typeof before>>, indices: readonly number[]) => {
+    const caller = currentCaller();
+    if (!caller || !nb) return;
+    const ids = indices.filter((i) => i < nb.cells.length).map((i) => cellRefId(nb.cells[i], i));
+    void store
+      .read(rel)
+      .then((now) => agents.recordRun(rel, nb, now.notebook, ids, caller))
+      .catch(() => undefined);
+  };
+  return {
+    serves: (rel) => runner.serves(rel),
+    runCell: async (rel, index, opts) => {
+      const nb = await before(rel);
+      try {
+        return await runner.runCell(rel, index, opts);
+      } finally {
+        after(rel, nb, [index]);
+      }
+    },
+    runCells: async function* (rel, indices, opts) {
+      const nb = await before(rel);
+      try {
+        yield* runner.runCells(rel, indices, opts);
+      } finally {
+        after(rel, nb, indices);
+      }
     },
   };
 }

@@ -133,6 +133,10 @@ export function applyEdits(input: Readonly<Notebook>, edits: readonly CellEdit[]
       case 'notebookMetadata':
         nb = { ...nb, metadata: e.metadata };
         break;
+      case 'cell':
+        checkIndex(e.index, nb.cells.length);
+        nb.cells[e.index] = e.cell;
+        break;
     }
   }
   return nb;

@@ -3,7 +3,7 @@
 // shows in resources/list_changed). Reads pass straight through.
 import type { NotebookChanges } from './changes';
 import type { Notebook } from './nbformat';
-import type { EditPlan, EditResult, NotebookInfo, NotebookStore, NotebookSummary, ReadResult } from './store';
+import type { EditPlanner, EditResult, NotebookInfo, NotebookStore, NotebookSummary, ReadResult } from './store';
 
 export class ChangeReportingStore implements NotebookStore {
   constructor(
@@ -27,12 +27,12 @@ export class ChangeReportingStore implements NotebookStore {
     return this.inner.list(dir, opts);
   }
 
-  async edit<T>(p: string, plan: (nb: Readonly<Notebook>) => EditPlan<T>): Promise<EditResult<T>> {
+  async edit<T>(p: string, plan: EditPlanner<T>): Promise<EditResult<T>> {
     // Only a plan that changed something is a change (a re-planned edit runs the plan again: the
     // last run's answer is what was applied).
     let changed = false;
-    const res = await this.inner.edit(p, (nb) => {
-      const out = plan(nb);
+    const res = await this.inner.edit(p, (nb, info) => {
+      const out = plan(nb, info);
       changed = out.edits.length > 0;
       return out;
     });

@@ -18,10 +18,10 @@ import * as path from 'path';
 import { randomBytes } from 'crypto';
 import { ToolError } from '../common/errors';
 import { applyEdits } from './cells';
-import { Notebook, parseNotebookBytesSliced, serializeNotebookPiecesSliced, validateNotebookSliced } from './nbformat';
+import { fileBytes, Notebook, parseNotebookBytesSliced, serializeNotebookPiecesSliced, validateNotebookSliced } from './nbformat';
 import { Workspace } from './paths';
 import { KeyedLock } from '../util/keyedLock';
-import type { EditPlan, EditResult, NotebookInfo, NotebookStore, NotebookSummary, ReadResult } from './store';
+import type { EditPlanner, EditResult, NotebookInfo, NotebookStore, NotebookSummary, ReadResult } from './store';
 
 interface Cached {
   version: string;
@@ -157,13 +157,13 @@ export class FileNotebookStore implements NotebookStore {
     return { version: versionOf(st), mode: Number(st.mode) };
   }
 
-  edit<T>(p: string, plan: (nb: Readonly<Notebook>) => EditPlan<T>): Promise<EditResult<T>> {
+  edit<T>(p: string, plan: EditPlanner<T>): Promise<EditResult<T>> {
     return this.target(p).then((t) =>
       this.locked(t.real, async () => {
         const info = t.info;
         for (let attempt = 0; ; attempt++) {
           const { notebook, version, mode } = await this.load(t);
-          const { edits, result } = plan(notebook);
+          const { edits, result } = plan(notebook, info);
           if (edits.length === 0) return { ...info, result, notebook, version };
           const next = applyEdits(notebook, edits);
           const written = await this.writeAtomic(t, next, version, mode);
@@ -329,7 +329,10 @@ export class FileNotebookStore implements NotebookStore {
    * planned on, from the same stat as `expected` (undefined for a new file), which the new file keeps.
    */
   private async writeAtomic(t: Target, nb: Notebook, expected: string | null, mode: number | undefined): Promise<string | undefined> {
-    const pieces = await serializeNotebookPiecesSliced(nb);
+    // A notebook parsed from bytes and written back unchanged (a revert to a checkpoint) is written
+    // as those very bytes, whatever their layout.
+    const raw = fileBytes(nb);
+    const pieces = raw ? [raw] : await serializeNotebookPiecesSliced(nb);
     // The temp file, the lock and the rename all happen in one folder, opened once and checked to
     // be inside the root; its names are reached through that handle, never through a path that a
     // retargeted link could send elsewhere. A notebook reached through a symlink is replaced where

@@ -190,15 +190,35 @@ function lineColumn(text: string, pos: number): string {
  * bytes that are not UTF-8 are refused as Python's nbformat refuses them.
  */
 export function parseNotebookBytes(buf: Buffer, where: string): Notebook {
-  const nb = runSync(parseBytesSteps(buf, where));
-  return nb ?? parseNotebook(buf.toString('utf8'), where);
+  const nb = runSync(parseBytesSteps(buf, where)) ?? parseNotebook(buf.toString('utf8'), where);
+  readFrom.set(nb, buf);
+  return nb;
 }
+
+/**
+ * The bytes a notebook object was parsed from (undefined for one built or edited in memory). Kept
+ * so that a checkpoint holds the file exactly as it was, and a notebook restored from one is
+ * written back byte for byte, in whatever layout the file had. An edit makes a new notebook
+ * object, which has none. For a file in nbformat's layout the cells' cached bytes are views of
+ * this buffer anyway, so keeping it costs nothing more.
+ */
+export function fileBytes(nb: Readonly<Notebook>): Buffer | undefined {
+  return readFrom.get(nb);
+}
+
+const readFrom = new WeakMap<object, Buffer>();
 
 /**
  * parseNotebookBytes in time slices (turns.ts): a million-cell file is parsed without blocking the
  * event loop for more than a slice, so other clients are served meanwhile.
  */
 export async function parseNotebookBytesSliced(buf: Buffer, where: string): Promise<Notebook> {
+  const nb = await parseWholeSliced(buf, where);
+  readFrom.set(nb, buf);
+  return nb;
+}
+
+async function parseWholeSliced(buf: Buffer, where: string): Promise<Notebook> {
   const nb = await runSliced(parseBytesSteps(buf, where));
   if (nb) return nb;
   // Not laid out as a notebook: almost always not JSON at all (truncated, corrupted). The

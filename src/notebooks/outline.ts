@@ -5,7 +5,7 @@ import { cellRefId, firstLine } from './cells';
 import { joinSource, type Cell, type Output } from './nbformat';
 
 /** What an outline line says, for the note of a result that holds outline lines. */
-export const OUTLINE_LEGEND = 'Outline lines: [index] cell_id type, source lines (L), #execution count: first line → outputs (kind, characters; ×n for n outputs in a row).';
+export const OUTLINE_LEGEND = 'Outline lines: [index] cell_id type, source lines (L), #execution count: first line -> outputs (kind, characters; ×n for n outputs in a row).';
 
 export interface OutputSummary {
   /** "stdout", "stderr", "error ZeroDivisionError", or the main kind of rich data ("png", "html", "text"…). */
@@ -80,7 +80,7 @@ export function outlineCell(cell: Cell, index: number): CellOutline {
 const TYPES: Record<string, string> = { markdown: 'md' };
 
 /**
- * One line per cell (OUTLINE_LEGEND): "[3] ab12cd34 code 5L #2: import pandas as pd → stdout 120, png".
+ * One line per cell (OUTLINE_LEGEND): "[3] ab12cd34 code 5L #2: import pandas as pd -> stdout 120, png".
  * Outputs of the same kind in a row are counted, not repeated ("stdout×40 2.9k").
  */
 export function outlineText(entries: CellOutline[]): string {
@@ -89,7 +89,7 @@ export function outlineText(entries: CellOutline[]): string {
       let line = `[${e.index}] ${e.id} ${TYPES[e.cell_type] ?? e.cell_type} ${e.lines}L`;
       if (e.execution_count != null) line += ` #${e.execution_count}`;
       if (e.first_line) line += `: ${e.first_line}`;
-      if (e.outputs?.length) line += ` → ${outputsText(e.outputs)}`;
+      if (e.outputs?.length) line += ` -> ${outputsText(e.outputs)}`;
       return line;
     })
     .join('\n');

@@ -6,7 +6,7 @@ import { phaseClock } from '../util/phases';
 import * as path from 'path';
 import type { FileNotebookStore } from './fileStore';
 import type { Notebook } from './nbformat';
-import type { EditPlan, EditResult, NotebookInfo, NotebookStore, NotebookSummary, ReadResult } from './store';
+import type { EditPlanner, EditResult, NotebookInfo, NotebookStore, NotebookSummary, ReadResult } from './store';
 
 /** What the editor side provides: which notebooks are open, and the store that edits them. */
 export interface OpenNotebooks {
@@ -64,7 +64,7 @@ export class RoutingNotebookStore implements NotebookStore {
     return this.route(p, (s) => s.read(p));
   }
 
-  edit<T>(p: string, plan: (nb: Readonly<Notebook>) => EditPlan<T>): Promise<EditResult<T>> {
+  edit<T>(p: string, plan: EditPlanner<T>): Promise<EditResult<T>> {
     return this.route(p, (s) => s.edit(p, plan));
   }
 

@@ -16,13 +16,18 @@ export type CellEdit =
   | { kind: 'cellType'; index: number; cellType: Cell['cell_type'] }
   | { kind: 'cellMetadata'; index: number; metadata: Record<string, unknown> }
   | { kind: 'outputs'; index: number; outputs: Output[]; executionCount?: number | null }
-  | { kind: 'notebookMetadata'; metadata: Record<string, unknown> };
+  | { kind: 'notebookMetadata'; metadata: Record<string, unknown> }
+  /** Puts this very cell object in place of the cell at `index` (a revert restoring a kept cell). */
+  | { kind: 'cell'; index: number; cell: Cell };
 
 /** What a plan returns: the edits to apply to the notebook it was given, and the tool's result. */
 export interface EditPlan<T> {
   edits: CellEdit[];
   result: T;
 }
+
+/** Plans edits on the notebook as it is now; may run again if the notebook changed meanwhile. */
+export type EditPlanner<T> = (nb: Readonly<Notebook>, info: NotebookInfo) => EditPlan<T>;
 
 export interface NotebookInfo {
   /** Absolute path of the notebook. */
@@ -52,9 +57,10 @@ export interface NotebookStore {
   /**
    * Runs `plan` on the current notebook and applies its edits atomically. Calls on one notebook
    * are serialized, so the plan sees the latest state (no lost updates between sessions). If the
-   * plan throws, nothing changes.
+   * plan throws, nothing changes. The plan is told which notebook it plans on (`info`), so checks
+   * that depend on it (a session's view of the notebook) run under the same lock.
    */
-  edit<T>(path: string, plan: (nb: Readonly<Notebook>) => EditPlan<T>): Promise<EditResult<T>>;
+  edit<T>(path: string, plan: EditPlanner<T>): Promise<EditResult<T>>;
   /** Creates a notebook; refuses to replace an existing file unless `overwrite`. */
   create(path: string, notebook: Notebook, opts: { overwrite: boolean }): Promise<NotebookInfo>;
   /**

@@ -275,11 +275,12 @@ function registerTool(server: McpServer, tool: ToolDef, ctx: ToolContext, hooks:
           if (refusal) throw new Error(refusal);
         }
         const progress = progressLabel(extra.sendNotification as never, extra._meta?.progressToken);
+        const caller = { client: ctx.session.clientName?.() || 'an MCP client', tool: tool.name };
         const { value: out, notes } = await collectNotes(() => tool.handler(args as never, ctx, {
           signal: extra.signal,
           untilDone: (extra as { untilDone?: boolean }).untilDone === true,
           progress: progress.report,
-        })).finally(() => progress.end());
+        }), caller).finally(() => progress.end());
         clock?.lap('handler');
         // E.g. "not saved: the person has unsaved changes" from the editor store (util/callNotes).
         if (notes.length > 0) {

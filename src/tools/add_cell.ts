@@ -3,12 +3,13 @@ import { makeCell } from '../notebooks/nbformat';
 import { resolveCell } from '../notebooks/cells';
 import { defineTool, ToolError } from './tool';
 import { cellTypeParam, editResultShape, pathParam } from './schemas';
+import { editChecked } from './cellGuard';
 
 export const addCell = defineTool({
   name: 'add_cell',
   title: 'Notebook cell insertion',
   description:
-    'Add a code or markdown cell to a Jupyter notebook, open or not: at the end, at `index`, or after/before a cell id. Returns its index and stable id.',
+    'Add a code or markdown cell to a Jupyter notebook: at the end, at `index`, or after/before a cell id. Returns its index and stable id.',
   inputSchema: {
     path: pathParam,
     cell_type: cellTypeParam,
@@ -28,7 +29,8 @@ export const addCell = defineTool({
   async handler(args, ctx) {
     const given = [args.index !== undefined && args.index !== -1, !!args.after_cell_id, !!args.before_cell_id].filter(Boolean).length;
     if (given > 1) throw new ToolError('Give only one of index, after_cell_id and before_cell_id.');
-    const res = await ctx.notebooks.edit(args.path, (nb) => {
+    // Checked like the other edits only in that the session's view follows the insert.
+    const res = await editChecked(ctx, args.path, (nb) => {
       let at = nb.cells.length;
       if (args.after_cell_id) at = resolveCell(nb, { cell_id: args.after_cell_id }) + 1;
       else if (args.before_cell_id) at = resolveCell(nb, { cell_id: args.before_cell_id });
@@ -41,7 +43,6 @@ export const addCell = defineTool({
     });
     const at = res.result;
     const id = res.notebook.cells[at].id as string;
-    ctx.session.seen.set(res.relativePath, res.version);
     const message = `Cell added at index ${at} (id ${id}) in notebook: ${res.relativePath}`;
     return {
       structured: { success: true, message, path: res.relativePath, store: res.store, cell_index: at, cell_id: id, cell_count: res.notebook.cells.length },

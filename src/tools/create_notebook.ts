@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { emptyNotebook } from '../notebooks/nbformat';
 import { defineTool } from './tool';
 import { editResultShape, looseObject, pathParam } from './schemas';
+import { noteWhole } from './cellGuard';
 
 export const createNotebook = defineTool({
   name: 'create_notebook',
@@ -23,6 +24,7 @@ export const createNotebook = defineTool({
     const info = await ctx.notebooks.create(args.path, notebook, { overwrite: args.overwrite ?? false });
     const version = await ctx.notebooks.currentVersion(info.relativePath);
     if (version) ctx.session.seen.set(info.relativePath, version);
+    noteWhole(ctx.session, info.relativePath, notebook);
     return {
       structured: { success: true, message: `Notebook created: ${info.relativePath}`, path: info.relativePath, store: info.store, notebook },
       summary: `Notebook created: ${info.relativePath} (kernel ${kernel}).`,

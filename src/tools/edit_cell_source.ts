@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { cellRefId, resolveCell } from '../notebooks/cells';
 import { joinSource } from '../notebooks/nbformat';
 import { defineTool, ToolError } from './tool';
-import { cellIdParam, editResultShape, indexParam, pathParam } from './schemas';
+import { cellIdParam, editResultShape, indexParam, overwriteParam, pathParam } from './schemas';
+import { editChecked } from './cellGuard';
 
 export const editCellSource = defineTool({
   name: 'edit_cell_source',
@@ -16,6 +17,7 @@ export const editCellSource = defineTool({
     old_string: z.string().min(1).describe('Exact text to replace, whitespace included.'),
     new_string: z.string().describe('Replacement text.'),
     replace_all: z.boolean().optional().describe('Replace every occurrence (default false).'),
+    overwrite: overwriteParam,
   },
   outputSchema: {
     ...editResultShape,
@@ -25,8 +27,9 @@ export const editCellSource = defineTool({
   },
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
   async handler(args, ctx) {
-    const res = await ctx.notebooks.edit(args.path, (nb) => {
+    const res = await editChecked(ctx, args.path, (nb, check) => {
       const i = resolveCell(nb, args);
+      check(i, args);
       const src = joinSource(nb.cells[i].source);
       const count = src.split(args.old_string).length - 1;
       if (count === 0) {
@@ -38,7 +41,6 @@ export const editCellSource = defineTool({
       const next = args.replace_all ? src.split(args.old_string).join(args.new_string) : src.replace(args.old_string, () => args.new_string);
       return { edits: [{ kind: 'source', index: i, source: next }], result: { i, count: args.replace_all ? count : 1 } };
     });
-    ctx.session.seen.set(res.relativePath, res.version);
     const { i, count } = res.result;
     const id = cellRefId(res.notebook.cells[i], i);
     const message = `Replaced ${count} occurrence${count === 1 ? '' : 's'} in cell ${i} (id ${id}) of notebook: ${res.relativePath}`;

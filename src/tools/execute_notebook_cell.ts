@@ -27,7 +27,7 @@ export const executeNotebookCell = defineTool({
   name: 'execute_notebook_cell',
   title: 'Jupyter notebook cell',
   description:
-    "Run (execute) one code cell of a Jupyter notebook, open or not, saving its outputs in the notebook as they arrive. Without kernel_id: the notebook's own kernel (the editor's if open in VS Code, else on the Jupyter server). Plots return as images. Long runs answer status \"running\" with a run_id and go on (see wait_for_run).",
+    "Run one code cell of a Jupyter notebook, open or not, saving its outputs in it as they arrive. Without kernel_id: the notebook's own kernel (the editor's if open in VS Code). Plots return as images. Long runs answer status \"running\" with a run_id and go on (see wait_for_run).",
   inputSchema: {
     path: pathParam,
     cell_index: z.number().int().min(0).optional().describe('0-based cell position (or give cell_id).'),

@@ -23,6 +23,7 @@ import { executeNotebookCell } from './execute_notebook_cell';
 import { waitForRun } from './wait_for_run';
 import { cancelRun } from './cancel_run';
 import { listRuns } from './list_runs';
+import { agentChanges } from './agent_changes';
 import { listVariables } from './list_variables';
 import { inspectVariable } from './inspect_variable';
 import { inspectCode } from './inspect_code';
@@ -41,6 +42,7 @@ export const TOOLS: readonly ToolDef[] = [
   listNotebooks,
   searchNotebooks,
   readOutput,
+  agentChanges,
   // Kernels and execution.
   listKernels,
   startKernel,

@@ -14,7 +14,7 @@ const KEEP = new Set(['kernel_id', 'name', 'type', 'kind', 'shape', 'dtype', 'le
 
 export const inspectVariable = defineTool({
   name: 'inspect_variable',
-  title: 'Inspect a kernel variable',
+  title: 'Kernel variable inspection',
   description:
     'A Python kernel variable in depth: DataFrame columns, dtypes, nulls, head; array stats; dict/list items; figures as images. Changes nothing.',
   inputSchema: {

@@ -18,7 +18,7 @@ type Variable = z.infer<typeof variableSchema>;
 
 export const listVariables = defineTool({
   name: 'list_variables',
-  title: 'List kernel variables',
+  title: 'Kernel variable listing',
   description: 'Variables of a Python kernel: type, shape, size, short value; largest first. Changes nothing.',
   inputSchema: {
     kernel_id: lookKernelParam,

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { cellRefId, resolveCell } from '../notebooks/cells';
 import { defineTool, ToolError } from './tool';
-import { cellIdParam, editResultShape, indexParam, pathParam } from './schemas';
+import { cellIdParam, editResultShape, indexParam, overwriteParam, pathParam } from './schemas';
+import { editChecked } from './cellGuard';
 
 export const moveCell = defineTool({
   name: 'move_cell',
@@ -12,6 +13,7 @@ export const moveCell = defineTool({
     index: indexParam,
     cell_id: cellIdParam,
     to_index: z.number().int().min(0).describe('Index after the move.'),
+    overwrite: overwriteParam,
   },
   outputSchema: {
     ...editResultShape,
@@ -21,14 +23,14 @@ export const moveCell = defineTool({
   },
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   async handler(args, ctx) {
-    const res = await ctx.notebooks.edit(args.path, (nb) => {
+    const res = await editChecked(ctx, args.path, (nb, check) => {
       const from = resolveCell(nb, args);
+      check(from, args);
       if (args.to_index >= nb.cells.length) {
         throw new ToolError(`to_index ${args.to_index} is out of range: the notebook has ${nb.cells.length} cells, valid targets are 0 to ${nb.cells.length - 1}.`);
       }
       return { edits: from === args.to_index ? [] : [{ kind: 'move', from, to: args.to_index }], result: from };
     });
-    ctx.session.seen.set(res.relativePath, res.version);
     const id = cellRefId(res.notebook.cells[args.to_index], args.to_index);
     const message = `Cell ${id} moved from index ${res.result} to ${args.to_index} in notebook: ${res.relativePath}`;
     return { structured: { success: true, message, path: res.relativePath, store: res.store, from_index: res.result, to_index: args.to_index, cell_id: id }, summary: message };

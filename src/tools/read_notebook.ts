@@ -4,6 +4,7 @@ import { looseObject, pathParam } from './schemas';
 import { callText, notebookHead, pageCells, pageOutline, type NextCall } from './notebookView';
 import { OUTLINE_LEGEND } from '../notebooks/outline';
 import { pagePlotLinks } from './plotLinks';
+import { noteRead } from './cellGuard';
 
 // A result is the page (cells or outline lines) plus fields around it: base fields, the kernel
 // metadata, read_from, `next` and the note. Their size is measured with the longest note and
@@ -14,7 +15,7 @@ export const readNotebook = defineTool({
   name: 'read_notebook',
   title: 'Jupyter notebook reader',
   description:
-    'Read a Jupyter notebook, open or not: cells, source, outputs, sized to what you are shown whole (a big one comes as its outline first; `next` is the call for the rest). Plots are placeholders: see them with read_output. format: outline (a line per cell), source (no outputs), raw (nbformat JSON).',
+    'Read a Jupyter notebook, open or not: cells, source, outputs; one too big for an answer comes as its outline first (`next` is the call for the rest). Plots are placeholders: see them with read_output. format: outline (a line per cell), source (no outputs), raw (nbformat JSON).',
   inputSchema: {
     path: pathParam,
     format: z
@@ -73,6 +74,8 @@ export const readNotebook = defineTool({
 
     if (format === 'outline') {
       const page = pageOutline(notebook, start, end, room({ outline: [] }, outlineNote(relativePath, total, start, total - 1, longest), longest));
+      // What a page shows (in full or as outline lines) is what the session has now seen.
+      noteRead(ctx.session, relativePath, notebook, start, page.nextStart);
       const next = nextCall(page.nextStart);
       const note = outlineNote(relativePath, total, start, page.nextStart, next);
       return {
@@ -85,7 +88,12 @@ export const readNotebook = defineTool({
     const view = (cells: Record<string, unknown>[], complete: boolean) => ({ ...head, read_from: { path: relativePath, complete }, cells });
     const pageRoom = room({ notebook: view([], false) }, pageNote(relativePath, total, total - 1, total, longest), longest);
     const page = pageCells({ path: relativePath, notebook, start, end, limit: args.limit, budget: pageRoom, limits: ctx.limits }, format);
-    if (firstRead && page.nextStart < total) return overview(relativePath, notebook, base, view, room, ctx.limits);
+    if (firstRead && page.nextStart < total) {
+      const first = overview(relativePath, notebook, base, view, room, ctx.limits);
+      noteRead(ctx.session, relativePath, notebook, 0, first.structured.outline.length);
+      return first;
+    }
+    noteRead(ctx.session, relativePath, notebook, start, page.nextStart);
     const next = nextCall(page.nextStart);
     const note = pageNote(relativePath, total, start, page.nextStart, next) + (format === 'source' ? ' Outputs left out (format "source").' : '');
     // read_from lets write_notebook restore what this view leaves out (the seed writes it back).

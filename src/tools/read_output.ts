@@ -16,7 +16,7 @@ export const readOutput = defineTool({
   name: 'read_output',
   title: 'Cell output and plot view',
   description:
-    "See one output of a Jupyter notebook cell: a plot or chart as an image you can look at, or long text in full, paged by offset. Without output_index: the cell's source.",
+    "See one output of a Jupyter notebook cell: a plot or chart as an image, or long text in full, paged by offset. Without output_index: the cell's source.",
   inputSchema: {
     path: pathParam,
     index: indexParam,

@@ -1,13 +1,14 @@
 import { z } from 'zod';
 import { cellRefId, resolveCell } from '../notebooks/cells';
 import { defineTool } from './tool';
-import { cellIdParam, editResultShape, indexParam, pathParam } from './schemas';
+import { cellIdParam, editResultShape, indexParam, overwriteParam, pathParam } from './schemas';
+import { editChecked } from './cellGuard';
 
 export const removeCell = defineTool({
   name: 'remove_cell',
   title: 'Notebook cell deletion',
   description: 'Delete (remove) a notebook cell, by cell_id or index.',
-  inputSchema: { path: pathParam, index: indexParam, cell_id: cellIdParam },
+  inputSchema: { path: pathParam, index: indexParam, cell_id: cellIdParam, overwrite: overwriteParam },
   outputSchema: {
     ...editResultShape,
     removed_index: z.number().describe('Index the removed cell had.'),
@@ -16,11 +17,11 @@ export const removeCell = defineTool({
   },
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
   async handler(args, ctx) {
-    const res = await ctx.notebooks.edit(args.path, (nb) => {
+    const res = await editChecked(ctx, args.path, (nb, check) => {
       const i = resolveCell(nb, args);
+      check(i, args);
       return { edits: [{ kind: 'delete', index: i, count: 1 }], result: { index: i, id: cellRefId(nb.cells[i], i) } };
     });
-    ctx.session.seen.set(res.relativePath, res.version);
     const message = `Cell removed successfully from notebook: ${res.relativePath} (was index ${res.result.index}, id ${res.result.id})`;
     return {
       structured: { success: true, message, path: res.relativePath, store: res.store, removed_index: res.result.index, removed_id: res.result.id, cell_count: res.notebook.cells.length },

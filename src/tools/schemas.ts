@@ -19,6 +19,12 @@ export const cellIdParam = z
   .optional()
   .describe('Stable cell id (from read_notebook).');
 
+/** The cell tools' insist flag, named as write_notebook's (see tools/cellGuard.ts). */
+export const overwriteParam = z
+  .boolean()
+  .optional()
+  .describe('Edit even if changed since read.');
+
 export const cellTypeParam = z.enum(['code', 'markdown', 'raw']).describe('Cell type.');
 
 /** Fields every notebook-changing tool returns (seed: success, message). */

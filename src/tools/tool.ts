@@ -7,6 +7,7 @@ import type { ExecuteOptions, ExecuteResult, KernelBackend, SequenceOptions } fr
 import type { Logger } from '../util/log';
 import type { RunRegistry } from '../runs/registry';
 import type { Content, OutputLimits } from '../common/content';
+import type { AgentChanges } from '../agents/changes';
 
 // The content types, limits and ToolError live below tools/ (the stores and kernels use them
 // too); tool files keep importing them from here.
@@ -24,10 +25,18 @@ export interface ExecutionDefaults {
   maxWaitMs?: number;
 }
 
+/** What one session saw of one notebook's cells: cell id → print of its source, index → cell id. */
+export interface SeenCells {
+  prints: Map<string, string>;
+  at: Map<number, string>;
+}
+
 /** State of one MCP session (one client connection); never shared between sessions. */
 export interface SessionState {
   /** Notebook path -> version this session last read or wrote (guards write_notebook). */
   seen: Map<string, string>;
+  /** Notebook path -> the cells this session last read or wrote (guards cell edits: tools/cellGuard.ts). */
+  cells?: Map<string, SeenCells>;
   /** The MCP client's clientInfo.name from initialize (e.g. "claude-code", "Visual Studio Code"). */
   clientName?: () => string | undefined;
 }
@@ -57,6 +66,8 @@ export interface RangeOptions extends SequenceOptions {
 
 export interface ToolContext {
   notebooks: NotebookStore;
+  /** What agents changed in which notebook, with checkpoints (list, revert); absent: not recorded. */
+  agents?: AgentChanges;
   /** Present in the extension: executes cells of open notebooks in the editor. */
   cellRunner?: CellRunner;
   session: SessionState;

@@ -3,6 +3,7 @@ import { validateNotebook, type Notebook } from '../notebooks/nbformat';
 import { defineTool, ToolError } from './tool';
 import { editResultShape, pathParam } from './schemas';
 import { restoreFromView, type ViewMark } from './notebookView';
+import { changedSinceSeen, noteWhole } from './cellGuard';
 
 export const writeNotebook = defineTool({
   name: 'write_notebook',
@@ -54,8 +55,17 @@ export const writeNotebook = defineTool({
         );
       }
     }
-    const res = await ctx.notebooks.write(info.relativePath, nb, expected);
+    const res = await ctx.notebooks.write(info.relativePath, nb, expected).catch(async (e) => {
+      // The store refused a stale write: say which cells someone changed since this session read them.
+      if (!(e instanceof ToolError) || !/since it was read; nothing was written/.test(e.message)) throw e;
+      const now = await ctx.notebooks.read(info.relativePath).catch(() => undefined);
+      const changed = now ? changedSinceSeen(ctx.session, info.relativePath, now.notebook) : [];
+      if (changed.length === 0) throw e;
+      throw new ToolError(`${e.message} Cells changed since this session read them: ${changed.slice(0, 10).join('; ')}${changed.length > 10 ? `; and ${changed.length - 10} more` : ''}.`);
+    });
     ctx.session.seen.set(res.relativePath, res.version);
+    // The session knows every cell it wrote; cells written without an id got one from the store.
+    noteWhole(ctx.session, res.relativePath, nb.cells.every((c) => typeof c.id === 'string') ? nb : (await ctx.notebooks.read(res.relativePath)).notebook);
     const message = `Notebook written successfully: ${res.relativePath}`;
     return {
       structured: { success: true, message, path: res.relativePath, store: res.store, created: res.created, cell_count: nb.cells.length, version: res.version },

@@ -15,4 +15,8 @@ export const COMMANDS = {
   showKernels: 'jupyterMcp.showKernels',
   showLog: 'jupyterMcp.showLog',
   rotateToken: 'jupyterMcp.rotateToken',
+  reviewAgentChanges: 'jupyterMcp.reviewAgentChanges',
+  revertAgentChanges: 'jupyterMcp.revertAgentChanges',
+  acceptAgentChanges: 'jupyterMcp.acceptAgentChanges',
+  showAgentChanges: 'jupyterMcp.showAgentChanges',
 } as const;

@@ -6,6 +6,7 @@ import { promises as fs } from 'fs';
 import { createHash, randomBytes } from 'crypto';
 import type { Runtime, RuntimeOptions } from '../editor/runtime';
 import type { ActiveKernelInfo } from '../kernels/backend';
+import type { NotebookChangeSummary } from '../agents/changes';
 import type { Logger } from '../util/log';
 import { registerSecret } from '../util/log';
 import { readSettings, updateSetting, type ExtensionSettings } from './settings';
@@ -73,6 +74,11 @@ export class ServerController implements vscode.Disposable {
   }
   get current(): Runtime | undefined {
     return this.runtime;
+  }
+
+  /** Per notebook, the cells each agent changed and the person has not accepted yet. */
+  get agentChanges(): NotebookChangeSummary[] {
+    return this.runtime?.agents.summary() ?? [];
   }
 
   /** Changes each time the token is rotated (the MCP definition provider follows it). */
@@ -174,7 +180,12 @@ export class ServerController implements vscode.Disposable {
         onToolCall: (name) => {
           if (/kernel|execute/.test(name)) this.scheduleKernelRefresh();
         },
+        // Outside the workspace, kept across window reloads (per workspace when there is one).
+        checkpointDir: path.join((this.context.storageUri ?? this.context.globalStorageUri).fsPath, 'checkpoints'),
+        provenanceInMetadata: () => readSettings().agentProvenanceInMetadata,
       });
+      // The status bar and the notebook toolbar follow the agents' changes.
+      this.runtime.agents.onDidChange(() => this.emitter.fire());
       this.runtime.kernels.onDidChange(() => this.scheduleKernelRefresh());
       this.log.info(`MCP server listening on ${this.runtime.url} (${(performance.now() - started).toFixed(0)} ms)`);
       // Roo's entry first, then the variable its token reference expands to: Roo never pairs the

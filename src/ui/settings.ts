@@ -20,6 +20,8 @@ export interface ExtensionSettings {
   /** Seconds an execution call may wait before answering "running" (the per-client defaults are under it). */
   maxWait: number;
   resultShape: ResultShape;
+  /** Also write which agent changed a cell into the cell's metadata ("jupyter_mcp"), for people without these markers. */
+  agentProvenanceInMetadata: boolean;
 }
 
 export function readSettings(): ExtensionSettings {
@@ -36,6 +38,7 @@ export function readSettings(): ExtensionSettings {
     maxResultChars: maxResultChars(c.get<number | null>('maxResultChars', null)),
     maxWait: Math.min(86_400, Math.max(0, c.get<number>('maxWait', DEFAULT_MAX_WAIT_SECONDS))),
     resultShape: RESULT_SHAPES.find((v) => v === c.get<string>('resultShape')) ?? 'auto',
+    agentProvenanceInMetadata: c.get<boolean>('agentProvenanceInMetadata', false),
   };
 }
 

@@ -55,6 +55,17 @@ export class StatusBar implements vscode.Disposable {
       for (const k of kernels) lines.push(`• ${k.name} ${k.id.slice(0, 8)} — ${k.state}${k.notebook ? ` — ${k.notebook}` : ''} (${k.backend})`);
       if (error && kernels.length === 0) lines.push(`Kernels: ${error.split('. ')[0]}.`);
     }
+    // Per notebook, how many cells each agent changed that the person has not accepted yet.
+    const changed = s.agentChanges;
+    if (changed.length > 0) {
+      lines.push('', 'Agent changes not yet accepted:');
+      for (const n of changed.slice(0, 8)) {
+        const who = Object.entries(n.agents).map(([agent, cells]) => `${agent} ${cells} cell${cells === 1 ? '' : 's'}`).join(', ');
+        lines.push(`• ${n.path} — ${who}${n.problem ? ' (checkpoint not saved)' : ''}`);
+      }
+      if (changed.length > 8) lines.push(`• and ${changed.length - 8} more notebooks`);
+      lines.push('"Jupyter MCP: Show Agent Changes" to review, revert or accept them.');
+    }
     lines.push('Click to manage kernels.');
     this.item.tooltip = lines.join('\n');
   }

@@ -119,9 +119,15 @@ export function modelView(result: ResultLike, client: ClientName, opts: { oldCla
   return view(measured, measured, true);
 }
 
-/** Every client's view of one result (each client's own session may answer differently: see viewsOf). */
-export function allViews(result: ResultLike): Record<ClientName, ModelView> {
-  return Object.fromEntries(CLIENTS.map((c) => [c, modelView(result, c)])) as Record<ClientName, ModelView>;
+/**
+ * The views of one result by the clients it was shaped for. The server shapes each session's
+ * answers for its client (src/server/clientBudgets.ts): a result with structuredContent is what
+ * VS Code, Claude Code and Roo Code get; Cline is served text only, so its view is only computed
+ * for a result without structuredContent (to check Cline's view, connect as Cline: CLIENT_INFO).
+ */
+export function allViews(result: ResultLike): Partial<Record<ClientName, ModelView>> {
+  const served = result.structuredContent === undefined ? CLIENTS : CLIENTS.filter((c) => c !== 'cline');
+  return Object.fromEntries(served.map((c) => [c, modelView(result, c)]));
 }
 
 // A run of base64 long enough to be an encoded image or binary, not a word or an id: 200+

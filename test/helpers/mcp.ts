@@ -16,6 +16,9 @@ import type { ResultShape } from '../../src/tools/tool';
 import { silentLogger, type Logger } from '../../src/util/log';
 import { DEFAULTS, type Settings } from '../../src/config';
 import { typedOutputSchemas } from '../../src/server/mcpServer';
+import { AgentChanges } from '../../src/agents/changes';
+import { CheckpointStore } from '../../src/agents/checkpoints';
+import { TrackingNotebookStore } from '../../src/agents/trackingStore';
 import Ajv from 'ajv';
 
 const ajv = new Ajv({ strict: false, allErrors: true });
@@ -58,6 +61,11 @@ export interface StartOptions {
   mayRunCode?: () => string | undefined;
   /** The change source of resource subscriptions, as the CLI has it (default), with these options; false: none. */
   changes?: ChangeOptions | false;
+  /** Where agent-change checkpoints go (default: a temp folder removed on close). */
+  checkpointDir?: string;
+  /** Bound of the checkpoint store in bytes. */
+  checkpointBytes?: number;
+  provenanceInMetadata?: boolean;
 }
 
 export interface TestServer {
@@ -66,6 +74,7 @@ export interface TestServer {
   context: ServerContext;
   store: FileNotebookStore;
   changes?: NotebookChanges;
+  agents: AgentChanges;
   close(): Promise<void>;
 }
 
@@ -97,10 +106,16 @@ export async function startServer(o: StartOptions): Promise<TestServer> {
   const log = o.log ?? silentLogger;
   const store = new FileNotebookStore(new Workspace(o.root));
   const kernels = o.kernels ?? (await createKernelBackend(testSettings(o), log));
+  // As the CLI wires it (src/core.ts): agents' edits are recorded, checkpoints outside the workspace;
+  // resource subscriptions hear of the tools' writes, and poll.
+  const cpDir = o.checkpointDir ?? mkdtempSync(path.join(tmpdir(), 'jmcp-cp-'));
+  const agents = new AgentChanges({ store, checkpoints: new CheckpointStore(cpDir, o.checkpointBytes), log });
+  const tracked = new TrackingNotebookStore(store, agents, { provenanceInMetadata: () => o.provenanceInMetadata === true });
   const changes = o.changes === false ? undefined : new NotebookChanges(store, o.changes);
   const context: ServerContext = {
-    notebooks: changes ? new ChangeReportingStore(store, changes) : store,
+    notebooks: changes ? new ChangeReportingStore(tracked, changes) : tracked,
     changes,
+    agents,
     kernels,
     limits: {
       maxOutputChars: o.maxOutputChars ?? DEFAULTS.maxOutputChars,
@@ -127,10 +142,13 @@ export async function startServer(o: StartOptions): Promise<TestServer> {
     context,
     store,
     changes,
+    agents,
     close: async () => {
       await http.close();
       changes?.dispose();
       if (!o.kernels) await kernels.dispose();
+      await agents.dispose();
+      if (!o.checkpointDir) rmSync(cpDir, { recursive: true, force: true });
     },
   };
 }

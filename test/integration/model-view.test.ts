@@ -99,7 +99,7 @@ describe('what the model sees', () => {
     assert.equal(big.structured.returned, 0);
     assert.deepEqual(big.structured.notebook.cells, []);
     assert.ok(big.structured.outline.length > 60, `${big.structured.outline.length} outline lines`);
-    assert.match(big.structured.outline[2], /^\[2\] 1c32cc8f code 11L #1: events_plot = np\.log1p\(events\["estimate"\]\) → stdout 354, html 548$/);
+    assert.match(big.structured.outline[2], /^\[2\] 1c32cc8f code 11L #1: events_plot = np\.log1p\(events\["estimate"\]\) -> stdout 354, html 548$/);
     assert.deepEqual(big.structured.next, { tool: 'read_notebook', arguments: { path: f.big471, format: 'outline', start_index: big.structured.outline.length } });
     assert.match(big.structured.note, /471 cells, too big to read whole in one answer\. Outline of cells 0-\d+ below; the rest of the outline: read_notebook .*Read any cell in full with read_notebook \{"path":"big471\.ipynb","start_index":0,"limit":1\}/);
     // The whole outline, following `next`: few calls, each cell once.

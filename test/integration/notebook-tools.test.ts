@@ -112,11 +112,11 @@ describe('notebook tools over Streamable HTTP', () => {
     const r = await call(client, 'read_notebook', { path: 'analysis.ipynb', format: 'outline' });
     assert.equal(r.isError, false);
     // Contract change: outline entries are lines (the same as the text), not objects; since issue
-    // #19 short ones ("[index] id type lines #count: first line → outputs"), explained in the note.
-    assert.equal(r.structured.outline[4], '[4] 47d71fb2 code 4L #4: fig, ax = plt.subplots(figsize=(4, 2.5)) → png');
-    assert.equal(r.structured.outline[3], '[3] c4f2b2b7 code 4L #3: import sys → stdout 18, stderr 28');
-    assert.match(r.structured.outline[6], /^\[6\] ce7596f2 code 4L #6: def ratio\(a, b\): → error ZeroDivisionError$/);
-    assert.match(r.structured.note, /Outline lines: \[index\] cell_id type, source lines \(L\), #execution count: first line → outputs/);
+    // #19 short ones ("[index] id type lines #count: first line -> outputs"), explained in the note.
+    assert.equal(r.structured.outline[4], '[4] 47d71fb2 code 4L #4: fig, ax = plt.subplots(figsize=(4, 2.5)) -> png');
+    assert.equal(r.structured.outline[3], '[3] c4f2b2b7 code 4L #3: import sys -> stdout 18, stderr 28');
+    assert.match(r.structured.outline[6], /^\[6\] ce7596f2 code 4L #6: def ratio\(a, b\): -> error ZeroDivisionError$/);
+    assert.match(r.structured.note, /Outline lines: \[index\] cell_id type, source lines \(L\), #execution count: first line -> outputs/);
     assert.ok(!r.text.includes('iVBOR'), 'no image data in the outline text');
     assert.ok(r.text.length < 1500, `outline text is ${r.text.length} chars`);
     assert.match(r.text, /\[6\] \w+ code .*def ratio/);

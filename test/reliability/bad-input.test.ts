@@ -183,6 +183,27 @@ describe('bad input: clear error, server up, nothing changed', () => {
     });
   });
 
+  describe('agent changes', () => {
+    test('a revert with nothing to revert, of unknown cells, of a missing notebook: a clear answer, nothing changed', async () => {
+      const none = await ok(client, 'agent_changes', { path: 'analysis.ipynb', action: 'revert' });
+      assert.match(none.message, /^Nothing to revert of jupyter-mcp-tests in analysis\.ipynb: no agent changes are recorded \(never made, already accepted or reverted\)\.$/);
+      assert.deepEqual(none.reverted, []);
+      const unknown = await ok(client, 'agent_changes', { path: 'analysis.ipynb', action: 'revert', cell_ids: ['no-such-cell'] });
+      assert.match(unknown.message, /Nothing to revert/);
+      const listed = await ok(client, 'agent_changes', { path: 'analysis.ipynb' });
+      assert.match(listed.message, /^No agent changes recorded in analysis\.ipynb/);
+      const missing = await call(client, 'agent_changes', { path: 'nope.ipynb' });
+      assert.equal(missing.isError, true);
+      assert.match(missing.text, /File not found/);
+      for (const p of ['text.ipynb', 'folder.ipynb', 'notes.txt']) {
+        const r = await call(client, 'agent_changes', { path: p });
+        assert.equal(r.isError, true, p);
+      }
+      await assertUp();
+      assertUnchanged('agent_changes');
+    });
+  });
+
   describe('every tool parameter: wrong types and missing fields (from tools/list)', () => {
     test('each is refused with a message naming the parameter', async () => {
       const { tools } = await client.listTools();
@@ -252,6 +273,7 @@ describe('bad input: clear error, server up, nothing changed', () => {
           ['write_notebook', { path: p, content: { cells: [], metadata: {}, nbformat: 4, nbformat_minor: 5 }, overwrite: true }],
           ['create_notebook', { path: p, overwrite: true }],
           ['execute_notebook', { path: p }],
+          ['agent_changes', { path: p, action: 'revert' }],
         ];
         for (const [tool, args] of attempts) {
           const r = await call(client, tool, args);

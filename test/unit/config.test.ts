@@ -112,3 +112,12 @@ test('URL credentials are refused without being repeated; --allow-host is checke
   assert.match(line, /allowed hosts localhost:9000, \[::1\] \(--allow-host\)/);
   assert.ok(!line.includes('t-123456') && !line.includes('abc'));
 });
+
+test('agent changes: --checkpoint-dir (or JUPYTER_MCP_CHECKPOINT_DIR) and --provenance-metadata; a config file sets neither', () => {
+  assert.deepEqual(settings([]).agents, { provenanceInMetadata: false });
+  assert.deepEqual(settings(['--checkpoint-dir', 'cp', '--provenance-metadata']).agents, { checkpointDir: path.join(dir, 'cp'), provenanceInMetadata: true });
+  assert.deepEqual(settings([], { JUPYTER_MCP_CHECKPOINT_DIR: '/var/cp', JUPYTER_MCP_PROVENANCE_METADATA: '1' }).agents, { checkpointDir: '/var/cp', provenanceInMetadata: true });
+  write('config.json', { port: 4124, checkpointDir: '/tmp/elsewhere' });
+  assert.equal(settings([]).agents?.checkpointDir, undefined, 'checkpoints hold notebook content: not redirected by a file found in the start folder');
+  assert.throws(() => settings(['--checkpoint-dir']), (e: Error) => e instanceof UsageError && /--checkpoint-dir needs a value/.test(e.message));
+});

@@ -11,7 +11,7 @@ import { FileNotebookStore } from '../../src/notebooks/fileStore';
 import { Workspace } from '../../src/notebooks/paths';
 import { makeCell, emptyNotebook, joinSource, type Notebook } from '../../src/notebooks/nbformat';
 import { NotebookNotOpenError, RoutingNotebookStore, type OpenNotebooks } from '../../src/notebooks/router';
-import type { EditPlan, NotebookInfo, NotebookStore } from '../../src/notebooks/store';
+import type { EditPlanner, NotebookInfo, NotebookStore } from '../../src/notebooks/store';
 
 function notebook(text: string): Notebook {
   return { ...emptyNotebook({ name: 'python3' }), cells: [makeCell('code', text, { id: 'c1' })] };
@@ -44,7 +44,7 @@ class FakeEditorStore implements NotebookStore {
   async read(p: string) {
     return this.tag(await this.inner.read(this.check('read', p)));
   }
-  async edit<T>(p: string, plan: (nb: Readonly<Notebook>) => EditPlan<T>) {
+  async edit<T>(p: string, plan: EditPlanner<T>) {
     return this.tag(await this.inner.edit(this.check('edit', p), plan));
   }
   async create(p: string, nb: Notebook, opts: { overwrite: boolean }) {

@@ -261,6 +261,35 @@ suite('Extension: in-process MCP server', () => {
       }
     });
 
+    test('jupyterMcp.maxResultChars: empty by default (per client), set it applies at once to every client, cleared the client budget is back', async function () {
+      this.timeout(90_000);
+      const config = vscode.workspace.getConfiguration('jupyterMcp');
+      assert.equal(config.get('maxResultChars'), null, 'empty by default: each client gets its own budget');
+      const token = await api.server.authToken();
+      const id = await vscode.commands.executeCommand<string>('jupyterMcp.startKernel', 'python3');
+      // 20,000 printed lines: the answer is as long as the budget lets it be.
+      const printed = async () => {
+        const { client, transport } = await connect(token);
+        try {
+          const r = (await client.callTool({ name: 'execute_cell', arguments: { kernel_id: id, code: 'for i in range(20000):\n    print(f"step {i} loss={1/(i+1):.6f}")' } })) as { structuredContent?: unknown };
+          return Buffer.byteLength(JSON.stringify(r.structuredContent));
+        } finally {
+          await transport.terminateSession().catch(() => undefined);
+          await client.close();
+        }
+      };
+      try {
+        // This test's client is not in the per-client table: 40,000.
+        assert.ok((await printed()) > 8000, 'the default budget of other clients');
+        await config.update('maxResultChars', 5000, vscode.ConfigurationTarget.Global);
+        await waitFor('the set budget applies', async () => (await printed()) <= 5000, 30_000);
+      } finally {
+        await config.update('maxResultChars', undefined, vscode.ConfigurationTarget.Global);
+        await waitFor('the client budget again', async () => (await printed()) > 8000, 30_000);
+        await vscode.commands.executeCommand('jupyterMcp.stopKernel', id);
+      }
+    });
+
     test('Disconnect forgets the server and its token', async () => {
       await vscode.commands.executeCommand('jupyterMcp.disconnectJupyter');
       assert.equal(vscode.workspace.getConfiguration('jupyterMcp').get('jupyterServerUrl'), '');
