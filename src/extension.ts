@@ -8,6 +8,7 @@ import { StatusBar } from './ui/statusBar';
 import { registerCommands } from './ui/commands';
 import { registerAgentCommands } from './ui/agentCommands';
 import { registerMcpProvider } from './ui/mcpProvider';
+import { registerCursorServer } from './ui/cursor';
 import { channelLogger } from './ui/log';
 import { readSettings, SECTION } from './ui/settings';
 
@@ -37,6 +38,8 @@ export function activate(context: vscode.ExtensionContext): JupyterMcpApi {
     ...registerCommands(server, channel),
     ...registerAgentCommands(server),
     registerMcpProvider(server),
+    // Cursor implements no MCP definition provider: its own API, where it exists.
+    registerCursorServer(server),
     vscode.workspace.onDidChangeConfiguration((e) => {
       // A new port needs a new listener; the rest applies in place (sessions and kernels stay).
       if (e.affectsConfiguration(`${SECTION}.port`)) server.reloadSettings();

@@ -5,7 +5,8 @@
 
 /** Per client (clientInfo.name at initialize, matched case-insensitively): default wait in seconds. */
 export const CLIENT_WAITS: ReadonlyArray<{ match: RegExp; client: string; seconds: number; why: string }> = [
-  { match: /^visual studio code/i, client: 'Visual Studio Code (Copilot)', seconds: 240, why: 'long limit, progress shown' },
+  // Other builds of VS Code (code-server, Code - OSS, VSCodium) run the same MCP client.
+  { match: /^(visual studio code|code-server|code - oss|vscodium)\b/i, client: 'Visual Studio Code (Copilot)', seconds: 240, why: 'long limit, progress shown' },
   { match: /^claude-code$/i, client: 'Claude Code', seconds: 100, why: 'progress resets its 5 min limit; it backgrounds calls over 2 min' },
   { match: /^roo[ -]?code$/i, client: 'Roo Code', seconds: 50, why: 'per-server timeout, 60 s by default; progress ignored' },
   { match: /^cline/i, client: 'Cline', seconds: 50, why: '60 s by default' },

@@ -31,7 +31,9 @@ export interface ClientBudget {
 /** Per client (clientInfo.name at initialize, matched case-insensitively). */
 export const CLIENT_BUDGETS: readonly ClientBudget[] = [
   {
-    match: /^visual studio code/i,
+    // Other builds of VS Code carry the same chat and Copilot under their own product name:
+    // code-server (seen: "code-server", VS Code 1.139.1 with copilot 0.67.0), Code - OSS, VSCodium.
+    match: /^(visual studio code|code-server|code - oss|vscodium)\b/i,
     client: 'VS Code (Copilot agent)',
     chars: 8_000,
     measure: 'structured',

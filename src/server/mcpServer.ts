@@ -12,6 +12,7 @@ import { sessionLogger } from './clientLog';
 import { progressLabel } from './progressLabel';
 import { collectNotes } from '../util/callNotes';
 import { phaseClock } from '../util/phases';
+import { agentName } from '../common/agentNames';
 import { budgetShape, sessionBudget, sessionLimits, type BudgetMeasure, type SessionBudget } from './clientBudgets';
 import type { NotebookChanges } from '../notebooks/changes';
 import { registerSurface } from './surface';
@@ -275,7 +276,7 @@ function registerTool(server: McpServer, tool: ToolDef, ctx: ToolContext, hooks:
           if (refusal) throw new Error(refusal);
         }
         const progress = progressLabel(extra.sendNotification as never, extra._meta?.progressToken);
-        const caller = { client: ctx.session.clientName?.() || 'an MCP client', tool: tool.name };
+        const caller = { client: agentName(ctx.session.clientName?.()), tool: tool.name };
         const { value: out, notes } = await collectNotes(() => tool.handler(args as never, ctx, {
           signal: extra.signal,
           untilDone: (extra as { untilDone?: boolean }).untilDone === true,

@@ -1,3 +1,4 @@
+import { agentName } from '../common/agentNames';
 import { z } from 'zod';
 import type { ChangeEntry } from '../agents/changes';
 import { defineTool, ToolError } from './tool';
@@ -33,7 +34,7 @@ export const agentChanges = defineTool({
     const agents = ctx.agents;
     if (!agents) throw new ToolError('Agent changes are not recorded by this server (no checkpoint store); nothing to list or revert.');
     await agents.ready;
-    const me = ctx.session.clientName?.() || 'an MCP client';
+    const me = agentName(ctx.session.clientName?.());
     if ((args.action ?? 'list') === 'revert') {
       const r = await agents.revert(args.path, { agent: me, ...(args.cell_ids ? { cells: args.cell_ids } : {}) });
       const left = r.left.map((l) => ({ cell_id: l.cell_id, agent: l.agent, why: l.why }));

@@ -5,6 +5,7 @@ export const COMMANDS = {
   restartServer: 'jupyterMcp.restartServer',
   showConnectionInfo: 'jupyterMcp.showConnectionInfo',
   configureRoo: 'jupyterMcp.configureRoo',
+  configureCursor: 'jupyterMcp.configureCursor',
   copyClientConfig: 'jupyterMcp.copyClientConfig',
   connectJupyter: 'jupyterMcp.connectJupyter',
   disconnectJupyter: 'jupyterMcp.disconnectJupyter',

@@ -4,6 +4,7 @@ import { COMMANDS } from './commandIds';
 import type { ServerController } from './serverController';
 import { clientSnippets, ConfigMergeError, TOKEN_ENV } from '../util/clientConfig';
 import { writeRooConfig } from './rooConfig';
+import { cursorMcpApi, writeCursorConfig } from './cursor';
 import { readSettings } from './settings';
 import type { ActiveKernelInfo } from '../kernels/backend';
 
@@ -27,6 +28,7 @@ export function registerCommands(server: ServerController, channel: vscode.LogOu
     reg(COMMANDS.showConnectionInfo, () => showConnectionInfo(server)),
     reg(COMMANDS.copyClientConfig, (label?: string) => copyClientConfig(server, label)),
     reg(COMMANDS.configureRoo, () => configureRoo(server)),
+    reg(COMMANDS.configureCursor, () => configureCursor(server)),
     reg(COMMANDS.connectJupyter, (url?: string, token?: string) => connectJupyter(server, url, token)),
     reg(COMMANDS.disconnectJupyter, async () => {
       await server.disconnectJupyter();
@@ -41,7 +43,7 @@ export function registerCommands(server: ServerController, channel: vscode.LogOu
     reg(COMMANDS.rotateToken, async () => {
       await server.rotateToken();
       void vscode.window.showInformationMessage(
-        'Jupyter MCP: new access token. Copilot and Roo Code (.roo/mcp.json) use it automatically; clients configured by hand need it again (Copy Client Configuration…).',
+        'Jupyter MCP: new access token. Copilot, Cursor and Roo Code (.roo/mcp.json, .cursor/mcp.json) use it automatically; clients configured by hand need it again (Copy Client Configuration…).',
       );
     }),
   ];
@@ -65,6 +67,7 @@ async function showConnectionInfo(server: ServerController): Promise<{ url: stri
       { label: '$(key) Copy Authorization header', detail: 'Authorization: Bearer … (keep it private)', action: 'header' },
       { label: '$(json) Copy configuration for a client…', detail: 'Roo Code, Cline, Claude Code, VS Code mcp.json', action: 'config' },
       { label: '$(gear) Configure Roo Code for this workspace', detail: 'writes .roo/mcp.json', action: 'roo' },
+      { label: '$(gear) Configure Cursor for this workspace', detail: 'writes .cursor/mcp.json', action: 'cursor' },
     ],
     { title: `Jupyter MCP — ${rt.url} — port ${rt.port} — ${server.sessions} session${server.sessions === 1 ? '' : 's'}`, placeHolder: 'Copilot finds this server by itself; other clients need the URL and the header' },
   );
@@ -72,6 +75,7 @@ async function showConnectionInfo(server: ServerController): Promise<{ url: stri
   if (pick?.action === 'header') await vscode.env.clipboard.writeText(`Authorization: Bearer ${await server.authToken()}`);
   if (pick?.action === 'config') await copyClientConfig(server);
   if (pick?.action === 'roo') await configureRoo(server);
+  if (pick?.action === 'cursor') await configureCursor(server);
   return info;
 }
 
@@ -106,6 +110,32 @@ async function configureRoo(server: ServerController): Promise<string | undefine
   if (!file) return undefined;
   void vscode.window.showInformationMessage(
     `Roo Code can now use Jupyter MCP (server "jupyter" in .roo/mcp.json). The file holds no secret: Roo Code reads the token from the environment variable ${TOKEN_ENV}, which this window sets while the server runs.`,
+  );
+  return file.fsPath;
+}
+
+/**
+ * Writes or merges our entry into <workspace>/.cursor/mcp.json, leaving other entries alone. As for
+ * Roo Code, the entry names the token as ${env:JUPYTER_MCP_VSCODE_TOKEN}: no secret on disk. In
+ * Cursor the extension also registers the server itself (cursor.ts), which needs no file.
+ */
+async function configureCursor(server: ServerController): Promise<string | undefined> {
+  const rt = await running(server);
+  if (!rt) return undefined;
+  let file: vscode.Uri | undefined;
+  try {
+    file = await writeCursorConfig(rt.url);
+  } catch (e) {
+    if (e instanceof ConfigMergeError) {
+      void vscode.window.showErrorMessage(`Jupyter MCP: .cursor/mcp.json was left unchanged because ${e.message}.`);
+      return undefined;
+    }
+    throw e;
+  }
+  if (!file) return undefined;
+  const registered = cursorMcpApi() ? ' This Cursor window also has the server registered by the extension, with no file needed.' : '';
+  void vscode.window.showInformationMessage(
+    `Cursor can now use Jupyter MCP (server "jupyter" in .cursor/mcp.json). The file holds no secret: Cursor fills in the token from the environment variable ${TOKEN_ENV}, which this window sets while the server runs.${registered}`,
   );
   return file.fsPath;
 }

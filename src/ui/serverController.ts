@@ -12,6 +12,7 @@ import { registerSecret } from '../util/log';
 import { readSettings, updateSetting, type ExtensionSettings } from './settings';
 import { DEFAULT_RESULT_CHARS } from '../server/clientBudgets';
 import { refreshRooConfig } from './rooConfig';
+import { refreshCursorConfig } from './cursor';
 import { TOKEN_ENV } from '../util/clientConfig';
 
 const TOKEN_KEY = 'jupyterMcp.authToken';
@@ -188,9 +189,10 @@ export class ServerController implements vscode.Disposable {
       this.runtime.agents.onDidChange(() => this.emitter.fire());
       this.runtime.kernels.onDidChange(() => this.scheduleKernelRefresh());
       this.log.info(`MCP server listening on ${this.runtime.url} (${(performance.now() - started).toFixed(0)} ms)`);
-      // Roo's entry first, then the variable its token reference expands to: Roo never pairs the
-      // token with a URL this server does not listen on.
+      // Roo's and Cursor's entries first, then the variable their token reference expands to: they
+      // never pair the token with a URL this server does not listen on.
       await refreshRooConfig(this.runtime.url, s.maxWait).catch((e) => this.log.warn(`.roo/mcp.json not refreshed: ${(e as Error).message}`));
+      await refreshCursorConfig(this.runtime.url).catch((e) => this.log.warn(`.cursor/mcp.json not refreshed: ${(e as Error).message}`));
       process.env[TOKEN_ENV] = token;
       await this.publishPort();
       this.set('running');

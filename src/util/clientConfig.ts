@@ -87,13 +87,35 @@ export function mergeRooConfig(existing: string | undefined, entry: Record<strin
 export function isOurRooEntry(entry: unknown): boolean {
   if (!entry || typeof entry !== 'object') return false;
   const e = entry as Record<string, unknown>;
-  if ((e.type !== 'streamable-http' && e.type !== 'sse') || typeof e.url !== 'string') return false;
+  return (e.type === 'streamable-http' || e.type === 'sse') && isLoopbackMcpUrl(e.url);
+}
+
+function isLoopbackMcpUrl(url: unknown): boolean {
+  if (typeof url !== 'string') return false;
   try {
-    const u = new URL(e.url);
+    const u = new URL(url);
     return (u.hostname === '127.0.0.1' || u.hostname === 'localhost') && (u.pathname === '/mcp' || u.pathname === '/sse' || u.pathname === '/');
   } catch {
     return false;
   }
+}
+
+/**
+ * Cursor's .cursor/mcp.json entry: the URL (Cursor tells Streamable HTTP from SSE itself) and the
+ * header. `e.token` may be TOKEN_ENV_REFERENCE: Cursor expands `${env:NAME}` in the strings of an
+ * entry, headers included (cursor.com/docs/mcp, "Config interpolation"). Merged with
+ * mergeRooConfig, which handles any `mcpServers` file.
+ */
+export function cursorEntry(e: Endpoint): Record<string, unknown> {
+  const h = headers(e);
+  return { url: e.url, ...(h ? { headers: h } : {}) };
+}
+
+/** Whether a .cursor/mcp.json entry is one this extension wrote: a loopback URL, no command. */
+export function isOurCursorEntry(entry: unknown): boolean {
+  if (!entry || typeof entry !== 'object') return false;
+  const e = entry as Record<string, unknown>;
+  return e.command === undefined && isLoopbackMcpUrl(e.url);
 }
 
 /** Ready-to-paste configurations for common clients. */
@@ -102,6 +124,7 @@ export function clientSnippets(e: Endpoint, maxWaitSeconds: number): { label: st
   const headerArg = e.token ? ` --header "Authorization: Bearer ${e.token}"` : '';
   return [
     { label: 'Roo Code (.roo/mcp.json)', detail: 'streamable-http entry for mcpServers', text: JSON.stringify({ mcpServers: { [SERVER_KEY]: rooEntry(e, maxWaitSeconds) } }, null, 2) },
+    { label: 'Cursor (.cursor/mcp.json)', detail: 'url entry for mcpServers', text: JSON.stringify({ mcpServers: { [SERVER_KEY]: cursorEntry(e) } }, null, 2) },
     { label: 'Cline (cline_mcp_settings.json)', detail: 'streamableHttp entry for mcpServers', text: JSON.stringify({ mcpServers: { [SERVER_KEY]: { type: 'streamableHttp', url: e.url, ...(h ? { headers: h } : {}), timeout: clientTimeoutSeconds(maxWaitSeconds) } } }, null, 2) },
     { label: 'Claude Code (command line)', detail: 'claude mcp add', text: `claude mcp add --transport http ${SERVER_KEY} ${e.url}${headerArg}` },
     { label: 'VS Code mcp.json (other editors/profiles)', detail: 'servers entry of type http', text: JSON.stringify({ servers: { [SERVER_KEY]: { type: 'http', url: e.url, ...(h ? { headers: h } : {}) } } }, null, 2) },

@@ -237,12 +237,12 @@ test("Copilot's agent mode (scripted model) uses Jupyter MCP's tools beside its 
     const clicked: string[] = [];
     clicker = (async () => {
       while (!stopClicker) {
-        for (const [where, label] of [['.monaco-dialog-box', /^\s*Enable\s*$/], ['.chat-confirmation-widget-buttons', /^\s*Allow in this Session\s*$/]] as const) {
-          const b = page.locator(`${where} .monaco-button:visible`, { hasText: label }).first();
+        for (const [where, label] of [['.monaco-dialog-box', 'Enable'], ['.chat-confirmation-widget-buttons', 'Allow in this Session']] as const) {
+          const b = page.locator(`${where} .monaco-button:visible`, { hasText: new RegExp(`^\\s*${label}\\s*$`) }).first();
           if ((await b.count().catch(() => 0)) === 0) continue;
           await b.click({ timeout: 5_000 }).catch(() => undefined);
-          clicked.push(String(label));
-          step(`clicked ${label}`);
+          clicked.push(label);
+          step(`clicked "${label}"`);
         }
         await new Promise((r) => setTimeout(r, 300));
       }
@@ -398,8 +398,8 @@ test("Copilot's agent mode (scripted model) uses Jupyter MCP's tools beside its 
           }
         }
       });
-      await screenshot(page, process.env.JUPYTER_MCP_UPDATE_SCREENSHOTS === '1' ? path.join(ROOT, 'media', 'screenshot-copilot-agent.png') : path.join(os.tmpdir(), 'jmcp-copilot-agent.png'));
-      assert.ok(clicked.filter((c) => /Enable/.test(c)).length <= 1, `"Enable global auto approve?" was asked more than once: ${clicked.join(', ')}`);
+      await screenshot(page, process.env.JUPYTER_MCP_UPDATE_SCREENSHOTS === '1' ? path.join(ROOT, 'media', 'screenshot-copilot-agent.png') : path.join(os.tmpdir(), 'jmcp-copilot-agent.png'), hand);
+      assert.ok(clicked.filter((c) => c === 'Enable').length <= 1, `"Enable global auto approve?" was asked more than once: ${clicked.join(', ')}`);
     } finally {
       await direct.close();
     }
@@ -423,7 +423,8 @@ test("Copilot's agent mode (scripted model) uses Jupyter MCP's tools beside its 
 });
 
 /** The chat, widened, with the last scenes' calls unfolded, beside the notebook they changed. */
-async function screenshot(page: PwPage, file: string): Promise<void> {
+async function screenshot(page: PwPage, file: string, hand: (req: Record<string, unknown>) => Promise<unknown>): Promise<void> {
+  await hand({ command: 'workbench.action.closeSidebar' });
   await page.locator('.chat-input-notification-dismiss').first().click({ timeout: 5_000 }).catch(() => undefined);
   // Drag the sash between the editor and the chat to the left, as a person widens the chat.
   const left = await evaluate(page, `(() => { const r = document.querySelector('.part.auxiliarybar')?.getBoundingClientRect(); return r ? [r.left, r.top + r.height / 2] : null; })()`, null as [number, number] | null);
@@ -433,6 +434,8 @@ async function screenshot(page: PwPage, file: string): Promise<void> {
     await page.mouse.move(left[0] - 260, left[1], { steps: 8 });
     await page.mouse.up();
   }
+  // The chat's list renders again at its new width: unfold after that.
+  await page.waitForTimeout(1_000);
   await evaluate(page, `(() => {
     for (const d of document.querySelectorAll('.interactive-session details.completed-response-disclosure')) d.open = true;
   })()`, undefined);

@@ -19,8 +19,8 @@ import { allViews, type ResultLike } from '../helpers/clientViews';
 const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
 
 /** An MCP client that introduces itself as `name` (the agent's name in markers and lists). */
-async function agent(url: string, name: string): Promise<Client> {
-  const client = new Client({ name, version: '1.0.0' });
+async function agent(url: string, name: string, version = '1.0.0'): Promise<Client> {
+  const client = new Client({ name, version });
   await client.connect(new StreamableHTTPClientTransport(new URL(url)));
   return client;
 }
@@ -56,7 +56,8 @@ describe('a notebook shared by a person and agents (standalone server, file stor
     ws = tempWorkspace();
     server = await startServer({ root: ws.root });
     roo = await agent(server.url, 'Roo Code');
-    claude = await agent(server.url, 'Cline');
+    // Claude Code as it names itself (a version that gets structuredContent: Cline gets text only).
+    claude = await agent(server.url, 'claude-code', '2.1.332');
   });
   after(async () => {
     await roo.close();
@@ -220,7 +221,7 @@ describe('a notebook shared by a person and agents (standalone server, file stor
     assert.equal(stale.isError, true);
     assert.match(stale.text, /by_roo = 1/);
     const listed = await ok(claude, 'agent_changes', { path: name });
-    assert.match(listed.message, /Roo Code 1, Cline \(you\) 1/);
+    assert.match(listed.message, /Roo Code 1, Claude Code \(you\) 1/);
     const r = await ok(claude, 'agent_changes', { path: name, action: 'revert' });
     assert.deepEqual(r.reverted, ['ce7596f2']);
     const now = cells(file);

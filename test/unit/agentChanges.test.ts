@@ -295,3 +295,13 @@ function readdirCount(dir: string, re: RegExp): number {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return (require('fs').readdirSync(dir) as string[]).filter((f) => re.test(f) && !f.startsWith('.')).length;
 }
+
+test('agents are named to the person by what they are, not by the program that connected', async () => {
+  const { agentName } = await import('../../src/common/agentNames');
+  assert.equal(agentName('Visual Studio Code'), 'Copilot');
+  assert.equal(agentName('code-server'), 'Copilot');
+  assert.equal(agentName('claude-code'), 'Claude Code');
+  assert.equal(agentName('Roo Code'), 'Roo Code');
+  assert.equal(agentName('my-own-agent'), 'my-own-agent');
+  assert.equal(agentName(undefined), 'an MCP client');
+});

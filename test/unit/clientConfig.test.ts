@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mergeRooConfig, rooEntry, clientSnippets, ConfigMergeError, isOurRooEntry, TOKEN_ENV, TOKEN_ENV_REFERENCE } from '../../src/util/clientConfig';
+import { mergeRooConfig, rooEntry, clientSnippets, ConfigMergeError, cursorEntry, isOurCursorEntry, isOurRooEntry, TOKEN_ENV, TOKEN_ENV_REFERENCE } from '../../src/util/clientConfig';
 
 const endpoint = { url: 'http://127.0.0.1:3000/mcp', token: 'tok-123456' };
 
@@ -61,4 +61,24 @@ test('only entries this extension writes are refreshed: loopback HTTP entries, n
   assert.equal(isOurRooEntry({ type: 'streamable-http', url: 'https://jupyter.example.com/mcp' }), false);
   assert.equal(isOurRooEntry({ type: 'streamable-http', url: 'not a url' }), false);
   assert.equal(isOurRooEntry(undefined), false);
+});
+
+test("Cursor's entry is a URL and the header (Cursor tells the transport itself); it can name the token", () => {
+  assert.deepEqual(cursorEntry(endpoint), { url: endpoint.url, headers: { Authorization: 'Bearer tok-123456' } });
+  assert.deepEqual(cursorEntry({ url: endpoint.url }), { url: endpoint.url });
+  const named = cursorEntry({ url: endpoint.url, token: TOKEN_ENV_REFERENCE }) as { headers: { Authorization: string } };
+  assert.equal(named.headers.Authorization, `Bearer \${env:${TOKEN_ENV}}`);
+  const merged = JSON.parse(mergeRooConfig(JSON.stringify({ mcpServers: { other: { command: 'x' } } }), named));
+  assert.deepEqual(merged.mcpServers.other, { command: 'x' });
+  assert.deepEqual(merged.mcpServers.jupyter, named);
+  assert.ok(clientSnippets(endpoint, 300).some((s) => /Cursor/.test(s.label) && s.text.includes('"url"') && s.text.includes('Bearer tok-123456')));
+});
+
+test('only a loopback URL entry without a command counts as our Cursor entry', () => {
+  assert.ok(isOurCursorEntry({ url: 'http://127.0.0.1:3000/mcp' }));
+  assert.ok(isOurCursorEntry({ url: 'http://localhost:41000/mcp', headers: {} }));
+  assert.ok(!isOurCursorEntry({ url: 'https://example.com/mcp' }));
+  assert.ok(!isOurCursorEntry({ command: 'jupyter-mcp', url: 'http://127.0.0.1:3000/mcp' }));
+  assert.ok(!isOurCursorEntry({ command: 'npx', args: [] }));
+  assert.ok(!isOurCursorEntry(null));
 });

@@ -23,6 +23,8 @@ test('per-client budgets: VS Code and Cline 8,000, every other client the defaul
   const perClient = { maxResultChars: DEFAULT_RESULT_CHARS, maxResultCharsSet: false };
   const vscode = sessionBudget(perClient, { name: 'Visual Studio Code', version: '1.139.1' });
   assert.deepEqual([vscode.chars, vscode.measure, vscode.toolChars, vscode.images], [8000, 'structured', 8000, true]);
+  // Other builds of VS Code carry the same Copilot (code-server's MCP client says "code-server").
+  for (const name of ['code-server', 'Code - OSS', 'VSCodium', 'Visual Studio Code - Insiders']) assert.equal(sessionBudget(perClient, { name, version: '1.139.1' }).chars, 8000, name);
   // Cline 4 reads the JSON of the whole result: the tools get less, the guard measures the rest.
   const cline = sessionBudget(perClient, { name: 'Cline', version: '4.1.0' });
   assert.deepEqual([cline.chars, cline.measure, cline.images], [8000, 'result', false]);

@@ -101,6 +101,7 @@ test('each client waits below the limit after which it gives up', () => {
   assert.equal(clientWaitSeconds('claude-code'), 100);
   assert.equal(clientWaitSeconds('Visual Studio Code'), 240);
   assert.equal(clientWaitSeconds('Visual Studio Code - Insiders'), 240);
+  assert.equal(clientWaitSeconds('code-server'), 240);
   assert.equal(clientWaitSeconds('some-new-client'), DEFAULT_WAIT_SECONDS);
   assert.equal(clientWaitSeconds(undefined), DEFAULT_WAIT_SECONDS);
   assert.ok(DEFAULT_WAIT_SECONDS < 60, 'the MCP SDKs give up after 60 s by default');
