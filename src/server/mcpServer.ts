@@ -193,6 +193,9 @@ function simplify(v: unknown, keepDescriptions: boolean): any {
     // more may come is left open (a result with an extra field stays valid for older clients).
     if (!keepDescriptions && ((k === 'description' && typeof x === 'string') || k === 'required' || k === 'additionalProperties')) continue;
     if ((k === 'maximum' && x === Number.MAX_SAFE_INTEGER) || (k === 'minimum' && x === Number.MIN_SAFE_INTEGER)) continue;
+    // "Not empty" says little to a model and costs tokens on every turn (≈ 40 string fields);
+    // the server still refuses an empty string with a message saying so.
+    if (k === 'minLength' && x === 1) continue;
     // A free-form object: "properties": {} and "additionalProperties": {} say what "type": "object" says.
     if ((k === 'properties' || k === 'additionalProperties') && isEmptyObject(x) && isEmptyObject((v as Record<string, unknown>).additionalProperties)) continue;
     out[k] =

@@ -15,7 +15,7 @@ export const readNotebook = defineTool({
   name: 'read_notebook',
   title: 'Jupyter notebook reader',
   description:
-    'Read a Jupyter notebook, open or not: cells, source, outputs; one too big for an answer comes as its outline first (`next` is the call for the rest). Plots are placeholders: see them with read_output. format: outline (a line per cell), source (no outputs), raw (nbformat JSON).',
+    'Read a Jupyter notebook, open or not: cells and outputs; a big one comes as its outline first (`next` is the call for the rest). Plots are placeholders (read_output shows them). format: outline, source (no outputs), raw (nbformat).',
   inputSchema: {
     path: pathParam,
     format: z

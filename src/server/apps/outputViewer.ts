@@ -46,7 +46,7 @@ export const showOutput = defineTool({
   name: 'show_output',
   title: 'Show output to the person',
   // Short: tools/list goes into the model's context on every turn (≈ 4,000 tokens for all tools).
-  description: "Show a cell's plot, chart, table or image to the person in a viewer in the chat (you do not see it).",
+  description: "Show a cell's plots, tables or images to the person in the chat (you do not see them).",
   inputSchema: {
     path: pathParam,
     cell_id: cellIdParam,
