@@ -4,6 +4,8 @@
 //   --run   (with --watch) restarts the standalone server after each rebuild: `npm run dev`.
 const esbuild = require('esbuild');
 const { spawn } = require('child_process');
+const fs = require('fs');
+const path = require('path');
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
@@ -43,7 +45,18 @@ const runPlugin = {
   },
 };
 
+// plotly.js for the MCP Apps output viewer (src/server/apps): served as a ui:// resource, read from
+// beside the bundle. The cartesian bundle (1.5 MB, MIT) covers the charts Plotly Express draws most
+// (scatter, line, bar, histogram, box, violin, heatmap, pie) and needs no eval, which the host's
+// Content-Security-Policy forbids.
+function copyAssets() {
+  fs.mkdirSync('dist', { recursive: true });
+  const file = 'plotly-cartesian.min.js';
+  fs.copyFileSync(path.join(path.dirname(require.resolve('plotly.js-cartesian-dist-min/package.json')), file), path.join('dist', file));
+}
+
 async function main() {
+  copyAssets();
   const targets = [
     { ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js' },
     // The extension's heavy half (server, SDK, stores, kernels), loaded when the server starts.

@@ -8,7 +8,9 @@ import type { KernelBackend } from './kernels/backend';
 import { createKernelBackend } from './kernels/factory';
 import type { Settings } from './config';
 import type { Logger } from './util/log';
-import type { ToolContext } from './tools/tool';
+import { NotebookChanges } from './notebooks/changes';
+import { ChangeReportingStore } from './notebooks/changeReporting';
+import type { ServerContext } from './server/mcpServer';
 import { AgentChanges } from './agents/changes';
 import { CheckpointStore, defaultCheckpointBase, sweepOldWorkspaces, workspaceCheckpointDir } from './agents/checkpoints';
 import { TrackingNotebookStore } from './agents/trackingStore';
@@ -18,7 +20,7 @@ export interface Core {
   files: FileNotebookStore;
   kernels: KernelBackend;
   agents: AgentChanges;
-  context: Omit<ToolContext, 'session'>;
+  context: ServerContext;
   dispose(): Promise<void>;
 }
 
@@ -31,8 +33,12 @@ export async function createCore(settings: Settings, log: Logger): Promise<Core>
   void sweepOldWorkspaces(base, dir);
   const agents = new AgentChanges({ store: files, checkpoints: new CheckpointStore(dir), log });
   const provenance = settings.agents?.provenanceInMetadata === true;
-  const context: Omit<ToolContext, 'session'> = {
-    notebooks: new TrackingNotebookStore(files, agents, { provenanceInMetadata: () => provenance }),
+  // Resource subscriptions: the tools' own writes are reported at once, the rest by polling the
+  // subscribed notebooks (src/notebooks/changes.ts says why not a recursive fs.watch).
+  const changes = new NotebookChanges(files);
+  const context: ServerContext = {
+    notebooks: new ChangeReportingStore(new TrackingNotebookStore(files, agents, { provenanceInMetadata: () => provenance }), changes),
+    changes,
     agents,
     kernels,
     limits: {
@@ -53,6 +59,7 @@ export async function createCore(settings: Settings, log: Logger): Promise<Core>
     agents,
     context,
     dispose: async () => {
+      changes.dispose();
       await Promise.all([kernels.dispose(), agents.dispose()]);
     },
   };

@@ -10,7 +10,19 @@ export interface ImageContent {
   data: string;
   mimeType: string;
 }
-export type Content = TextContent | ImageContent;
+/**
+ * A link to a resource of this server (a plot saved in a notebook: notebook:///…/outputs/0.png).
+ * VS Code shows it in the tool's output for the person to open; audience "user" keeps VS Code from
+ * also reading an image link into the model's context (src/tools/plotLinks.ts).
+ */
+export interface ResourceLinkContent {
+  type: 'resource_link';
+  uri: string;
+  name: string;
+  mimeType?: string;
+  annotations?: { audience?: Array<'user' | 'assistant'> };
+}
+export type Content = TextContent | ImageContent | ResourceLinkContent;
 
 export interface OutputLimits {
   /** Max characters of text per output returned to the model (the notebook keeps everything). */

@@ -25,6 +25,11 @@ import type { NotebookStore } from '../notebooks/store';
 import { currentCaller } from '../util/callNotes';
 import { cellRefId } from '../notebooks/cells';
 import { AgentMarkers } from './agentMarkers';
+import { NotebookChanges } from '../notebooks/changes';
+import { ChangeReportingStore } from '../notebooks/changeReporting';
+import { feedEditorChanges } from './notebookChanges';
+import { showOutput } from '../server/apps/outputViewer';
+import { PROMPT_NAMES } from '../server/prompts';
 
 export interface RuntimeOptions {
   root: string;
@@ -87,7 +92,11 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   // Agents' changes are recorded (with checkpoints in the extension's storage, outside the
   // workspace) and shown as markers; the person's revert goes through the untracked router.
   const agents = new AgentChanges({ store: routed, checkpoints: new CheckpointStore(opts.checkpointDir ? workspaceCheckpointDir(opts.checkpointDir, opts.root) : undefined), log: opts.log });
-  const notebooks = new TrackingNotebookStore(routed, agents, { provenanceInMetadata: opts.provenanceInMetadata });
+  // Resource subscriptions hear of changes from the editor's events and file watcher (no polling)
+  // and, at once, from the tools' own writes.
+  const changes = new NotebookChanges(routed, { pollMs: 0, scanMs: 0 });
+  const changeFeed = feedEditorChanges(workspace, changes);
+  const notebooks = new ChangeReportingStore(new TrackingNotebookStore(routed, agents, { provenanceInMetadata: opts.provenanceInMetadata }), changes);
   const markers = new AgentMarkers(agents, workspace);
   const renames = vscode.workspace.onDidRenameFiles((e) => {
     for (const f of e.files) if (f.oldUri.scheme === 'file' && f.newUri.scheme === 'file') agents.renamed(workspace.relative(f.oldUri.fsPath), workspace.relative(f.newUri.fsPath));
@@ -111,6 +120,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   // Tools read limits and waits from these objects on every call: applySettings updates them in place.
   const context = {
     notebooks,
+    changes,
     agents,
     cellRunner,
     kernels,
@@ -137,14 +147,17 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     editorKernels.dispose();
     markers.dispose();
     renames.dispose();
+    changeFeed.dispose();
+    changes.dispose();
     await agents.dispose();
     throw e;
   }
-  const toolNames = TOOLS.map((t) => t.name);
+  // What VS Code may cache per version: the tools (with the MCP Apps viewer's) and the prompts.
+  const toolNames = [...TOOLS.map((t) => t.name), showOutput.name, ...PROMPT_NAMES];
   return {
     url: http.url,
     port: http.port,
-    // Changes when the tool list changes, so the editor refreshes its cached tools.
+    // Changes when the tool or prompt list changes, so the editor refreshes what it cached.
     version: `${SERVER_VERSION}+${toolNames.length}.${hash(toolNames.join(','))}`,
     kernels,
     editorKernels,
@@ -175,6 +188,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       editorKernels.dispose();
       markers.dispose();
       renames.dispose();
+      changeFeed.dispose();
+      changes.dispose();
       await agents.dispose();
     },
   };

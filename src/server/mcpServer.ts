@@ -14,6 +14,8 @@ import { collectNotes } from '../util/callNotes';
 import { phaseClock } from '../util/phases';
 import { agentName } from '../common/agentNames';
 import { budgetShape, sessionBudget, sessionLimits, type BudgetMeasure, type SessionBudget } from './clientBudgets';
+import type { NotebookChanges } from '../notebooks/changes';
+import { registerSurface } from './surface';
 
 export const SERVER_NAME = 'jupyter-mcp-server';
 export const SERVER_VERSION = '0.1.0';
@@ -27,12 +29,15 @@ const INSTRUCTIONS = `Jupyter MCP: read, edit and run Jupyter notebooks.
 - Long code answers status "running" with a run_id before your client gives up: call wait_for_run for what comes next, cancel_run to stop; list_runs shows the runs of every session.
 - Beside an editor's own notebook tools (in VS Code: edit_notebook_file, run_notebook_cell, copilot_getNotebookSummary, read_notebook_cell_output), use these for notebooks that are not open, for kernels on a Jupyter server or JupyterHub, for runs that must outlive the call (run_id), to see a plot as an image, and to read big notebooks in answers sized to what your client shows you whole (the outline first). On a notebook open in the editor both act on the same document; these edit it through undoable edits.`;
 
+/** What every session shares: the tools' context, and where notebook changes come from (resources/subscribe). */
+export type ServerContext = Omit<ToolContext, 'session'> & { changes?: NotebookChanges };
+
 export interface ServerHooks {
   /** Called after each tool call (for logs and the status bar). */
   onToolCall?(name: string, ms: number, ok: boolean, target?: string): void;
 }
 
-export function createMcpServer(ctx: Omit<ToolContext, 'session'>, hooks: ServerHooks = {}, tools: readonly ToolDef[] = TOOLS): McpServer {
+export function createMcpServer(ctx: ServerContext, hooks: ServerHooks = {}, tools: readonly ToolDef[] = TOOLS): McpServer {
   const runs = runRegistry(ctx);
   const server = new McpServer(
     { name: SERVER_NAME, version: SERVER_VERSION, title: 'Jupyter MCP' },
@@ -58,6 +63,13 @@ export function createMcpServer(ctx: Omit<ToolContext, 'session'>, hooks: Server
   const shape = () => resolveShape(ctx.limits.resultShape, client());
   const registered = new Map(tools.map((tool) => [tool.name, registerTool(server, tool, sessionCtx, hooks, shape, budget)]));
   acceptTasks(server, tools, registered, runs.tasks);
+  // Resources, prompts, completions and the MCP Apps viewer (src/server/surface.ts). Resource views
+  // are fitted to the configured budget, not the client's tool-result budget: they are attached
+  // context, which no client writes to a file.
+  const surface = registerSurface(server, { notebooks: ctx.notebooks, limits: ctx.limits, log: sessionCtx.log, changes: ctx.changes }, {
+    addTool: (t) => registered.set(t.name, registerTool(server, t, sessionCtx, hooks, shape, budget)),
+    listTools: (t) => (shape() === 'text' ? textOnlyToolList(t) : toolList(t)),
+  });
   // The tool list is fixed for the life of a session, so no list_changed will ever come; the SDK's
   // registerTool advertises listChanged: true regardless, which this undoes.
   server.server.registerCapabilities({ tools: { listChanged: false } });
@@ -65,7 +77,7 @@ export function createMcpServer(ctx: Omit<ToolContext, 'session'>, hooks: Server
   // schema on every request) and kept small: it is sent into the model's context. Without
   // structuredContent (shape "text") no output schema is advertised: MCP requires structured
   // results from tools that declare one.
-  server.server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: shape() === 'text' ? textOnlyToolList(tools) : toolList(tools) }));
+  server.server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: [...(shape() === 'text' ? textOnlyToolList(tools) : toolList(tools)), ...surface.extraTools()] }));
   return server;
 }
 
@@ -181,6 +193,9 @@ function simplify(v: unknown, keepDescriptions: boolean): any {
     // more may come is left open (a result with an extra field stays valid for older clients).
     if (!keepDescriptions && ((k === 'description' && typeof x === 'string') || k === 'required' || k === 'additionalProperties')) continue;
     if ((k === 'maximum' && x === Number.MAX_SAFE_INTEGER) || (k === 'minimum' && x === Number.MIN_SAFE_INTEGER)) continue;
+    // "Not empty" says little to a model and costs tokens on every turn (≈ 40 string fields);
+    // the server still refuses an empty string with a message saying so.
+    if (k === 'minLength' && x === 1) continue;
     // A free-form object: "properties": {} and "additionalProperties": {} say what "type": "object" says.
     if ((k === 'properties' || k === 'additionalProperties') && isEmptyObject(x) && isEmptyObject((v as Record<string, unknown>).additionalProperties)) continue;
     out[k] =
@@ -288,13 +303,16 @@ function registerTool(server: McpServer, tool: ToolDef, ctx: ToolContext, hooks:
         }
         const b = budget();
         const structured = shape() === 'structured';
+        // Links to plots are for the person (src/tools/plotLinks.ts), not images: a client that reads
+        // the whole result's JSON (Cline 4) would hand them to its model as text, so it gets none.
+        const links = (out.extra ?? []).filter((c) => c.type === 'resource_link');
         const fitted = fitResult(out.omitJsonText ? out.summary : `${out.summary}\n${JSON.stringify(out.structured)}`, structured ? (out.structured as Record<string, unknown>) : undefined, b.chars, {
-          images: out.extra,
+          images: (out.extra ?? []).filter((c) => c.type !== 'resource_link'),
           measure: b.measure,
           imagesShown: b.images,
         });
         if (fitted.cut) ctx.log.warn(`tool ${tool.name}: result over the ${b.chars}-byte budget, cut (${fitted.cut})`);
-        const content: Content[] = [{ type: 'text', text: fitted.text }, ...fitted.images];
+        const content: Content[] = [{ type: 'text', text: fitted.text }, ...fitted.images, ...(b.measure === 'result' ? [] : links)];
         const ms = performance.now() - started;
         ctx.log.info(`tool ${tool.name}${target ? ` ${target}` : ''} ok ${ms.toFixed(1)} ms`);
         hooks.onToolCall?.(tool.name, ms, true, target);

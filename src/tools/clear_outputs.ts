@@ -7,7 +7,7 @@ import { cellIdParam, editResultShape, indexParam, pathParam } from './schemas';
 export const clearOutputs = defineTool({
   name: 'clear_outputs',
   title: 'Notebook output clearing',
-  description: 'Clear outputs (text, plots) and execution counts of one notebook cell, or of all when no cell is named.',
+  description: 'Clear outputs and execution counts of one notebook cell, or of all cells.',
   inputSchema: { path: pathParam, index: indexParam, cell_id: cellIdParam },
   outputSchema: {
     ...editResultShape,

@@ -19,7 +19,7 @@ export const executeCell = defineTool({
   name: 'execute_cell',
   title: 'Code in a Jupyter kernel',
   description:
-    'Run Python (or any) code in a Jupyter kernel, local, on a Jupyter server or JupyterHub (nothing saved): outputs, errors, plots as images. Long runs answer status "running" with a run_id and go on (see wait_for_run). On time-out the kernel is interrupted.',
+    'Run code in a Jupyter kernel (local, Jupyter server or JupyterHub; nothing saved): outputs, errors, plots as images. Long runs answer "running" with a run_id (wait_for_run); a time-out interrupts the kernel.',
   inputSchema: {
     kernel_id: kernelIdParam,
     code: z.string().describe('Code to run, as written.'),

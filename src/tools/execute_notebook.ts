@@ -9,10 +9,10 @@ export const executeNotebook = defineTool({
   name: 'execute_notebook',
   title: 'Jupyter notebook, all cells',
   description:
-    "Run all code cells of a Jupyter notebook (open or not) in order, saving outputs as they arrive; stops at the first error unless continue_on_error. Without kernel_id: the notebook's own kernel (state persists). Long runs answer status \"running\" with a run_id (see wait_for_run).",
+    "Run all code cells of a Jupyter notebook, open or not, saving outputs as they arrive; stops at the first error unless continue_on_error. Default kernel: the notebook's own. Long runs answer \"running\" with a run_id (wait_for_run).",
   inputSchema: {
     path: pathParam,
-    kernel_id: z.string().min(1).optional().describe("Kernel id (default: the notebook's own kernel)."),
+    kernel_id: z.string().min(1).optional().describe("Default: the notebook's own kernel."),
     timeout: timeoutParam,
     continue_on_error: z.boolean().optional().describe('Go on after a failing cell (default false).'),
     wait_seconds: waitParam,

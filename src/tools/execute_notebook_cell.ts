@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { resolveCell } from '../notebooks/cells';
+import { cellRefId, resolveCell } from '../notebooks/cells';
+import { plotLinks } from './plotLinks';
 import { joinSource } from '../notebooks/nbformat';
 import { defineTool, ToolError } from './tool';
 import { cellIdParam, pathParam } from './schemas';
@@ -26,12 +27,12 @@ export const executeNotebookCell = defineTool({
   name: 'execute_notebook_cell',
   title: 'Jupyter notebook cell',
   description:
-    "Run one code cell of a Jupyter notebook, open or not, saving its outputs in it as they arrive. Without kernel_id: the notebook's own kernel (the editor's if open in VS Code). Plots return as images. Long runs answer status \"running\" with a run_id and go on (see wait_for_run).",
+    "Run one cell of a Jupyter notebook, open or not; outputs saved as they arrive, plots returned as images. Default kernel: the notebook's own (the editor's if open). Long runs answer \"running\" with a run_id (wait_for_run).",
   inputSchema: {
     path: pathParam,
     cell_index: z.number().int().min(0).optional().describe('0-based cell position (or give cell_id).'),
     cell_id: cellIdParam,
-    kernel_id: z.string().min(1).optional().describe("Kernel id (default: the notebook's own kernel)."),
+    kernel_id: z.string().min(1).optional().describe("Default: the notebook's own kernel."),
     timeout: timeoutParam,
     wait_seconds: waitParam,
   },
@@ -113,7 +114,8 @@ export const executeNotebookCell = defineTool({
           ...(executor.note ? { note: executor.note } : {}),
         },
         summary: `${message}${res.status === 'ok' ? ` (${describeResult(res)})` : ''}${earlier}${notSaved}${executor.note ? `\nNote: ${executor.note}` : ''}${r.text ? `\n${r.text}` : ''}`,
-        extra: r.images,
+        // The plots are saved in the notebook: links the person can open from the chat.
+        extra: [...r.images, ...(saved ? plotLinks(relativePath, cellRefId(cell, index), unseen.outputs, unseen.earlier) : [])],
         omitJsonText: true,
       };
     });

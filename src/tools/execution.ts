@@ -17,14 +17,14 @@ export const timeoutParam = z
   .positive()
   .max(7 * 24 * 3600)
   .optional()
-  .describe('Seconds per cell before interrupting (default: server setting).');
+  .describe('Seconds per cell, then interrupt (default: server\'s).');
 
 export const waitParam = z
   .number()
   .min(0)
   .max(3600)
   .optional()
-  .describe('Seconds to wait before answering status "running" with a run_id (the run goes on; default: below your client\'s time limit).');
+  .describe('Seconds before answering "running" with a run_id (default: within your client\'s limit).');
 
 export const kernelIdParam = z.string().min(1).describe('From start_kernel or list_kernels.');
 

@@ -5,7 +5,7 @@ import { kernelIdParam } from './execution';
 export const interruptKernel = defineTool({
   name: 'interrupt_kernel',
   title: 'Jupyter kernel interrupt',
-  description: 'Interrupt code running in a kernel (like Ctrl+C, e.g. a stuck cell); the kernel and its variables are kept.',
+  description: 'Interrupt running code (like Ctrl+C, e.g. a stuck cell); the kernel and its variables are kept.',
   inputSchema: { kernel_id: kernelIdParam },
   outputSchema: {
     success: z.boolean().describe('True when it was done.'),

@@ -3,6 +3,7 @@ import { defineTool, resultSize, ToolError } from './tool';
 import { looseObject, pathParam } from './schemas';
 import { callText, notebookHead, pageCells, pageOutline, type NextCall } from './notebookView';
 import { OUTLINE_LEGEND } from '../notebooks/outline';
+import { pagePlotLinks } from './plotLinks';
 import { noteRead } from './cellGuard';
 
 // A result is the page (cells or outline lines) plus fields around it: base fields, the kernel
@@ -14,7 +15,7 @@ export const readNotebook = defineTool({
   name: 'read_notebook',
   title: 'Jupyter notebook reader',
   description:
-    'Read a Jupyter notebook, open or not: cells, source, outputs; one too big for an answer comes as its outline first (`next` is the call for the rest). Plots are placeholders: see them with read_output. format: outline (a line per cell), source (no outputs), raw (nbformat JSON).',
+    'Read a Jupyter notebook, open or not: cells and outputs; a big one comes as its outline first (`next` is the call for the rest). Plots are placeholders (read_output shows them). format: outline, source (no outputs), raw (nbformat).',
   inputSchema: {
     path: pathParam,
     format: z
@@ -98,7 +99,13 @@ export const readNotebook = defineTool({
     // read_from lets write_notebook restore what this view leaves out (the seed writes it back).
     const structured = { ...base, returned: page.cells.length, notebook: view(page.cells, start === 0 && page.nextStart === total), note, ...(next ? { next } : {}) };
     const { note: _n, ...rest } = structured;
-    return { structured, summary: `${note}\n${JSON.stringify(rest)}`, omitJsonText: true };
+    return {
+      structured,
+      summary: `${note}\n${JSON.stringify(rest)}`,
+      omitJsonText: true,
+      // The page's plots are placeholders for the model; the person can open them from these links.
+      extra: format === 'source' ? [] : pagePlotLinks(relativePath, notebook, start, page.nextStart),
+    };
   },
 });
 

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { asText, base64Bytes, formatBytes, pngSize, stripAnsi } from '../kernels/outputs';
 import { fitImage, MAX_PIXELS, tooLargeToFit } from '../kernels/imageFit';
-import { resolveCell } from '../notebooks/cells';
+import { cellRefId, resolveCell } from '../notebooks/cells';
+import { plotLink } from './plotLinks';
 import { joinSource, type Output } from '../notebooks/nbformat';
 import { defineTool, resultSize, ToolError, type ImageContent } from './tool';
 import { getOwn, hasOwn } from '../common/own';
@@ -89,7 +90,8 @@ export const readOutput = defineTool({
           return {
             structured: { ...base, output_index: args.output_index, output_type: o.output_type, mime, kinds, image: described },
             summary: `${relativePath} cell ${index} (id ${cellId}) output ${args.output_index}: ${described}${image.content ? '; the image follows.' : '.'}`,
-            extra: image.content ? [image.content] : [],
+            // The link returns the original (the image here may be downscaled).
+            extra: [...(image.content ? [image.content] : []), plotLink(relativePath, cellRefId(cell, index), args.output_index, mime)],
             omitJsonText: true,
           };
         }

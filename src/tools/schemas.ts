@@ -4,7 +4,7 @@ import { z } from 'zod';
 export const pathParam = z
   .string()
   .min(1)
-  .describe('Notebook path relative to the workspace root.');
+  .describe('Notebook path, relative to the workspace.');
 
 export const indexParam = z
   .number()

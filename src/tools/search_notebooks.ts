@@ -26,7 +26,7 @@ export const searchNotebooks = defineTool({
   name: 'search_notebooks',
   title: 'Notebook cell search',
   description:
-    'Find the cells of Jupyter notebooks whose source (or outputs) contains a text: one notebook, or every notebook under a folder. Returns each matching line with its cell id, so you can edit or run the cell without reading the whole notebook.',
+    'Find cells whose source (or outputs) contains a text, in one Jupyter notebook or all under a folder: each matching line with its cell id, to edit or run it without reading the notebook.',
   inputSchema: {
     query: z.string().min(1).max(500).describe('Text to find (plain text, not a pattern).'),
     path: z.string().min(1).optional().describe('One notebook (default: every notebook under folder).'),

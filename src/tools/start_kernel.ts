@@ -4,7 +4,7 @@ import { defineTool } from './tool';
 export const startKernel = defineTool({
   name: 'start_kernel',
   title: 'Jupyter kernel start',
-  description: 'Start a Jupyter kernel (Python by default) and wait until it answers; returns its kernel_id. Stop it with stop_kernel when done.',
+  description: 'Start a Jupyter kernel (Python by default); returns its kernel_id once it answers. Stop it with stop_kernel when done.',
   inputSchema: {
     kernel_name: z.string().min(1).optional().describe('Kernelspec name, e.g. "python3" (default: the server\'s).'),
   },

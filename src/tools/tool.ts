@@ -11,7 +11,7 @@ import type { AgentChanges } from '../agents/changes';
 
 // The content types, limits and ToolError live below tools/ (the stores and kernels use them
 // too); tool files keep importing them from here.
-export type { Content, ImageContent, OutputLimits, ResultShape, TextContent } from '../common/content';
+export type { Content, ImageContent, OutputLimits, ResourceLinkContent, ResultShape, TextContent } from '../common/content';
 export { resultSize } from '../common/content';
 export { ToolError } from '../common/errors';
 

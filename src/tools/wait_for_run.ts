@@ -38,7 +38,7 @@ export const waitForRun = defineTool({
   name: 'wait_for_run',
   title: 'Jupyter run follow-up',
   description:
-    'Wait for a run started by an execution tool: returns the outputs since the last answer, then its final result once it ends (same fields as the tool that started it).',
+    'Follow a run of an execution tool: outputs since the last answer, then its final result (fields as the tool that started it).',
   inputSchema: {
     run_id: runIdParam,
     wait_seconds: waitParam,

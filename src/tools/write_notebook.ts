@@ -9,7 +9,7 @@ export const writeNotebook = defineTool({
   name: 'write_notebook',
   title: 'Whole-notebook write',
   description:
-    'Write a whole Jupyter notebook (.ipynb, nbformat 4). Replaces an existing one only if unchanged since this session read it (or expected_version), else needs overwrite. Prefer cell tools for small changes.',
+    'Write a whole Jupyter notebook (nbformat 4). Replaces one only if unchanged since this session read it (or expected_version), else needs overwrite. Prefer cell tools for small edits.',
   inputSchema: {
     path: pathParam,
     content: z.union([z.looseObject({}), z.string()]).describe('nbformat 4 notebook object, or its JSON text.'),

@@ -6,11 +6,13 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { Workspace } from '../../src/notebooks/paths';
 import { FileNotebookStore } from '../../src/notebooks/fileStore';
-import { createMcpServer } from '../../src/server/mcpServer';
+import { createMcpServer, type ServerContext } from '../../src/server/mcpServer';
+import { NotebookChanges, type ChangeOptions } from '../../src/notebooks/changes';
+import { ChangeReportingStore } from '../../src/notebooks/changeReporting';
 import { startHttpServer, RunningHttpServer } from '../../src/server/http';
 import type { KernelBackend } from '../../src/kernels/backend';
 import { createKernelBackend } from '../../src/kernels/factory';
-import type { ResultShape, ToolContext } from '../../src/tools/tool';
+import type { ResultShape } from '../../src/tools/tool';
 import { silentLogger, type Logger } from '../../src/util/log';
 import { DEFAULTS, type Settings } from '../../src/config';
 import { typedOutputSchemas } from '../../src/server/mcpServer';
@@ -57,6 +59,8 @@ export interface StartOptions {
   log?: Logger;
   /** As the extension's untrusted-workspace check: a reason to refuse code-running tools. */
   mayRunCode?: () => string | undefined;
+  /** The change source of resource subscriptions, as the CLI has it (default), with these options; false: none. */
+  changes?: ChangeOptions | false;
   /** Where agent-change checkpoints go (default: a temp folder removed on close). */
   checkpointDir?: string;
   /** Bound of the checkpoint store in bytes. */
@@ -67,8 +71,9 @@ export interface StartOptions {
 export interface TestServer {
   http: RunningHttpServer;
   url: string;
-  context: Omit<ToolContext, 'session'>;
+  context: ServerContext;
   store: FileNotebookStore;
+  changes?: NotebookChanges;
   agents: AgentChanges;
   close(): Promise<void>;
 }
@@ -101,11 +106,15 @@ export async function startServer(o: StartOptions): Promise<TestServer> {
   const log = o.log ?? silentLogger;
   const store = new FileNotebookStore(new Workspace(o.root));
   const kernels = o.kernels ?? (await createKernelBackend(testSettings(o), log));
-  // As the CLI wires it (src/core.ts): agents' edits are recorded, checkpoints outside the workspace.
+  // As the CLI wires it (src/core.ts): agents' edits are recorded, checkpoints outside the workspace;
+  // resource subscriptions hear of the tools' writes, and poll.
   const cpDir = o.checkpointDir ?? mkdtempSync(path.join(tmpdir(), 'jmcp-cp-'));
   const agents = new AgentChanges({ store, checkpoints: new CheckpointStore(cpDir, o.checkpointBytes), log });
-  const context: Omit<ToolContext, 'session'> = {
-    notebooks: new TrackingNotebookStore(store, agents, { provenanceInMetadata: () => o.provenanceInMetadata === true }),
+  const tracked = new TrackingNotebookStore(store, agents, { provenanceInMetadata: () => o.provenanceInMetadata === true });
+  const changes = o.changes === false ? undefined : new NotebookChanges(store, o.changes);
+  const context: ServerContext = {
+    notebooks: changes ? new ChangeReportingStore(tracked, changes) : tracked,
+    changes,
     agents,
     kernels,
     limits: {
@@ -132,9 +141,11 @@ export async function startServer(o: StartOptions): Promise<TestServer> {
     url: http.url,
     context,
     store,
+    changes,
     agents,
     close: async () => {
       await http.close();
+      changes?.dispose();
       if (!o.kernels) await kernels.dispose();
       await agents.dispose();
       if (!o.checkpointDir) rmSync(cpDir, { recursive: true, force: true });

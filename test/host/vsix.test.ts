@@ -96,7 +96,8 @@ test('the packaged .vsix installs into VS Code and its MCP server answers a real
     const names = entries.map((e) => e.name);
     const forbidden = names.filter((n) => /^extension\/(test|src|node_modules)\//.test(n));
     assert.deepEqual(forbidden, [], 'the .vsix holds files that .vscodeignore should keep out');
-    for (const needed of ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/runtime.js']) {
+    // plotly.js for the MCP Apps output viewer is read from beside runtime.js (src/server/apps).
+    for (const needed of ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/runtime.js', 'extension/dist/plotly-cartesian.min.js']) {
       assert.ok(names.includes(needed), `the .vsix lacks ${needed}`);
     }
     // The README is the extension's page in VS Code: every picture and document it links to

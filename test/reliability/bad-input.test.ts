@@ -10,6 +10,10 @@ import * as path from 'path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { call, connectClient, FIXTURES, ok, startServer, type TestServer } from '../helpers/mcp';
 import { hashTree, raw, rawSession, rpcMessages, tempDir, settledTempFiles } from '../helpers/reliability';
+import { z } from 'zod';
+import { TOOLS } from '../../src/tools';
+
+const fullInputSchemas = new Map(TOOLS.map((t) => [t.name, z.toJSONSchema(z.object(t.inputSchema), { io: 'input', unrepresentable: 'any' })]));
 
 const NB = (cells: unknown[] = [], extra: Record<string, unknown> = {}) =>
   JSON.stringify({ cells, metadata: {}, nbformat: 4, nbformat_minor: 5, ...extra }, null, 1) + '\n';
@@ -109,9 +113,22 @@ describe('bad input: clear error, server up, nothing changed', () => {
         const r = await raw(port, { body: JSON.stringify({ jsonrpc: '2.0', id: 9, method, ...(params === undefined ? {} : { params }) }), headers: h });
         return { status: r.status, msg: rpcMessages(r.body)[0] };
       };
-      for (const m of ['nope', 'tools/nope', 'resources/list', 'prompts/list', 'completion/complete', '../../etc/passwd', 'x'.repeat(10_000)]) {
+      for (const m of ['nope', 'tools/nope', 'resources/nope', 'prompts/nope', '../../etc/passwd', 'x'.repeat(10_000)]) {
         const { msg } = await rpc(m, {});
         assert.equal(msg.error?.code, -32601, `${m.slice(0, 30)}: ${JSON.stringify(msg)}`);
+      }
+      // Served methods with bad params: an error, not a crash. Params of the wrong shape fail the
+      // SDK's schema check (-32603 with zod's message, as for tools/call); well-formed ones that name
+      // nothing get this server's invalid-params answer (docs/RESOURCES.md).
+      for (const [m, params] of [['resources/read', {}], ['resources/read', { uri: 5 }], ['completion/complete', {}]] as const) {
+        const { status, msg } = await rpc(m, params);
+        assert.ok(status < 500, `${m}: HTTP ${status}`);
+        assert.ok(msg.error?.code === -32602 || msg.error?.code === -32603, `${m} ${JSON.stringify(params)}: ${JSON.stringify(msg)}`);
+      }
+      for (const [m, params, pattern] of [['resources/subscribe', { uri: '' }, /URI is empty/], ['resources/read', { uri: 'notebook:///../x.ipynb' }, /"\.\."/], ['prompts/get', { name: 'nope' }, /Prompt nope not found/]] as const) {
+        const { msg } = await rpc(m, params);
+        assert.equal(msg.error?.code, -32602, `${m} ${JSON.stringify(params)}: ${JSON.stringify(msg)}`);
+        assert.match(msg.error.message, pattern);
       }
       const unknownTool = await rpc('tools/call', { name: 'rm_rf', arguments: {} });
       const unknownText = JSON.stringify(unknownTool.msg);
@@ -202,7 +219,9 @@ describe('bad input: clear error, server up, nothing changed', () => {
       };
       let cases = 0;
       for (const tool of tools) {
-        const schema = tool.inputSchema as any;
+        // The schema the server validates with: tools/list leaves out what says little to a model
+        // (e.g. minLength 1), and the attack should still try an empty string there.
+        const schema = (fullInputSchemas.get(tool.name) ?? tool.inputSchema) as any;
         const props: Record<string, any> = schema.properties ?? {};
         // Missing each required field.
         for (const k of schema.required ?? []) {
