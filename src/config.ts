@@ -1,6 +1,6 @@
 // Settings for the standalone server: command line > environment > config file > defaults.
 // The config file accepts the seed's shape ({"jupyterServer": {"baseUrl", "token"}}) plus the
-// flat keys documented in README ("Configuration file").
+// flat keys documented in docs/CONFIGURATION.md ("Configuration file").
 //
 // Trust: a ./config.json found in the folder the server starts in may come from a cloned
 // repository, so it cannot change what guards the user (root, host, auth, origins, hosts) and its

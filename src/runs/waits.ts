@@ -1,5 +1,5 @@
 // How long an execution tool waits before answering "running": below the time after which the
-// calling client gives up (../../README.md, "Long runs"). Clients that drop a call after 60 s
+// calling client gives up (docs/KERNELS.md, "Long runs"). Clients that drop a call after 60 s
 // whatever happens get 50 s; clients whose limit restarts with each progress notification (we send
 // one at least every 5 s while code runs) wait longer, so short and medium cells answer in one call.
 
