@@ -7,6 +7,7 @@
 // workspace's .cursor/mcp.json entry, which names the token (${env:…}, expanded by Cursor) rather
 // than holding it, as the Roo Code entry does (see rooConfig.ts).
 import * as vscode from 'vscode';
+import { readText, rewriteConfigFile } from './configFiles';
 import type { ServerController } from './serverController';
 import { ConfigMergeError, cursorEntry, isOurCursorEntry, mergeRooConfig, SERVER_KEY, TOKEN_ENV_REFERENCE } from '../util/clientConfig';
 
@@ -68,13 +69,6 @@ export function cursorConfigUri(): vscode.Uri | undefined {
   return folder && vscode.Uri.joinPath(folder.uri, '.cursor', 'mcp.json');
 }
 
-async function readText(uri: vscode.Uri): Promise<string | undefined> {
-  try {
-    return new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * Writes or merges our entry (URL, env-referenced token) into .cursor/mcp.json, keeping every other
@@ -83,9 +77,7 @@ async function readText(uri: vscode.Uri): Promise<string | undefined> {
 export async function writeCursorConfig(url: string): Promise<vscode.Uri | undefined> {
   const uri = cursorConfigUri();
   if (!uri) return undefined;
-  const text = mergeRooConfig(await readText(uri), cursorEntry({ url, token: TOKEN_ENV_REFERENCE }));
-  await vscode.workspace.fs.createDirectory(vscode.Uri.joinPath(uri, '..'));
-  await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(text));
+  await rewriteConfigFile(uri, (current) => mergeRooConfig(current, cursorEntry({ url, token: TOKEN_ENV_REFERENCE })));
   return uri;
 }
 

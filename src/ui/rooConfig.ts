@@ -10,6 +10,7 @@
 //   config it connected with to the file's text, which differ whenever a variable is used), so it
 //   picks up the new token and the current port.
 import * as vscode from 'vscode';
+import { readText, rewriteConfigFile } from './configFiles';
 import { ConfigMergeError, isOurRooEntry, mergeRooConfig, rooEntry, SERVER_KEY, TOKEN_ENV_REFERENCE } from '../util/clientConfig';
 
 export function rooConfigUri(): vscode.Uri | undefined {
@@ -17,13 +18,6 @@ export function rooConfigUri(): vscode.Uri | undefined {
   return folder && vscode.Uri.joinPath(folder.uri, '.roo', 'mcp.json');
 }
 
-async function readText(uri: vscode.Uri): Promise<string | undefined> {
-  try {
-    return new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * Writes or merges our entry (URL, env-referenced token, time-out) into .roo/mcp.json, keeping
@@ -32,9 +26,7 @@ async function readText(uri: vscode.Uri): Promise<string | undefined> {
 export async function writeRooConfig(url: string, maxWaitSeconds: number): Promise<vscode.Uri | undefined> {
   const uri = rooConfigUri();
   if (!uri) return undefined;
-  const text = mergeRooConfig(await readText(uri), rooEntry({ url, token: TOKEN_ENV_REFERENCE }, maxWaitSeconds));
-  await vscode.workspace.fs.createDirectory(vscode.Uri.joinPath(uri, '..'));
-  await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(text));
+  await rewriteConfigFile(uri, (current) => mergeRooConfig(current, rooEntry({ url, token: TOKEN_ENV_REFERENCE }, maxWaitSeconds)));
   return uri;
 }
 

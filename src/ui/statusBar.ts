@@ -55,8 +55,9 @@ export class StatusBar implements vscode.Disposable {
       for (const k of kernels) lines.push(`• ${k.name} ${k.id.slice(0, 8)} — ${k.state}${k.notebook ? ` — ${k.notebook}` : ''} (${k.backend})`);
       if (error && kernels.length === 0) lines.push(`Kernels: ${error.split('. ')[0]}.`);
     }
-    // Per notebook, how many cells each agent changed that the person has not accepted yet.
-    const changed = s.agentChanges;
+    // Per notebook, how many cells each agent changed that the person has not accepted yet; the
+    // notebooks the agents began on most recently first (past eight the rest are only counted).
+    const changed = [...s.agentChanges].sort((a, b) => b.since - a.since);
     if (changed.length > 0) {
       lines.push('', 'Agent changes not yet accepted:');
       for (const n of changed.slice(0, 8)) {

@@ -126,7 +126,9 @@ suite('Shared notebook: the person and an agent in one notebook', () => {
     assert.equal(m.a95a0aac, '', 'no marker on the cell the person typed in');
     assert.equal(m['7c498ad4'], '', 'no marker on cells nobody changed');
     // The status bar says, per notebook, how many cells each agent changed.
-    await until('the status bar tooltip', () => api.statusBar.tooltip.includes(`• ${name} — Roo Code 3 cells`));
+    await until('the status bar tooltip', () => api.statusBar.tooltip.includes(`• ${name} — Roo Code 3 cells`)).catch((e: Error) => {
+      throw new Error(`${e.message}; the tooltip reads:\n${api.statusBar.tooltip}`);
+    });
 
     // The person edits one of the agent's cells: its marker goes, and a revert leaves it.
     const ratio = doc.getCells().findIndex((c) => idOf(c) === 'ce7596f2');
