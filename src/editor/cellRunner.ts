@@ -5,7 +5,8 @@
 import * as vscode from 'vscode';
 import { KernelError, type ExecuteOptions, type ExecuteResult } from '../kernels/backend';
 import type { CellRunner, RangeOptions } from '../tools/tool';
-import { outputsFromVscode, type EditorKernels } from './editorKernels';
+import { outputsFromVscode } from './cellOutputs';
+import type { EditorKernels } from './editorKernels';
 import { timeoutOrAbort } from '../util/deadline';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -9,7 +9,7 @@ import { KernelError, type ActiveKernelInfo, type ExecuteResult, type KernelBack
 import type { Output } from '../notebooks/nbformat';
 import type { Workspace } from '../notebooks/paths';
 import type { Logger } from '../util/log';
-import { outputToVscode } from './editorKernels';
+import { outputToVscode } from './cellOutputs';
 
 /** Where the controller gets its Jupyter backend (the KernelRouter: it swaps it on connect/disconnect). */
 export interface JupyterSource {

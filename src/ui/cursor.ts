@@ -8,7 +8,6 @@
 // than holding it, as the Roo Code entry does (see rooConfig.ts).
 import * as vscode from 'vscode';
 import { readText, rewriteConfigFile } from './configFiles';
-import type { ServerController } from './serverController';
 import { ConfigMergeError, cursorEntry, isOurCursorEntry, mergeRooConfig, SERVER_KEY, TOKEN_ENV_REFERENCE } from '../util/clientConfig';
 
 /** The part of Cursor's extension API used here (cursor.com/docs/extension-api). */
@@ -24,12 +23,24 @@ export function cursorMcpApi(): CursorMcpApi | undefined {
 }
 
 /**
+ * What registering with Cursor reads of our server (the ServerController has it; declared here so
+ * that this file does not import serverController.ts, which imports refreshCursorConfig from here).
+ */
+export interface CursorServerSource {
+  readonly state: string;
+  readonly url: string | undefined;
+  readonly tokenGeneration: number;
+  authToken(): Promise<string>;
+  readonly onDidChange: vscode.Event<void>;
+}
+
+/**
  * Registers the server with Cursor while it runs: registered with the current URL and token,
  * registered again when either changes, unregistered when it stops and on dispose. `api` is
  * Cursor's, found by feature detection; tests pass a stand-in (Cursor cannot be installed on the
  * test machines). Nothing happens where the API does not exist.
  */
-export function registerCursorServer(server: ServerController, api: CursorMcpApi | undefined = cursorMcpApi()): vscode.Disposable {
+export function registerCursorServer(server: CursorServerSource, api: CursorMcpApi | undefined = cursorMcpApi()): vscode.Disposable {
   if (!api) return new vscode.Disposable(() => undefined);
   let registered: string | undefined;
   let sync = Promise.resolve();
