@@ -1,7 +1,8 @@
 // HTTP front door of the MCP server: Streamable HTTP at /mcp and / (the seed tells clients to use
 // http://localhost:3000), legacy SSE at /sse + /messages, and /healthz. Every request passes the
 // Host / Origin / Sec-Fetch-Site checks (DNS rebinding, cross-site pages) and, when a token is set,
-// the bearer check. One McpServer per session.
+// the bearer check (httpGuards.ts, with the body checks). One McpServer per session; this file
+// routes requests to sessions and transports and keeps sessions and connections within limits.
 //
 // Abuse limits, each sized so that legitimate use never meets it:
 // - bodies are checked as they arrive (jsonBody.ts): a malformed one is refused at its first bad byte;
@@ -16,14 +17,13 @@
 import * as http from 'http';
 import type { AddressInfo, Socket } from 'net';
 import { readFileSync } from 'fs';
-import { networkInterfaces } from 'os';
-import { randomUUID, timingSafeEqual, createHash } from 'crypto';
+import { randomUUID } from 'crypto';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import { isInitializeRequest, isJSONRPCRequest, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
 import { JsonAnsweringTransport } from './jsonAnswers';
-import { readJson } from './jsonBody';
+import { header, isLoopback, jsonRpcError, NO_BODY, readJsonBody, RequestGuard, sendJson } from './httpGuards';
 import type { Logger } from '../util/log';
 import { SERVER_NAME, SERVER_VERSION } from './mcpServer';
 
@@ -106,22 +106,8 @@ export class HttpStartError extends Error {
   }
 }
 
-export function isLoopback(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
-}
-
-/** "name:port" / "[v6]:port" / "name" -> [name, port | undefined], name lower-cased, IPv6 in brackets. */
-function splitHost(value: string): [string, string | undefined] {
-  const v = value.trim().toLowerCase();
-  const m = /^(\[[^\]]*\]|[^:]*)(?::(\d*))?$/.exec(v);
-  return m ? [m[1], m[2]] : [v, undefined];
-}
-
-/** An address as it appears in a URL or a Host header: IPv6 in brackets. */
-function urlHost(address: string): string {
-  return address.includes(':') && !address.startsWith('[') ? `[${address}]` : address;
-}
+// Still exported from here, as before httpGuards.ts.
+export { isLoopback } from './httpGuards';
 
 /** Half the soft limit on open files (Linux /proc), at most 256: what is left is for notebooks and Jupyter. */
 function defaultMaxConnections(): number {
@@ -134,9 +120,6 @@ function defaultMaxConnections(): number {
   return 256;
 }
 
-const CORS_ALLOW_HEADERS = 'authorization, content-type, accept, mcp-session-id, mcp-protocol-version, last-event-id';
-const CORS_EXPOSE_HEADERS = 'mcp-session-id, mcp-protocol-version, www-authenticate';
-
 export async function startHttpServer(opts: HttpServerOptions): Promise<RunningHttpServer> {
   if (!isLoopback(opts.host) && !opts.authToken) {
     throw new HttpStartError(
@@ -145,7 +128,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
   }
   const sessions = new Map<string, Session>();
   const log = opts.log;
-  const tokenHash = opts.authToken ? createHash('sha256').update(opts.authToken).digest() : undefined;
+  const guard = new RequestGuard(opts);
   let port = opts.port;
   let baseUrl = '';
   const changed = () => opts.onSessionsChanged?.(sessions.size);
@@ -180,60 +163,16 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     return true;
   };
 
-  // Filled once the port is known (requests only arrive after listen).
-  const allowedHosts = new Set<string>();
-  /** Hosts allowed on any port (--allow-host without a port). */
-  const anyPortHosts = new Set<string>();
-  const allowedOrigins = new Set<string>();
-  /** Origins named by the user: they get CORS headers and may be cross-site. */
-  const corsOrigins = new Set((opts.allowedOrigins ?? []).map((o) => o.toLowerCase().replace(/\/+$/, '')));
-  const checkRequest = (req: http.IncomingMessage): string | undefined => {
-    const host = (req.headers.host ?? '').toLowerCase();
-    if (!allowedHosts.has(host) && !anyPortHosts.has(splitHost(host)[0])) {
-      return `Host "${host}" is not allowed (DNS rebinding protection); connect to ${baseUrl}, or start the server with --allow-host ${host || 'NAME'} (a proxy or port forward).`;
-    }
-    const origin = req.headers.origin?.toLowerCase();
-    if (origin !== undefined && !allowedOrigins.has(origin) && !corsOrigins.has(origin)) return `Origin "${origin}" is not allowed; web pages cannot call this server (start it with --allow-origin ${origin} to allow that page).`;
-    // A browser says where a request comes from even when it sends no Origin (e.g. a GET opened
-    // by a page on another site): such a request is refused unless its Origin was allowed.
-    if (header(req, 'sec-fetch-site') === 'cross-site' && !(origin && corsOrigins.has(origin))) return 'Cross-site browser requests are refused: web pages cannot call this server.';
-    return undefined;
-  };
-
-  const checkAuth = (req: http.IncomingMessage): boolean => {
-    if (!tokenHash) return true;
-    const value = req.headers.authorization ?? '';
-    const m = /^Bearer\s+(.+)$/i.exec(value);
-    if (!m) return false;
-    const given = createHash('sha256').update(m[1].trim()).digest();
-    return timingSafeEqual(given, tokenHash);
-  };
-
   const handler = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const route = url.pathname.replace(/\/+$/, '') || '/';
-    const refused = checkRequest(req);
+    const refused = guard.refusal(req);
     if (refused) return sendJson(res, 403, { error: refused });
-    const origin = req.headers.origin?.toLowerCase();
-    if (origin && corsOrigins.has(origin)) {
-      // A page the user allowed (--allow-origin): the browser needs these to let it read answers.
-      res.setHeader('Access-Control-Allow-Origin', req.headers.origin!);
-      res.setHeader('Vary', 'Origin');
-      res.setHeader('Access-Control-Expose-Headers', CORS_EXPOSE_HEADERS);
-    }
-    if (req.method === 'OPTIONS') {
-      // Preflights carry no credentials: answered before the token check.
-      res.setHeader('Allow', 'GET, POST, DELETE, OPTIONS');
-      if (origin && corsOrigins.has(origin)) {
-        res.setHeader('Access-Control-Allow-Methods', 'GET, POST, DELETE, OPTIONS');
-        res.setHeader('Access-Control-Allow-Headers', CORS_ALLOW_HEADERS);
-        res.setHeader('Access-Control-Max-Age', '600');
-      }
-      res.writeHead(204).end();
-      return;
-    }
+    guard.addCorsHeaders(req, res);
+    // Preflights carry no credentials: answered before the token check.
+    if (req.method === 'OPTIONS') return guard.answerPreflight(req, res);
     if (route === '/healthz') return sendJson(res, 200, { ok: true, name: SERVER_NAME, version: SERVER_VERSION, sessions: sessions.size });
-    if (!checkAuth(req)) {
+    if (!guard.authorized(req)) {
       res.setHeader('WWW-Authenticate', 'Bearer realm="jupyter-mcp"');
       return sendJson(res, 401, { error: 'Missing or wrong bearer token: send "Authorization: Bearer <token>" (see Show Connection Info / --auth-token).' });
     }
@@ -431,24 +370,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
   });
   const bound = server.address() as AddressInfo;
   port = bound.port;
-  const wildcard = bound.address === '0.0.0.0' || bound.address === '::';
-  // The URL printed is one a client on this machine can use: the bound address itself, or
-  // loopback when bound to every interface.
-  baseUrl = `http://${wildcard ? '127.0.0.1' : urlHost(bound.address)}:${port}`;
-  const names = new Set(['127.0.0.1', 'localhost', '[::1]', urlHost(bound.address)]);
-  if (!wildcard) names.add(urlHost(opts.host.toLowerCase()));
-  else {
-    for (const list of Object.values(networkInterfaces())) for (const i of list ?? []) names.add(urlHost(i.address.toLowerCase()));
-  }
-  for (const h of names) {
-    allowedHosts.add(`${h}:${port}`);
-    allowedOrigins.add(`http://${h}:${port}`);
-  }
-  for (const h of opts.allowedHosts ?? []) {
-    const [name, p] = splitHost(h);
-    if (p) allowedHosts.add(`${name}:${p}`);
-    else anyPortHosts.add(name);
-  }
+  baseUrl = guard.listening(bound, opts.host, opts.allowedHosts);
 
   const reaper = setInterval(() => {
     const now = Date.now();
@@ -481,53 +403,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
   };
 }
 
-const NO_BODY = Symbol('no-body');
-
-/**
- * Reads and parses a JSON body, answering 413 / 400 itself (and closing the connection, so the
- * rest of a refused body is not read); returns NO_BODY when it did.
- */
-async function readJsonBody(req: http.IncomingMessage, res: http.ServerResponse, max: number): Promise<unknown> {
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > max) {
-    refuseBody(res, 413, `Request too large (${declared} bytes; the limit is ${max}).`);
-    return NO_BODY;
-  }
-  const r = await readJson(req.iterator({ destroyOnReturn: false }), max);
-  if (!r.ok) {
-    refuseBody(res, r.status, r.message);
-    return NO_BODY;
-  }
-  // JSON-RPC 2.0: an empty batch is an Invalid Request (the SDK would answer 202 and nothing).
-  if (Array.isArray(r.value) && r.value.length === 0) {
-    sendJson(res, 400, jsonRpcError(-32600, 'Invalid Request: an empty JSON-RPC batch.'));
-    return NO_BODY;
-  }
-  return r.value;
-}
-
-function refuseBody(res: http.ServerResponse, status: 400 | 413, message: string): void {
-  res.setHeader('Connection', 'close');
-  sendJson(res, status, jsonRpcError(status === 413 ? -32600 : -32700, message));
-}
-
 function isInitialize(body: unknown): boolean {
   if (Array.isArray(body)) return body.some((m) => isInitializeRequest(m));
   return isInitializeRequest(body);
-}
-
-function header(req: http.IncomingMessage, name: string): string | undefined {
-  const v = req.headers[name];
-  return Array.isArray(v) ? v[0] : v;
-}
-
-function jsonRpcError(code: number, message: string) {
-  return { jsonrpc: '2.0', error: { code, message }, id: null };
-}
-
-function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
-  if (res.headersSent) return;
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
 }
