@@ -6,7 +6,7 @@
 // followed from another, and is forgotten FORGET_AFTER_MS after it ends.
 import { randomBytes } from 'crypto';
 import type { Output } from '../notebooks/nbformat';
-import type { ToolCallExtra, ToolContext, ToolOutput } from '../tools/tool';
+import type { ToolCallExtra, ToolOutput } from '../common/toolCall';
 import { RunTaskStore } from './tasks';
 
 /** How long a finished run stays reachable (wait_for_run, list_runs) after it ended. */
@@ -309,9 +309,10 @@ export class RunRegistry {
 /**
  * The registry of a server: one per kernel backend, which every session of a server shares (the
  * session contexts are copies of one context). A context can also bring its own (`ctx.runs`).
+ * Only the backend's identity is used (a ToolContext fits; runs/ does not import tools/).
  */
 const registries = new WeakMap<object, RunRegistry>();
-export function runRegistry(ctx: Pick<ToolContext, 'kernels'> & { runs?: RunRegistry }): RunRegistry {
+export function runRegistry(ctx: { kernels: object; runs?: RunRegistry }): RunRegistry {
   if (ctx.runs) return ctx.runs;
   let r = registries.get(ctx.kernels);
   if (!r) {

@@ -6,14 +6,16 @@ import type { NotebookStore } from '../notebooks/store';
 import type { ExecuteOptions, ExecuteResult, KernelBackend, SequenceOptions } from '../kernels/backend';
 import type { Logger } from '../util/log';
 import type { RunRegistry } from '../runs/registry';
-import type { Content, OutputLimits } from '../common/content';
+import type { OutputLimits } from '../common/content';
 import type { AgentChanges } from '../agents/changes';
+import type { ToolCallExtra, ToolOutput } from '../common/toolCall';
 
-// The content types, limits and ToolError live below tools/ (the stores and kernels use them
-// too); tool files keep importing them from here.
+// The content types, limits, ToolError and a call's extra and output live below tools/ (the
+// stores, kernels and runs use them too); tool files keep importing them from here.
 export type { Content, ImageContent, OutputLimits, ResourceLinkContent, ResultShape, TextContent } from '../common/content';
 export { resultSize } from '../common/content';
 export { ToolError } from '../common/errors';
+export type { ToolCallExtra, ToolOutput } from '../common/toolCall';
 
 export interface ExecutionDefaults {
   /** Default per-call execution time-out in milliseconds. */
@@ -82,26 +84,6 @@ export interface ToolContext {
    * undefined to allow. The standalone server always allows.
    */
   mayRunCode(): string | undefined;
-}
-
-/** What the MCP SDK hands a tool call besides its arguments (progress, cancellation). */
-export interface ToolCallExtra {
-  signal: AbortSignal;
-  /** Sends a progress notification when the client asked for them; a no-op otherwise. */
-  progress(progress: number, message?: string, total?: number): Promise<void>;
-  /** Set for an MCP Task: an execution tool waits for the end of its run (no "running" answer). */
-  untilDone?: boolean;
-}
-
-export interface ToolOutput<S> {
-  /** The seed's result fields (and ours): becomes structuredContent. */
-  structured: S;
-  /** A short line for clients that read text only; the JSON of `structured` follows it. */
-  summary: string;
-  /** Extra content blocks (images) after the text. */
-  extra?: Content[];
-  /** Leave the structured JSON out of the text (it is large and already summarised). */
-  omitJsonText?: boolean;
 }
 
 export interface ToolAnnotations {
