@@ -13,76 +13,23 @@
 //   move a read, a temp file or a rename out of the root.
 // - Parsing, validating and serializing run in time slices (turns.ts): a million-cell notebook
 //   never blocks other clients for more than a slice.
-import { promises as fs, constants as fsc, closeSync, existsSync, linkSync, lstatSync, openSync, renameSync, unlinkSync, writeSync } from 'fs';
+// The on-disk steps (checked folder, atomic write, lock file) are in diskFiles.ts, the parse cache
+// in notebookCache.ts.
+import { promises as fs, constants as fsc } from 'fs';
 import * as path from 'path';
-import { randomBytes } from 'crypto';
 import { ToolError } from '../common/errors';
 import { applyEdits } from './cells';
-import { fileBytes, Notebook, parseNotebookBytesSliced, serializeNotebookPiecesSliced, validateNotebookSliced } from './nbformat';
+import { changedToLink, CheckedDir, checkRegular, hardLinked, SecondName, sweepStaleTemps, versionOf, writeNotebookFile, type Target } from './diskFiles';
+import { Notebook, parseNotebookBytesSliced, validateNotebookSliced } from './nbformat';
+import { DEFAULT_CACHE_BYTES, NotebookCache, type Cached } from './notebookCache';
 import { hasControl, Workspace } from './paths';
 import { KeyedLock } from '../util/keyedLock';
 import type { EditPlanner, EditResult, NotebookInfo, NotebookStore, NotebookSummary, ReadResult } from './store';
 
-interface Cached {
-  version: string;
-  notebook: Notebook;
-  /** Size of the file it was read from or written to, in bytes. */
-  size: number;
-}
-
-/** Default bound of the parse cache, in bytes of the files it holds (≈ 3× that in memory). */
-export const DEFAULT_CACHE_BYTES = 128 * 1024 * 1024;
-
-/**
- * Parsed notebooks by path, least recently used first. Bounded by the files' total size, so a
- * long session over many notebooks does not keep them all: a parsed notebook with its cached bytes
- * costs ≈ 3× its file (docs/BENCHMARKS.md). The entry just stored is never evicted, so a notebook
- * larger than the bound still edits without re-parsing.
- */
-class NotebookCache {
-  private readonly entries = new Map<string, Cached>();
-  private bytes = 0;
-
-  constructor(private readonly maxBytes: number) {}
-
-  get(abs: string): Cached | undefined {
-    const e = this.entries.get(abs);
-    if (e) {
-      this.entries.delete(abs);
-      this.entries.set(abs, e);
-    }
-    return e;
-  }
-
-  set(abs: string, e: Cached): void {
-    this.delete(abs);
-    this.entries.set(abs, e);
-    this.bytes += e.size;
-    for (const [k, old] of this.entries) {
-      if (this.bytes <= this.maxBytes || k === abs) break;
-      this.entries.delete(k);
-      this.bytes -= old.size;
-    }
-  }
-
-  delete(abs: string): void {
-    const e = this.entries.get(abs);
-    if (e) {
-      this.entries.delete(abs);
-      this.bytes -= e.size;
-    }
-  }
-
-  /** Paths held, least recently used first. */
-  paths(): string[] {
-    return [...this.entries.keys()];
-  }
-}
+export { DEFAULT_CACHE_BYTES } from './notebookCache';
 
 const SKIP_DIRS = new Set(['node_modules', '.git', '.ipynb_checkpoints', '__pycache__', '.venv', 'venv', '.vscode-host', '.vscode-test']);
 const MAX_CONFLICT_RETRIES = 10;
-/** A temp file older than this cannot belong to a write still in progress (writes take ms). */
-const STALE_TEMP_MS = 10 * 60_000;
 
 export class FileNotebookStore implements NotebookStore {
   private readonly cache: NotebookCache;
@@ -345,316 +292,19 @@ export class FileNotebookStore implements NotebookStore {
   }
 
   /**
-   * Writes through a temp file + rename. `expected` is the version the new content was planned
-   * on (null: the file must not exist). Returns the new version, or undefined when the file no
-   * longer matches `expected` (nothing written). `mode`: the permissions of the file it was
-   * planned on, from the same stat as `expected` (undefined for a new file), which the new file keeps.
+   * Writes through a temp file + rename (diskFiles.ts), then caches what was written. `expected`
+   * is the version the new content was planned on (null: the file must not exist). Returns the new
+   * version, or undefined when the file no longer matches `expected` (nothing written). `mode`: the
+   * permissions of the file it was planned on (undefined for a new file), which the new file keeps.
    */
   private async writeAtomic(t: Target, nb: Notebook, expected: string | null, mode: number | undefined): Promise<string | undefined> {
-    // A notebook parsed from bytes and written back unchanged (a revert to a checkpoint) is written
-    // as those very bytes, whatever their layout.
-    const raw = fileBytes(nb);
-    const pieces = raw ? [raw] : await serializeNotebookPiecesSliced(nb);
-    // The temp file, the lock and the rename all happen in one folder, opened once and checked to
-    // be inside the root; its names are reached through that handle, never through a path that a
-    // retargeted link could send elsewhere. A notebook reached through a symlink is replaced where
-    // the link points (t.real): renaming onto the link would turn it into a regular file.
-    const dir = await CheckedDir.open(this.workspace, path.dirname(t.real), t.info);
-    let closeLater = false;
-    try {
-      const name = path.basename(t.real);
-      const file = dir.child(name);
-      const tmp = dir.child(tempName(name));
-      const handle = await fs.open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o644);
-      try {
-        // The new file keeps the old one's permissions; the chmod runs beside the write.
-        await Promise.all([writeAll(handle, pieces), mode === undefined ? undefined : handle.chmod(mode & 0o7777).catch(() => undefined)]);
-        // fdatasync: the data and what is needed to read it back (size, blocks); the temp file's
-        // timestamps need not be durable. Crash-safety comes from syncing before the rename.
-        if (this.opts.durable !== false) await handle.datasync();
-      } catch (e) {
-        await handle.close().catch(() => undefined);
-        await fs.unlink(tmp).catch(() => undefined);
-        throw e;
-      }
-      await handle.close();
-      // Checked again just before the rename: the folder may have been moved meanwhile.
-      if (!(await dir.stillInside())) {
-        await fs.unlink(tmp).catch(() => undefined);
-        throw movedOut(t.info);
-      }
-      // Check-then-rename must not interleave with another Jupyter MCP process writing this file
-      // (the VS Code extension and a standalone server on one folder): a lock file held for that
-      // short step. Programs that do not take it are still caught by the version check.
-      const unlock = await lockFile(dir, name).catch(async (e) => {
-        await fs.unlink(tmp).catch(() => undefined);
-        throw e;
-      });
-      let st;
-      let retired: string | undefined;
-      try {
-        // Check, then rename, back to back and synchronously (a few syscalls, microseconds): a
-        // program that does not take our lock and replaces the file can only be missed if it does so
-        // inside that gap; POSIX has no compare-and-rename to close it entirely.
-        const now = versionSync(file);
-        if (now !== (expected ?? undefined)) {
-          await fs.unlink(tmp).catch(() => undefined);
-          return undefined;
-        }
-        // Renaming over the old file makes the kernel free its blocks inside rename() (≈ 1 ms for a
-        // few MB on ext4). A second name for the old file first keeps that out of the edit's time:
-        // it is removed once the call has its answer. Named like a temp file, so a crash leaves
-        // nothing the stale-temp sweep would not remove. File systems without hard links skip this.
-        // (Not before the check: a new link changes the file's ctime, hence its version.)
-        if (now !== undefined) retired = secondName(file, dir.child(tempName(name)));
-        renameSync(tmp, file);
-        st = lstatSync(file, { bigint: true });
-      } catch (e) {
-        await fs.unlink(tmp).catch(() => undefined);
-        if (retired) await fs.unlink(retired).catch(() => undefined);
-        throw e;
-      } finally {
-        unlock();
-      }
-      // And after: a folder moved out of the root during the rename took the edit with it; it is
-      // not acknowledged as an edit of this workspace's notebook. Checked before the old file's
-      // second name is removed: that removal closes the folder handle, and the check reads the
-      // folder through it (once closed, its /proc/self/fd name is gone or names another file).
-      const inside = await dir.stillInside();
-      if (retired) {
-        // Removed through the same folder handle, which stays open until then, once the call has
-        // its answer.
-        const name = retired;
-        closeLater = true;
-        setImmediate(() => void fs.unlink(name).catch(() => undefined).finally(() => dir.close()));
-      }
-      if (!inside) throw movedOut(t.info);
-      const version = versionOf(st);
-      this.cache.set(t.real, { version, notebook: nb, size: Number(st.size) });
-      if (!this.swept.has(t.real)) {
-        this.swept.add(t.real);
-        void this.sweepStaleTemps(t);
-      }
-      return version;
-    } finally {
-      if (!closeLater) dir.close();
+    const written = await writeNotebookFile(this.workspace, t, nb, expected, mode, this.opts.durable !== false);
+    if (written === undefined) return undefined;
+    this.cache.set(t.real, { version: written.version, notebook: nb, size: written.size });
+    if (!this.swept.has(t.real)) {
+      this.swept.add(t.real);
+      void sweepStaleTemps(this.workspace, t);
     }
+    return written.version;
   }
-
-  /**
-   * Removes temp files of this notebook left by a process killed between creating one and renaming
-   * it (".NAME.ipynb.<12 hex>.tmp", older than STALE_TEMP_MS, so never another live write's).
-   * They are hidden and never listed as notebooks; this only stops them piling up.
-   */
-  private async sweepStaleTemps(t: Target): Promise<void> {
-    const prefix = `.${path.basename(t.real)}.`;
-    let dir: CheckedDir | undefined;
-    try {
-      dir = await CheckedDir.open(this.workspace, path.dirname(t.real), t.info);
-      for (const name of await fs.readdir(dir.child('.'))) {
-        if (!name.startsWith(prefix) || !/^[0-9a-f]{12}\.tmp$/.test(name.slice(prefix.length))) continue;
-        const full = dir.child(name);
-        const st = await fs.lstat(full).catch(() => undefined);
-        if (st?.isFile() && Date.now() - st.mtimeMs > STALE_TEMP_MS) await fs.unlink(full).catch(() => undefined);
-      }
-    } catch {
-      // Best effort: a folder we cannot list (or that left the root) keeps its leftovers.
-    } finally {
-      dir?.close();
-    }
-  }
-}
-
-interface Target {
-  info: NotebookInfo;
-  /** The notebook's real path (no symlink in it when it was checked), inside the root. */
-  real: string;
-}
-
-/** Linux: an open folder can be named by /proc/self/fd/N, which the kernel resolves to that very folder. */
-const PROC_FD = process.platform === 'linux' && existsSync('/proc/self/fd');
-
-/**
- * A folder opened once and checked to be inside the workspace root. Its entries are reached through
- * the open handle (/proc/self/fd/N/NAME on Linux, like openat(2)): if a link on the way is retargeted
- * or a folder renamed after the check, the work still happens in the folder that was checked.
- * Elsewhere the real path is used and checked again (a narrower race remains there).
- */
-class CheckedDir {
-  private constructor(
-    private readonly handle: fs.FileHandle | undefined,
-    private readonly base: string,
-    private readonly realDir: string,
-    private readonly workspace: Workspace,
-  ) {}
-
-  static async open(workspace: Workspace, realDir: string, info: NotebookInfo): Promise<CheckedDir> {
-    if (!PROC_FD) {
-      const dir = new CheckedDir(undefined, realDir, realDir, workspace);
-      if (!(await dir.stillInside())) throw movedOut(info);
-      return dir;
-    }
-    const handle = await fs.open(realDir, fsc.O_RDONLY | fsc.O_DIRECTORY);
-    const dir = new CheckedDir(handle, `/proc/self/fd/${handle.fd}`, realDir, workspace);
-    if (!(await dir.stillInside())) {
-      dir.close();
-      throw movedOut(info);
-    }
-    return dir;
-  }
-
-  /** A path that reaches NAME inside this very folder. */
-  child(name: string): string {
-    return name === '.' ? this.base : `${this.base}/${name}`;
-  }
-
-  /** Where the folder is now (it may have been moved since it was opened). */
-  async stillInside(): Promise<boolean> {
-    try {
-      const where = this.handle ? await fs.readlink(this.base) : await fs.realpath(this.realDir);
-      return await this.workspace.holds(where);
-    } catch {
-      return false;
-    }
-  }
-
-  close(): void {
-    void this.handle?.close().catch(() => undefined);
-  }
-}
-
-/** Refuses what cannot be a notebook file: a folder, a link put there after the check, a FIFO… */
-function checkRegular(st: { isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean }, info: NotebookInfo): void {
-  if (st.isDirectory()) throw new ToolError(`${info.path} is a folder, not a notebook file.`);
-  if (st.isSymbolicLink()) throw changedToLink(info);
-  // A FIFO, socket or device named *.ipynb would block the read (and this file's lock) forever.
-  if (!st.isFile()) throw new ToolError(`${info.path} is not a regular file (a pipe, socket or device), so it cannot be a notebook.`);
-}
-
-/** Thrown inside load() for a file with more than one name (see hardLinked). */
-class SecondName extends Error {
-  constructor(readonly links: number) {
-    super('hard-linked');
-  }
-}
-
-function hardLinked(info: NotebookInfo, links: number): ToolError {
-  return new ToolError(
-    `${info.relativePath} has ${links} names (hard links): one of them may be outside the workspace root, so it is not read. ` +
-      `If the file is yours, give it a single name (e.g. \`cp "${info.relativePath}" copy.ipynb && mv copy.ipynb "${info.relativePath}"\`) and call the tool again. Nothing was read or changed.`,
-  );
-}
-
-function changedToLink(info: NotebookInfo): ToolError {
-  return new ToolError(`${info.relativePath} is a symbolic link that leads nowhere, or one put there after the path was checked; nothing was read or changed. Use the real notebook's path, or remove the link.`);
-}
-
-function movedOut(info: NotebookInfo): ToolError {
-  return new ToolError(`The folder of ${info.relativePath} is no longer inside the workspace root (a link was retargeted or the folder moved); nothing was changed there. Check the path and call the tool again.`);
-}
-
-/** ".NAME.ipynb.<12 hex>.tmp" next to the notebook: the shape sweepStaleTemps() removes. */
-function tempName(name: string): string {
-  return `.${name}.${randomBytes(6).toString('hex')}.tmp`;
-}
-
-/**
- * Writes the pieces from offset 0 in one writev (the cached cells' buffers go to the kernel as they
- * are: no multi-MB copy, no 512 KiB round trips as writeFile makes); a short write finishes with
- * plain writes of the rest.
- */
-async function writeAll(handle: fs.FileHandle, pieces: Buffer[]): Promise<void> {
-  const total = pieces.reduce((n, b) => n + b.length, 0);
-  let off = (await handle.writev(pieces, 0)).bytesWritten;
-  if (off >= total) return;
-  const rest = Buffer.concat(pieces).subarray(off);
-  for (let i = 0; i < rest.length; ) {
-    const { bytesWritten } = await handle.write(rest, i, rest.length - i, off + i);
-    i += bytesWritten;
-  }
-}
-
-/**
- * Takes ".NAME.ipynb.lock" next to the file (O_EXCL, holding our pid) and returns its release. A
- * lock whose process is gone, or older than 10 s (the step it guards takes microseconds), is stale
- * and taken over. Where no lock can be created at all (read-only folder), it proceeds without.
- * Taking and releasing it are synchronous, like the step it guards: three syscalls each way, and
- * no turn of the event loop while the lock is held.
- */
-async function lockFile(dir: CheckedDir, name: string): Promise<() => void> {
-  const lock = dir.child(`.${name}.lock`);
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    let fd: number | undefined;
-    try {
-      fd = openSync(lock, 'wx', 0o644);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') return () => undefined;
-    }
-    if (fd !== undefined) {
-      try {
-        writeSync(fd, String(process.pid));
-      } catch {
-        // A lock without a pid looks like one being written, which others would wait 10 s for.
-        closeSync(fd);
-        rmQuiet(lock);
-        return () => undefined;
-      }
-      closeSync(fd);
-      return () => rmQuiet(lock);
-    }
-    if (await isStaleLock(lock)) {
-      await fs.unlink(lock).catch(() => undefined);
-      continue;
-    }
-    if (Date.now() > deadline) {
-      throw new ToolError(`${name} is locked by another Jupyter MCP process (.${name}.lock beside it); nothing was changed. Try again; if no other server runs, delete the lock file.`);
-    }
-    await new Promise((r) => setTimeout(r, 1 + Math.random() * 4));
-  }
-}
-
-function rmQuiet(file: string): void {
-  try {
-    unlinkSync(file);
-  } catch {
-    // Already gone.
-  }
-}
-
-async function isStaleLock(lock: string): Promise<boolean> {
-  try {
-    const [st, text] = await Promise.all([fs.stat(lock), fs.readFile(lock, 'utf8')]);
-    if (Date.now() - st.mtimeMs > 10_000) return true;
-    const pid = Number(text);
-    if (!Number.isInteger(pid) || pid <= 0) return false; // being written: wait
-    try {
-      process.kill(pid, 0);
-      return false;
-    } catch (e) {
-      return (e as NodeJS.ErrnoException).code === 'ESRCH';
-    }
-  } catch {
-    return false; // gone already, or unreadable: try again
-  }
-}
-
-/** A second name for `abs`, or undefined where the file system has no hard links. */
-function secondName(abs: string, name: string): string | undefined {
-  try {
-    linkSync(abs, name);
-    return name;
-  } catch {
-    return undefined;
-  }
-}
-
-function versionSync(abs: string): string | undefined {
-  // lstat: a link put in the notebook's place since it was read is a change, not the notebook.
-  const st = lstatSync(abs, { bigint: true, throwIfNoEntry: false });
-  return st ? versionOf(st) : undefined;
-}
-
-function versionOf(st: { ino: bigint; size: bigint; mtimeNs: bigint; ctimeNs: bigint }): string {
-  return `${st.ino}-${st.size}-${st.mtimeNs}-${st.ctimeNs}`;
 }
