@@ -8,6 +8,7 @@
 // Recording costs an edit a few microseconds (the edit's cells are known from its edit list;
 // nothing is serialized or written on the edit's path). Checkpoints and the index are written a
 // moment later, in the background (CheckpointStore).
+// How one change becomes per-cell marks, and how they are listed: marks.ts.
 import { promises as fs } from 'fs';
 import * as path from 'path';
 import { applyEdits, cellRefId } from '../notebooks/cells';
@@ -18,25 +19,13 @@ import type { Caller } from '../util/callNotes';
 import type { Logger } from '../util/log';
 import { CheckpointError, FORGET_AFTER_DAYS, type CheckpointStore } from './checkpoints';
 import { changesOfEdits, changesOfWrite, type ChangeKind, type NotebookChanges } from './diff';
-import { cellPrint, outputsPrint, sameCell, valuePrint } from './prints';
+import { sameCell } from './prints';
 import { planRevert, revertMessage, type CellMark, type LeftCell, type MetaMark, type RevertedCell } from './revert';
-import { checkpointBytes, checkpointName, cpCell, keepCellsOf, loadRecords, sameBytes, saveRecords, type NotebookRecord } from './records';
+import { checkpointBytes, keepCellsOf, loadRecords, sameBytes, saveRecords, type NotebookRecord } from './records';
+import { listChanges, markChanges, type ChangeEntry } from './marks';
 
 /** Without an agent change for this long, the next one starts from a new checkpoint. */
 export const QUIET_MS = 10 * 60_000;
-
-/** One cell an agent changed, as lists and markers show it. */
-export interface ChangeEntry {
-  cell_id: string;
-  /** Its index now; absent for a cell the agent removed (or that is gone). */
-  index?: number;
-  agent: string;
-  agents: string[];
-  change: ChangeKind[];
-  at: number;
-  /** Someone changed the cell after the agent (a revert leaves it as it is now). */
-  changed_since?: boolean;
-}
 
 /** The agent changes of one notebook, for the status bar and the commands. */
 export interface NotebookChangeSummary {
@@ -162,64 +151,8 @@ export class AgentChanges {
     if (changes.cells.length === 0 && !changes.metadata) return;
     const now = this.now();
     const rec = this.recordOf(rel);
-    const agent = caller.client;
-    // Before the agent's first change, and again after a quiet spell: what the notebook was.
-    let cp = rec.checkpoints.at(-1);
-    if (!cp || now - rec.last > this.quietMs) {
-      cp = { seq: rec.nextSeq++, at: now, name: checkpointName(rel, now), notebook: before as Notebook, state: 'pending' };
-      rec.checkpoints.push(cp);
-      this.dirty = true;
-    }
-    // A cell's "before" is what it was just before this agent change, unless the mark already
-    // holds an earlier one that is still the agent's (nobody changed the cell since).
-    const origFor = (old: Cell, id: string): CellMark['orig'] => {
-      const kept = cpCell(cp!, id);
-      return kept && sameCell(kept, old) ? { cp: cp!.seq } : { cell: old };
-    };
-    for (const ch of changes.cells) {
-      const oldCell = ch.before !== undefined ? before.cells[ch.before] : undefined;
-      const newCell = ch.after !== undefined ? after.cells[ch.after] : undefined;
-      const id = newCell ? cellRefId(newCell, ch.after!) : cellRefId(oldCell!, ch.before!);
-      let m = rec.cells.get(id);
-      if (!oldCell) {
-        rec.cells.set(id, { agent, agents: [agent], kinds: ['added'], first: now, at: now, print: cellPrint(newCell!), outPrint: outputsPrint(newCell!) });
-        continue;
-      }
-      if (m && m.print !== cellPrint(oldCell)) m = undefined; // someone changed it after the agent: start again from now
-      if (!m) {
-        m = { agent, agents: [agent], kinds: [], first: now, at: now, print: '', orig: origFor(oldCell, id) };
-        rec.cells.set(id, m);
-      }
-      if (m.kinds.includes('added') && ch.kinds.includes('removed')) {
-        rec.cells.delete(id); // added and removed by agents: nothing of it is left to take back
-        continue;
-      }
-      m.agent = agent;
-      if (!m.agents.includes(agent)) m.agents.push(agent);
-      for (const k of ch.kinds) if (!m.kinds.includes(k)) m.kinds.push(k);
-      m.at = now;
-      if ((ch.kinds.includes('removed') || ch.kinds.includes('moved')) && m.prev === undefined) {
-        m.prev = ch.before! > 0 ? cellRefId(before.cells[ch.before! - 1], ch.before! - 1) : null;
-        m.next = ch.before! < before.cells.length - 1 ? cellRefId(before.cells[ch.before! + 1], ch.before! + 1) : null;
-        m.was = ch.before;
-      }
-      if (newCell) {
-        m.print = cellPrint(newCell);
-        m.outPrint = outputsPrint(newCell);
-      } else m.print = cellPrint(oldCell);
-    }
-    if (changes.metadata) {
-      const mm = rec.meta;
-      if (!mm || mm.print !== valuePrint(before.metadata)) {
-        const kept = cp.notebook ?? undefined;
-        rec.meta = { agent, at: now, print: '', orig: kept && valuePrint(kept.metadata) === valuePrint(before.metadata) ? { cp: cp.seq } : { value: before.metadata } };
-      }
-      rec.meta!.agent = agent;
-      rec.meta!.at = now;
-      rec.meta!.print = valuePrint(after.metadata);
-    }
-    rec.last = now;
-    this.dirty = true;
+    this.dirty = true; // new marks, maybe a new checkpoint: saved soon
+    markChanges(rec, rel, before, changes, after, caller.client, now, this.quietMs);
     this.saveSoon();
     this.emit(rel);
   }
@@ -261,19 +194,7 @@ export class AgentChanges {
   /** What agents changed in a notebook, as it is now (`nb`), oldest change first. */
   list(rel: string, nb?: Readonly<Notebook>): { changes: ChangeEntry[]; since?: number; created?: string; problem?: string } {
     const rec = this.records.get(rel);
-    if (!rec) return { changes: [] };
-    const where = new Map<string, number>();
-    nb?.cells.forEach((c, i) => where.set(cellRefId(c, i), i));
-    const changes = [...rec.cells.entries()]
-      .map(([id, m]): ChangeEntry => {
-        const j = where.get(id);
-        const cur = j !== undefined ? nb!.cells[j] : undefined;
-        const since = m.kinds.includes('removed') ? j !== undefined : nb !== undefined && (!cur || cellPrint(cur) !== m.print);
-        return { cell_id: id, ...(j !== undefined ? { index: j } : {}), agent: m.agent, agents: m.agents, change: m.kinds, at: m.at, ...(since ? { changed_since: true } : {}) };
-      })
-      .sort((a, b) => a.at - b.at);
-    const problem = rec.checkpoints.find((c) => c.problem)?.problem;
-    return { changes, since: rec.checkpoints[0]?.at, ...(rec.created ? { created: rec.created.agent } : {}), ...(problem ? { problem } : {}) };
+    return rec ? listChanges(rec, nb) : { changes: [] };
   }
 
   // -------------------------------------------------------------------------------------------
@@ -508,4 +429,4 @@ export class AgentChanges {
   }
 }
 
-export type { CellMark, MetaMark };
+export type { CellMark, ChangeEntry, MetaMark };
