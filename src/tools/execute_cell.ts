@@ -6,13 +6,13 @@ import {
   outputsSchema,
   renderForModel,
   runningShape,
-  runOrAnswer,
   runWithProgress,
   statusSchema,
   timeoutMs,
   timeoutParam,
   waitParam,
 } from './execution';
+import { runOrAnswer } from './runAnswers';
 import { unseenNote } from '../runs/registry';
 
 export const executeCell = defineTool({

@@ -3,7 +3,8 @@ import { KernelError } from '../kernels/backend';
 import { joinSource } from '../notebooks/nbformat';
 import { defineTool, ToolError } from './tool';
 import { pathParam } from './schemas';
-import { describeResult, executorFor, LiveSave, noteSchema, OutputSaver, renderForModel, runningShape, runOrAnswer, runWithProgress, SequenceReader, timeoutMs, timeoutParam, waitParam } from './execution';
+import { describeResult, executorFor, LiveSave, noteSchema, OutputSaver, renderForModel, runningShape, runWithProgress, SequenceReader, timeoutMs, timeoutParam, waitParam } from './execution';
+import { runOrAnswer } from './runAnswers';
 
 export const executeNotebook = defineTool({
   name: 'execute_notebook',

@@ -13,7 +13,6 @@ import {
   outputsSchema,
   renderForModel,
   runningShape,
-  runOrAnswer,
   runWithProgress,
   saveOutputs,
   statusSchema,
@@ -21,6 +20,7 @@ import {
   timeoutParam,
   waitParam,
 } from './execution';
+import { runOrAnswer } from './runAnswers';
 import { unseenNote } from '../runs/registry';
 
 export const executeNotebookCell = defineTool({

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { FORGET_AFTER_MS, runRegistry, type Run } from '../runs/registry';
 import { waitMs } from '../runs/waits';
 import { defineTool, ToolError, type ToolContext, type ToolOutput } from './tool';
-import { answerOf, follow, outputsSchema, waitParam } from './execution';
+import { outputsSchema, waitParam } from './execution';
+import { answerOf, follow } from './runAnswers';
 
 export const runIdParam = z.string().min(1).describe('From a "running" answer or list_runs.');
 

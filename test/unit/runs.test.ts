@@ -6,7 +6,7 @@ import { MAX_FINISHED, RunRegistry, type Run } from '../../src/runs/registry';
 import { clientWaitSeconds, DEFAULT_MAX_WAIT_SECONDS, DEFAULT_WAIT_SECONDS, waitMs } from '../../src/runs/waits';
 import { clientSnippets, rooEntry } from '../../src/util/clientConfig';
 import { resolveSettings } from '../../src/config';
-import { answerOf } from '../../src/tools/execution';
+import { answerOf } from '../../src/tools/runAnswers';
 import type { ToolContext } from '../../src/tools/tool';
 import type { Output } from '../../src/notebooks/nbformat';
 
