@@ -11,7 +11,7 @@ import { FileNotebookStore } from '../../../src/notebooks/fileStore';
 import { Workspace } from '../../../src/notebooks/paths';
 import { joinSource, makeCell, type Notebook } from '../../../src/notebooks/nbformat';
 import { silentLogger } from '../../../src/util/log';
-import { until } from './notebookFiles';
+import { until } from './helpers';
 
 const EXTENSION_ID = 'jupyter-mcp.jupyter-mcp';
 

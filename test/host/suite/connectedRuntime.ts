@@ -43,14 +43,6 @@ export async function startConnectedRuntime(suite: Mocha.Context): Promise<Conne
   return { api, root, rt, jupyter, kernels };
 }
 
-/** A real MCP SDK client of the extension's server, with the token the editor hands out. */
-export async function connectMcpClient(api: JupyterMcpApi, name: string): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
-  const transport = new StreamableHTTPClientTransport(new URL(api.server.url!), { requestInit: { headers: { Authorization: `Bearer ${await api.server.authToken()}` } } });
-  const client = new Client({ name, version: '1' });
-  await client.connect(transport);
-  return { client, transport };
-}
-
 /** Call from suiteTeardown: ends the client's session, disconnects, closes the editors, stops Jupyter. */
 export async function stopConnectedRuntime(api: JupyterMcpApi | undefined, jupyter: LocalJupyter | undefined, mcp?: { client?: Client; transport?: StreamableHTTPClientTransport }): Promise<void> {
   await mcp?.transport?.terminateSession().catch(() => undefined);

@@ -15,7 +15,8 @@ import type { EditorKernels } from '../../../src/editor/editorKernels';
 import type { ExecuteResult } from '../../../src/kernels/backend';
 import type { LocalJupyter } from '../../../src/kernels/localServer';
 import { EXTENSION_ID, startConnectedRuntime, stopConnectedRuntime } from './connectedRuntime';
-import { outputText, until, writeNotebook } from './notebookFiles';
+import { outputText, writeNotebook } from './notebookFiles';
+import { until } from './helpers';
 
 const NB = 'shared-kernel.ipynb';
 

@@ -12,21 +12,12 @@ import * as vscode from 'vscode';
 import type { JupyterMcpApi } from '../../../src/extension';
 import { cursorMcpApi, registerCursorServer, type CursorMcpApi } from '../../../src/ui/cursor';
 import { TOKEN_ENV } from '../../../src/util/clientConfig';
+import { waitFor } from './helpers';
 
 const EXTENSION_ID = 'jupyter-mcp.jupyter-mcp';
 
 let api: JupyterMcpApi;
 let root: string;
-
-async function waitFor<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 type Call = { register?: { name: string; url: string; authorization?: string }; unregister?: string };
 

@@ -22,8 +22,8 @@ import { clearOutputs } from '../../../src/tools/clear_outputs';
 import { editCellSource } from '../../../src/tools/edit_cell_source';
 import { listNotebooks } from '../../../src/tools/list_notebooks';
 import { silentLogger } from '../../../src/util/log';
+import { until } from './helpers';
 // Waits on VS Code's change events, not a fixed 5 s: saves took longer than that under load.
-import { until } from './notebookFiles';
 
 const EXTENSION_ID = 'jupyter-mcp.jupyter-mcp';
 const STDOUT = 'application/vnd.code.notebook.stdout';

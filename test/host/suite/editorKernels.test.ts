@@ -12,7 +12,8 @@ import { EditorKernels } from '../../../src/editor/editorKernels';
 import { KernelError, type ExecuteResult } from '../../../src/kernels/backend';
 import { Workspace } from '../../../src/notebooks/paths';
 import { silentLogger } from '../../../src/util/log';
-import { outputText, until, writeNotebook } from './notebookFiles';
+import { outputText, writeNotebook } from './notebookFiles';
+import { until } from './helpers';
 
 const JUPYTER_ID = 'ms-toolsai.jupyter';
 // A 1×1 PNG.

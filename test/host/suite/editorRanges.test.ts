@@ -17,8 +17,9 @@ import type { JupyterMcpApi } from '../../../src/extension';
 import { CONTROLLER_ID } from '../../../src/editor/controller';
 import type { EditorKernels } from '../../../src/editor/editorKernels';
 import type { LocalJupyter } from '../../../src/kernels/localServer';
-import { connectMcpClient, EXTENSION_ID, startConnectedRuntime, stopConnectedRuntime } from './connectedRuntime';
-import { until, writeNotebook } from './notebookFiles';
+import { EXTENSION_ID, startConnectedRuntime, stopConnectedRuntime } from './connectedRuntime';
+import { writeNotebook } from './notebookFiles';
+import { connectMcpClient, until } from './helpers';
 
 
 /** The text of a cell's outputs as the editor holds them. */

@@ -7,33 +7,15 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { JupyterMcpApi } from '../../../src/extension';
 import { definition } from '../../../src/ui/mcpProvider';
 import { startJupyterServer, type TestJupyter } from '../../helpers/jupyter';
+import { bearer, connectClient, connectMcpClient, waitFor } from './helpers';
 
 const EXTENSION_ID = 'jupyter-mcp.jupyter-mcp';
 
 let api: JupyterMcpApi;
 let root: string;
-
-async function waitFor<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function connect(token?: string): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
-  const headers: Record<string, string> = token ? { Authorization: `Bearer ${token}` } : {};
-  const transport = new StreamableHTTPClientTransport(new URL(api.server.url!), { requestInit: { headers } });
-  const client = new Client({ name: 'host-test', version: '1' });
-  await client.connect(transport);
-  return { client, transport };
-}
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 async function ok(client: Client, name: string, args: Record<string, unknown>): Promise<any> {
@@ -58,12 +40,12 @@ suite('Extension: in-process MCP server', () => {
   });
 
   test('a client without the token is refused; with the editor-provided definition it works', async () => {
-    await assert.rejects(connect(), /401|Unauthorized|token/i);
+    await assert.rejects(connectClient(api.server.url!, 'host-test'), /401|Unauthorized|token/i);
     const def = await definition(api.server);
     assert.equal(def.uri.toString(), api.server.url);
     assert.match(def.headers.Authorization, /^Bearer \S{20,}$/);
     assert.equal(def.version, api.server.version);
-    const { client, transport } = await connect(def.headers.Authorization.slice(7));
+    const { client, transport } = await connectClient(api.server.url!, 'host-test', bearer(def.headers.Authorization.slice(7)));
     const { tools } = await client.listTools();
     assert.ok(tools.some((t) => t.name === 'read_notebook') && tools.some((t) => t.name === 'execute_notebook_cell'));
     await transport.terminateSession();
@@ -76,7 +58,7 @@ suite('Extension: in-process MCP server', () => {
     const doc = await vscode.workspace.openNotebookDocument(vscode.Uri.file(file));
     await vscode.window.showNotebookDocument(doc);
     const before = doc.cellCount;
-    const { client, transport } = await connect(await api.server.authToken());
+    const { client, transport } = await connectMcpClient(api, 'host-test');
     try {
       const r = await ok(client, 'add_cell', { path: 'agent-edit.ipynb', cell_type: 'markdown', source: '## Added by an agent\nover HTTP' });
       assert.equal(r.store, 'editor');
@@ -98,7 +80,7 @@ suite('Extension: in-process MCP server', () => {
 
   test('the status bar shows the port and the connected clients', async () => {
     await waitFor('status text', () => api.statusBar.text.includes(`MCP :${api.server.port}`));
-    const { client, transport } = await connect(await api.server.authToken());
+    const { client, transport } = await connectMcpClient(api, 'host-test');
     await waitFor('1 client', () => /· 1 client ·/.test(api.statusBar.text));
     await transport.terminateSession();
     await client.close();
@@ -150,7 +132,7 @@ suite('Extension: in-process MCP server', () => {
     const url = await vscode.commands.executeCommand<string>('jupyterMcp.restartServer');
     assert.equal(api.server.state, 'running');
     assert.equal(url, api.server.url);
-    const { client, transport } = await connect(token);
+    const { client, transport } = await connectClient(api.server.url!, 'host-test', bearer(token));
     assert.ok((await client.listTools()).tools.length > 10);
     await transport.terminateSession();
     await client.close();
@@ -170,7 +152,7 @@ suite('Extension: in-process MCP server', () => {
     });
 
     test('before connecting, kernel tools say how to connect', async () => {
-      const { client, transport } = await connect(await api.server.authToken());
+      const { client, transport } = await connectMcpClient(api, 'host-test');
       const r = (await client.callTool({ name: 'start_kernel', arguments: {} })) as { isError?: boolean; content: { text: string }[] };
       assert.equal(r.isError, true);
       assert.match(r.content[0].text, /Connect to Jupyter Server/);
@@ -196,7 +178,7 @@ suite('Extension: in-process MCP server', () => {
       assert.ok(id);
       await waitFor('1 kernel in the status bar', () => /1 kernel/.test(api.statusBar.text), 20_000);
       // An agent runs a long cell: the status bar shows the kernel busy while it runs.
-      const { client, transport } = await connect(await api.server.authToken());
+      const { client, transport } = await connectMcpClient(api, 'host-test');
       const run = ok(client, 'execute_cell', { kernel_id: id, code: 'import time; time.sleep(4); print("done")' });
       await waitFor('busy', () => /busy/.test(api.statusBar.text), 10_000);
       const r = await run;
@@ -215,7 +197,7 @@ suite('Extension: in-process MCP server', () => {
       const config = vscode.workspace.getConfiguration('jupyterMcp');
       const token = await api.server.authToken();
       const listNotebooks = async () => {
-        const { client, transport } = await connect(token);
+        const { client, transport } = await connectClient(api.server.url!, 'host-test', bearer(token));
         try {
           return (await client.callTool({ name: 'list_notebooks', arguments: {} })) as { structuredContent?: unknown };
         } finally {
@@ -233,7 +215,7 @@ suite('Extension: in-process MCP server', () => {
         // Applied in place: same server, and the kernel the agent started is still there (a restart
         // would have shut it down).
         assert.equal(api.server.url, url);
-        const { client, transport } = await connect(token);
+        const { client, transport } = await connectClient(api.server.url!, 'host-test', bearer(token));
         try {
           // Capped at 1 s by the setting (the VS Code default would wait 240 s): "running", as text.
           const r = (await client.callTool({ name: 'execute_cell', arguments: { kernel_id: id, code: 'import time; time.sleep(4); print("done")' } })) as { structuredContent?: unknown; content: { text?: string }[] };
@@ -269,7 +251,7 @@ suite('Extension: in-process MCP server', () => {
       const id = await vscode.commands.executeCommand<string>('jupyterMcp.startKernel', 'python3');
       // 20,000 printed lines: the answer is as long as the budget lets it be.
       const printed = async () => {
-        const { client, transport } = await connect(token);
+        const { client, transport } = await connectClient(api.server.url!, 'host-test', bearer(token));
         try {
           const r = (await client.callTool({ name: 'execute_cell', arguments: { kernel_id: id, code: 'for i in range(20000):\n    print(f"step {i} loss={1/(i+1):.6f}")' } })) as { structuredContent?: unknown };
           return Buffer.byteLength(JSON.stringify(r.structuredContent));

@@ -16,8 +16,9 @@ import { EditorCellRunner } from '../../../src/editor/cellRunner';
 import { CONTROLLER_ID } from '../../../src/editor/controller';
 import type { EditorKernels } from '../../../src/editor/editorKernels';
 import type { LocalJupyter } from '../../../src/kernels/localServer';
-import { connectMcpClient, EXTENSION_ID, startConnectedRuntime, stopConnectedRuntime } from './connectedRuntime';
-import { outputText, until, writeNotebook } from './notebookFiles';
+import { EXTENSION_ID, startConnectedRuntime, stopConnectedRuntime } from './connectedRuntime';
+import { outputText, writeNotebook } from './notebookFiles';
+import { connectMcpClient, until } from './helpers';
 
 const NB = 'inspected.ipynb';
 const PROBE = 'print(len(In), repr(_), sorted(dir()), sep="\\n")';

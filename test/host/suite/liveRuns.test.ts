@@ -19,8 +19,9 @@ import type { JupyterMcpApi } from '../../../src/extension';
 import { CONTROLLER_ID } from '../../../src/editor/controller';
 import type { EditorKernels } from '../../../src/editor/editorKernels';
 import type { LocalJupyter } from '../../../src/kernels/localServer';
-import { connectMcpClient, EXTENSION_ID, startConnectedRuntime, stopConnectedRuntime } from './connectedRuntime';
-import { until, writeNotebook } from './notebookFiles';
+import { EXTENSION_ID, startConnectedRuntime, stopConnectedRuntime } from './connectedRuntime';
+import { writeNotebook } from './notebookFiles';
+import { connectMcpClient, until } from './helpers';
 
 const NB = 'live-runs.ipynb';
 

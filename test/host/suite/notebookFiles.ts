@@ -1,6 +1,6 @@
-// Helpers shared by the in-host kernel tests (bundled into each test file by build-host-tests).
+// Notebook files for the in-host kernel tests (bundled into each test file by build-host-tests);
+// waiting and MCP clients: helpers.ts.
 import * as fs from 'node:fs';
-import * as vscode from 'vscode';
 import type { ExecuteResult } from '../../../src/kernels/backend';
 
 /** Writes an nbformat 4.5 notebook of code cells (markdown cells when prefixed with "# md:"). */
@@ -28,37 +28,4 @@ export function outputText(r: ExecuteResult): string {
       return String(((o.data ?? {}) as Record<string, unknown>)['text/plain'] ?? '');
     })
     .join('');
-}
-
-/**
- * Resolves once `check` holds. It is tried again on every change VS Code reports (notebook and
- * text edits, saves, execution state, editor focus) and every 250 ms for anything else, so a test
- * waits exactly as long as the host needs: on a loaded machine a save can take seconds, and a
- * short fixed limit fails tests that would pass. `timeoutMs` only guards against a hang.
- */
-export async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  let wake: () => void = () => undefined;
-  const nudge = (): void => wake();
-  const subscriptions = [
-    vscode.workspace.onDidChangeNotebookDocument(nudge),
-    vscode.workspace.onDidSaveNotebookDocument(nudge),
-    vscode.workspace.onDidChangeTextDocument(nudge),
-    vscode.window.onDidChangeActiveTextEditor(nudge),
-    vscode.window.onDidChangeActiveNotebookEditor(nudge),
-  ];
-  try {
-    while (!(await check())) {
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what} (${timeoutMs} ms)`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 250);
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    }
-  } finally {
-    for (const s of subscriptions) s.dispose();
-  }
 }

@@ -10,9 +10,10 @@ import * as vscode from 'vscode';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { JupyterMcpApi } from '../../../src/extension';
-import { connectMcpClient, EXTENSION_ID } from './connectedRuntime';
+import { EXTENSION_ID } from './connectedRuntime';
 import { recordResourceEvents } from '../../helpers/notifications';
 import { emptyNotebook, makeCell, serializeNotebook } from '../../../src/notebooks/nbformat';
+import { connectMcpClient } from './helpers';
 
 function writeNotebook(root: string, name: string, sources: string[]): void {
   const nb = emptyNotebook({ name: 'python3', display_name: 'Python 3', language: 'python' });

@@ -11,26 +11,15 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { JupyterMcpApi } from '../../../src/extension';
 import { definition } from '../../../src/ui/mcpProvider';
 import { TOKEN_ENV } from '../../../src/util/clientConfig';
+import { connectClient, waitFor } from './helpers';
 
 const EXTENSION_ID = 'jupyter-mcp.jupyter-mcp';
 
 let api: JupyterMcpApi;
 let root: string;
-
-async function waitFor<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 function rooExpand<T>(value: T): T {
   return JSON.parse(JSON.stringify(value).replace(/\$\{env:(\w+)\}/g, (m, name: string) => process.env[name] ?? m)) as T;
@@ -38,9 +27,7 @@ function rooExpand<T>(value: T): T {
 
 /** Lists the tools with these headers; rejects when the server refuses them. */
 async function listToolsWith(url: string, headers: Record<string, string>): Promise<number> {
-  const transport = new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } });
-  const client = new Client({ name: 'host-security-test', version: '1' });
-  await client.connect(transport);
+  const { client, transport } = await connectClient(url, 'host-security-test', headers);
   try {
     return (await client.listTools()).tools.length;
   } finally {

@@ -13,9 +13,10 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { JupyterMcpApi } from '../../../src/extension';
 import type { RevertReport } from '../../../src/agents/changes';
-import { until, writeNotebook } from './notebookFiles';
+import { writeNotebook } from './notebookFiles';
 import { CONTROLLER_ID } from '../../../src/editor/controller';
-import { connectMcpClient, startConnectedRuntime, stopConnectedRuntime, type ConnectedRuntime } from './connectedRuntime';
+import { startConnectedRuntime, stopConnectedRuntime, type ConnectedRuntime } from './connectedRuntime';
+import { connectMcpClient, until } from './helpers';
 
 const EXTENSION_ID = 'jupyter-mcp.jupyter-mcp';
 
@@ -36,9 +37,7 @@ class Agent {
   ) {}
 
   static async connect(name: string): Promise<Agent> {
-    const transport = new StreamableHTTPClientTransport(new URL(api.server.url!), { requestInit: { headers: { Authorization: `Bearer ${await api.server.authToken()}` } } });
-    const client = new Client({ name, version: '1.0.0' });
-    await client.connect(transport);
+    const { client, transport } = await connectMcpClient(api, name, '1.0.0');
     return new Agent(client, transport);
   }
 

@@ -2,6 +2,7 @@
 // and behave as we rely on (notebook serializer, notebook edits, undo).
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
+import { until } from './helpers';
 
 const EXTENSION_ID = 'jupyter-mcp.jupyter-mcp';
 
@@ -14,14 +15,6 @@ function workspaceFile(name: string): vscode.Uri {
 function atLeast(version: string, min: [number, number]): boolean {
   const [major, minor] = version.split('.').map(Number);
   return major > min[0] || (major === min[0] && minor >= min[1]);
-}
-
-async function until(what: string, check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 suite('real VS Code extension host', () => {
