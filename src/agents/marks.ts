@@ -81,6 +81,7 @@ export function markChanges(rec: NotebookRecord, rel: string, before: Readonly<N
     rec.meta!.at = now;
     rec.meta!.print = valuePrint(after.metadata);
   }
+  rec.last = now;
 }
 
 /** What agents changed in a notebook, as it is now (`nb`), oldest change first. */

@@ -262,6 +262,29 @@ describe('agent changes: record, checkpoints, revert', () => {
       await t.cleanup();
     }
   });
+
+  test('changes within the quiet time share one checkpoint, and the marks survive a restart (a new AgentChanges on the same folder)', async () => {
+    const t = setup({ quietMs: 60_000 });
+    try {
+      writeFileSync(path.join(t.root, REL), JSON.stringify(notebook(['a', 'b'])));
+      await t.agentEdit(() => [{ kind: 'source', index: 0, source: 'a1' }]);
+      t.tick(30_000);
+      await t.agentEdit(() => [{ kind: 'source', index: 1, source: 'b1' }]);
+      await t.agents.flush();
+      const kept = t.agents.checkpointDir!;
+      assert.equal(readdirCount(kept, /\.before-agent\./), 1, 'one checkpoint for two changes 30 s apart');
+      const again = new AgentChanges({ store: t.files, checkpoints: new CheckpointStore(kept), log: silentLogger, now: () => t.tick(0) });
+      try {
+        await again.ready;
+        assert.equal(again.markOf(REL, 'c1')?.agent, 'Roo Code');
+        assert.deepEqual(again.list(REL, await t.read()).changes.map((c) => c.cell_id), ['c0', 'c1']);
+      } finally {
+        await again.dispose();
+      }
+    } finally {
+      await t.cleanup();
+    }
+  });
 });
 
 describe('the index file and prints', () => {
