@@ -23,7 +23,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { startJupyterServer, type TestJupyter } from '../helpers/jupyter';
 import { writeLargeNotebook } from '../fixtures/generate-large';
-import { hostPaths, hostUnavailable, startHost, waitForFile, type PwPage, type RunningHost } from './harness';
+import { hostPaths, hostUnavailable, startHost, until, waitForFile, type PwPage, type RunningHost } from './harness';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const FIXTURE = path.join(__dirname, 'fixtures', 'scripted-model');
@@ -90,16 +90,6 @@ function toReceived(e: ModelEvent): Received {
     images: parts.filter((p) => p.kind === 'data' && /^image\//.test(p.mimeType ?? '')).map((p) => ({ mimeType: p.mimeType!, bytes: p.bytes ?? 0 })),
     json,
   };
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 120_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 function evaluate<T>(page: PwPage, js: string, fallback: T): Promise<T> {

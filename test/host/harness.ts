@@ -217,6 +217,26 @@ export async function waitForFile(file: string, timeoutMs = 30_000): Promise<str
   }
 }
 
+/**
+ * Resolves with `fn`'s first truthy answer, asked every `everyMs` (250 ms). The time-out (a number,
+ * or `timeoutMs`: 120 s) only guards against a hang: a loaded machine makes the host slow. With
+ * `transientErrors`, an answer that throws counts as "not yet" (a page frame navigating away).
+ */
+export async function until<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false | null> | T | undefined | false | null,
+  opts: number | { timeoutMs?: number; everyMs?: number; transientErrors?: boolean } = {},
+): Promise<T> {
+  const { timeoutMs = 120_000, everyMs = 250, transientErrors = false } = typeof opts === 'number' ? { timeoutMs: opts } : opts;
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = transientErrors ? await Promise.resolve().then(fn).catch(() => undefined) : await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }

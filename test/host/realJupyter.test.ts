@@ -20,7 +20,7 @@ import { test } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { startJupyterServer, type TestJupyter } from '../helpers/jupyter';
-import { hostUnavailable, installVsix, startHost, waitForFile, type PwPage, type RunningHost } from './harness';
+import { hostUnavailable, installVsix, startHost, until, waitForFile, type PwPage, type RunningHost } from './harness';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const NB = 'real-kernel.ipynb';
@@ -136,16 +136,6 @@ async function clickDialog(page: PwPage, button: string, timeoutMs: number): Pro
   }
   await b.click();
   return true;
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 120_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 type Call = (name: string, args: Record<string, unknown>) => Promise<ToolResult>;

@@ -15,7 +15,7 @@ import { createRequire } from 'node:module';
 import { test, before, after } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { hostPaths, hostUnavailable } from './harness';
+import { hostPaths, hostUnavailable, until } from './harness';
 import { startServer, tempWorkspace, type TestServer } from '../helpers/mcp';
 import { APP_MIME, UI_EXTENSION, VIEWER_URI } from '../../src/server/apps/outputViewer';
 import { emptyNotebook, makeCell, serializeNotebook } from '../../src/notebooks/nbformat';
@@ -102,6 +102,9 @@ after(async () => {
   ws?.cleanup();
 });
 
+/** The view's waits: a frame read while it navigates throws, which only means "not yet"; a 60 s hang guard. */
+const VIEW_WAIT = { timeoutMs: 60_000, everyMs: 100, transientErrors: true };
+
 /** Opens the view in the stand-in host with the result of show_output(args); resolves with its frame and what the page logged. */
 async function showInView(args: Record<string, unknown>): Promise<{ frame: Frame; page: Page; console: string[] }> {
   const result = await client.callTool({ name: 'show_output', arguments: args });
@@ -114,45 +117,35 @@ async function showInView(args: Record<string, unknown>): Promise<{ frame: Frame
   await page.evaluate(`window.toolArgs = ${JSON.stringify(args)}; window.toolResult = ${JSON.stringify(result)};`);
   const csp = `<meta http-equiv="Content-Security-Policy" content="${CSP}">`;
   await page.evaluate(`window.show(${JSON.stringify(html.replace('<head>', `<head>${csp}`))})`);
-  const frame = await until('the view frame', async () => page.frames().find((f, i) => i > 0));
+  const frame = await until('the view frame', async () => page.frames().find((f, i) => i > 0), VIEW_WAIT);
   return { frame, page, console };
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | false | null>, ms = 60_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 test('a Plotly figure is drawn by the bundled plotly.js under the no-eval, no-network policy', { skip, timeout: 120_000 }, async () => {
   const { frame, page, console } = await showInView({ path: 'charts.ipynb', cell_id: 'fee63ca3' });
-  const bars = await until('the bars of the Plotly figure', () => frame.evaluate<number>(`document.querySelectorAll('.plot svg.main-svg g.point').length`), 90_000);
+  const bars = await until('the bars of the Plotly figure', () => frame.evaluate<number>(`document.querySelectorAll('.plot svg.main-svg g.point').length`), { ...VIEW_WAIT, timeoutMs: 90_000 });
   assert.equal(bars, 4, 'four regions, four bars');
   assert.match(await frame.evaluate<string>(`document.querySelector('.caption').textContent`), /charts\.ipynb · cell 1 · output 0 · Plotly figure/);
   assert.match(await frame.evaluate<string>(`document.querySelector('.gtitle')?.textContent ?? ''`), /Sales by region/);
   assert.ok(!console.some((l) => /Content Security Policy|EvalError|unsafe-eval/i.test(l)), console.join('\n'));
-  const size = await until('a size-changed notification', () => page.evaluate<{ height: number } | null>('window.size'));
+  const size = await until('a size-changed notification', () => page.evaluate<{ height: number } | null>('window.size'), VIEW_WAIT);
   assert.ok(size.height > 300, `height ${size.height}`);
   await page.screenshot({ path: path.join(os.tmpdir(), 'jmcp-viewer-plotly.png') });
 });
 
 test('an image output is shown as an image; a Vega-Lite spec as text, saying it is not drawn', { skip, timeout: 120_000 }, async () => {
   const img = await showInView({ path: 'analysis.ipynb', cell_id: '47d71fb2' });
-  const width = await until('the image to load', () => img.frame.evaluate<number>(`document.querySelector('img')?.naturalWidth ?? 0`));
+  const width = await until('the image to load', () => img.frame.evaluate<number>(`document.querySelector('img')?.naturalWidth ?? 0`), VIEW_WAIT);
   assert.equal(width, 366);
   const vega = await showInView({ path: 'charts.ipynb', cell_id: '7f9dfcf5' });
-  const note = await until('the Vega-Lite note', () => vega.frame.evaluate<string>(`document.querySelector('.item .note')?.textContent ?? ''`));
+  const note = await until('the Vega-Lite note', () => vega.frame.evaluate<string>(`document.querySelector('.item .note')?.textContent ?? ''`), VIEW_WAIT);
   assert.match(note, /not drawn by this viewer/);
   assert.match(await vega.frame.evaluate<string>(`document.querySelector('pre').textContent`), /"mark": ?"line"/);
 });
 
 test("a notebook's hostile HTML is rebuilt as a plain table: no script, handler, style, image, link or frame survives, and no tools/call reaches the host", { skip, timeout: 120_000 }, async () => {
   const { frame, page } = await showInView({ path: 'hostile.ipynb', cell_id: 'hostile1' });
-  const cells = await until('the table', () => frame.evaluate<string[]>(`[...document.querySelectorAll('.table td, .table th')].map((c) => c.textContent)`).then((c) => (c.length ? c : undefined)));
+  const cells = await until('the table', () => frame.evaluate<string[]>(`[...document.querySelectorAll('.table td, .table th')].map((c) => c.textContent)`).then((c) => (c.length ? c : undefined)), VIEW_WAIT);
   assert.deepEqual(cells, ['city', 'n', 'Paris', '3']);
   const dom = await frame.evaluate<string>(`document.querySelector('.table').innerHTML`);
   assert.doesNotMatch(dom, /onclick|onerror|<script|<style|<img|<iframe|javascript:|href=/i);

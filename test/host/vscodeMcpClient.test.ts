@@ -11,21 +11,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { hostUnavailable, startHost, waitForFile, type PwPage, type RunningHost } from './harness';
+import { hostUnavailable, startHost, until, waitForFile, type PwPage, type RunningHost } from './harness';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const QUICK_INPUT = '.quick-input-widget';
 const skip = hostUnavailable();
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 90_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 function evaluate<T>(page: PwPage, js: string, fallback: T): Promise<T> {
   return page.frames()[0].evaluate<T>(js).catch(() => fallback);
