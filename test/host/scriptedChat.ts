@@ -3,7 +3,7 @@
 // the extension host a command. What copilotAgent.test.ts does inline, for the other chat tests.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { startHost, waitForFile, type PwPage, type RunningHost } from './harness';
+import { startHost, until, waitForFile, type PwPage, type RunningHost } from './harness';
 
 export const FIXTURE = path.join(__dirname, 'fixtures', 'scripted-model');
 export const VENDOR = 'jupyter-mcp-scripted';
@@ -36,15 +36,8 @@ export interface ChatHost {
   stop(): Promise<number[]>;
 }
 
-export async function until<T>(what: string, fn: () => Promise<T | undefined | false | null> | T | undefined | false | null, timeoutMs = 120_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+// The one polling wait of the node-side host tests (harness.ts); copilotSurface imports it from here.
+export { until };
 
 export function evaluate<T>(page: PwPage, js: string, fallback: T): Promise<T> {
   return page.frames()[0].evaluate<T>(js).catch(() => fallback);
