@@ -119,3 +119,28 @@ export async function rawKernel(baseUrl: string, token: string, kernelId: string
     close: () => ws.close(),
   };
 }
+
+/**
+ * MCP over fetch (undici), answers parsed with JSON.parse: what a minimal fetch-based client pays,
+ * such as the one the in-host benches use (bench/host/mcpClient.js).
+ */
+export async function fetchMcp(url: string): Promise<Pick<RawMcp, 'request'>> {
+  let id = 0;
+  let session: string | undefined;
+  const request = async (method: string, params?: Record<string, unknown>) => {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...(session ? { 'mcp-session-id': session, 'mcp-protocol-version': '2025-06-18' } : {}) },
+      body: JSON.stringify({ jsonrpc: '2.0', id: id++, method, ...(params ? { params } : {}) }),
+    });
+    session ??= res.headers.get('mcp-session-id') ?? undefined;
+    const text = await res.text();
+    const msg = (res.headers.get('content-type') ?? '').includes('text/event-stream')
+      ? text.split('\n').filter((l) => l.startsWith('data: ')).map((l) => JSON.parse(l.slice(6))).find((m) => m.id === id - 1)
+      : JSON.parse(text);
+    if (!msg || msg.error) throw new Error(`${method}: HTTP ${res.status} ${msg?.error?.message ?? text.slice(0, 200)}`);
+    return msg.result;
+  };
+  await request('initialize', { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'jmcp-bench-fetch', version: '1' } });
+  return { request };
+}

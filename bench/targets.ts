@@ -13,27 +13,34 @@
 import { promises as fs, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
+import type * as JS from '@jupyterlab/services';
+import { makeWebSocketClass } from '../src/kernels/jupyter';
 import { emptyNotebook, makeCell, serializeNotebook } from '../src/notebooks/nbformat';
 import { rng, writeLargeNotebook } from '../test/fixtures/generate-large';
 import { startJupyterServer } from '../test/helpers/jupyter';
 import { callOk, connectClient, log, row, startProductServer, stats, type Row } from './lib';
-import { rawKernel, rawMcp } from './rawClients';
+import { fetchMcp, rawKernel, rawMcp } from './rawClients';
 
 const S9 = '9 targets';
 
-/** Runs `a` and `b` alternately `n` times (after `warmup` pairs); ms of each. */
-async function paired(n: number, warmup: number, a: (i: number) => Promise<unknown>, b: (i: number) => Promise<unknown>): Promise<[number[], number[]]> {
-  const xa: number[] = [];
-  const xb: number[] = [];
+/** Runs the functions in turn `n` times (after `warmup` rounds); ms of each, by function. */
+async function interleaved(n: number, warmup: number, fns: Array<(i: number) => Promise<unknown>>): Promise<number[][]> {
+  const xs: number[][] = fns.map(() => []);
   for (let i = -warmup; i < n; i++) {
-    // Which goes first alternates, so neither always meets the other's leftovers (GC, disk).
-    const order = i % 2 === 0 ? ([a, xa, b, xb] as const) : ([b, xb, a, xa] as const);
-    for (const [fn, xs] of [[order[0], order[1]], [order[2], order[3]]] as const) {
+    // Which goes first turns each round, so that none always meets another's leftovers (GC, disk).
+    for (let k = 0; k < fns.length; k++) {
+      const j = (i + warmup + k) % fns.length;
       const t = performance.now();
-      await fn(i);
-      if (i >= 0) xs.push(performance.now() - t);
+      await fns[j](i);
+      if (i >= 0) xs[j].push(performance.now() - t);
     }
   }
+  return xs;
+}
+
+/** Two functions interleaved (see interleaved). */
+async function paired(n: number, warmup: number, a: (i: number) => Promise<unknown>, b: (i: number) => Promise<unknown>): Promise<[number[], number[]]> {
+  const [xa, xb] = await interleaved(n, warmup, [a, b]);
   return [xa, xb];
 }
 
@@ -51,10 +58,11 @@ async function mcpRoundTrip(o: { quick: boolean }): Promise<Row[]> {
   const server = await startProductServer(dir);
   const sdk = await connectClient(server.url);
   const raw = await rawMcp(server.url);
+  const viaFetch = await fetchMcp(server.url);
   const n = o.quick ? 200 : 1000;
   try {
     log(`targets: MCP round trip (${n} of each, interleaved)`);
-    const [sdkPing, rawPing] = await paired(n, 50, () => sdk.ping(), () => raw.request('ping'));
+    const [sdkPing, rawPing, fetchPing] = await interleaved(n, 50, [() => sdk.ping(), () => raw.request('ping'), () => viaFetch.request('ping')]);
     const list = { folder: 'empty' };
     const [sdkList, rawList] = await paired(n, 50, () => callOk(sdk, 'list_notebooks', list), () => raw.request('tools/call', { name: 'list_notebooks', arguments: list }));
     const serverList = server.toolMs.filter((t) => t.tool === 'list_notebooks').map((t) => t.ms);
@@ -62,6 +70,7 @@ async function mcpRoundTrip(o: { quick: boolean }): Promise<Row[]> {
     return [
       row(S9, 'MCP ping, SDK client, Streamable HTTP (standalone server)', sdkPing, { target: '≤ 0.5 ms p50', pass: p50(sdkPing) <= 0.5, note: share(sdkPing, rawPing) }),
       row(S9, 'MCP ping, bare HTTP client (keep-alive, no SDK)', rawPing, { target: '≤ 0.5 ms p50', pass: p50(rawPing) <= 0.5 }),
+      row(S9, 'MCP ping, fetch client (undici, no SDK)', fetchPing, { peer: 'bare HTTP client', peerValue: p50(rawPing) }),
       row(S9, 'list_notebooks of an empty folder, SDK client', sdkList, { target: '≤ 1 ms p50', pass: p50(sdkList) <= 1, note: `${share(sdkList, rawList)}; the tool itself p50 ${p50(serverList).toFixed(3)} ms (server log)` }),
       row(S9, 'list_notebooks of an empty folder, bare HTTP client', rawList, { target: '≤ 1 ms p50', pass: p50(rawList) <= 1 }),
     ];
@@ -143,6 +152,25 @@ async function fileEdits(o: { quick: boolean }): Promise<Row[]> {
   return rows;
 }
 
+/** A @jupyterlab/services KernelConnection to a running kernel, as the product's backend makes them. */
+async function libraryKernel(url: string, token: string, id: string): Promise<{ execute(code: string): Promise<unknown>; close(): void }> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const S = require('@jupyterlab/services') as typeof JS;
+  const serverSettings = S.ServerConnection.makeSettings({
+    baseUrl: url,
+    wsUrl: url.replace(/^http/, 'ws'),
+    token,
+    appendToken: false,
+    WebSocket: makeWebSocketClass(token, true),
+    fetch: globalThis.fetch,
+    Request: globalThis.Request,
+    Headers: globalThis.Headers,
+  });
+  const conn = new S.KernelConnection({ model: { id, name: 'python3' }, serverSettings });
+  await conn.info;
+  return { execute: (code) => conn.requestExecute({ code }).done, close: () => conn.dispose() };
+}
+
 async function kernelPaths(o: { quick: boolean }): Promise<Row[]> {
   const dir = mkdtempSync(path.join(tmpdir(), 'jmcp-bench-kt-'));
   const jupyter = await startJupyterServer({ rootDir: dir });
@@ -154,9 +182,14 @@ async function kernelPaths(o: { quick: boolean }): Promise<Row[]> {
     const raw = await rawKernel(jupyter.url, jupyter.token, kernel_id);
     const n = o.quick ? 50 : 200;
     log(`targets: execute_cell 1+1 against a raw websocket, same kernel (${n} of each, interleaved)`);
-    const [cell, rawCell] = await paired(n, 10, () => callOk(client, 'execute_cell', { kernel_id, code: '1+1' }), () => raw.execute(['1+1']));
-    rows.push(vsRow('execute_cell `1+1`', cell, 'raw websocket + pong', rawCell, 1.2, `stock jupyter_server (no TCP_NODELAY); +${(p50(cell) - p50(rawCell)).toFixed(2)} ms of ours per call`));
+    // The library the product's Jupyter backend is built on, on the same kernel: splits what we
+    // add into the library's share and ours.
+    const lib = await libraryKernel(jupyter.url, jupyter.token, kernel_id);
+    const [cell, rawCell, libCell] = await interleaved(n, 10, [() => callOk(client, 'execute_cell', { kernel_id, code: '1+1' }), () => raw.execute(['1+1']), () => lib.execute('1+1')]);
+    rows.push(vsRow('execute_cell `1+1`', cell, 'raw websocket + pong', rawCell, 1.2, `stock jupyter_server (no TCP_NODELAY); +${(p50(cell) - p50(rawCell)).toFixed(2)} ms of ours per call, of which @jupyterlab/services requestExecute (same kernel, ws + pong) +${(p50(libCell) - p50(rawCell)).toFixed(2)} ms`));
+    rows.push(row(S9, 'direct @jupyterlab/services requestExecute `1+1` (ws + pong), same kernel', libCell, { peer: 'raw websocket + pong', peerValue: p50(rawCell) }));
     raw.close();
+    lib.close();
 
     const cells = 200;
     const nb = emptyNotebook({ name: 'python3', display_name: 'Python 3 (ipykernel)', language: 'python' });
