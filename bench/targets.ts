@@ -139,10 +139,12 @@ async function fileEdits(o: { quick: boolean }): Promise<Row[]> {
         (i) => naiveEdit(naive, (nb) => (nb.cells[Math.floor(rand() * f.cells)].source = [`# updated ${i}\n`, `y = ${i}`])),
       );
       const [outline, parse] = await paired(f.n, 3, () => callOk(client, 'read_notebook', { path: f.name, format: 'outline' }), async () => JSON.parse(await fs.readFile(naive, 'utf8')));
-      const policy = 'ours: MCP call over HTTP, the file written whole-cell-cached, temp file + fdatasync + rename; naive: in-process, writeFile, no fsync';
-      rows.push(vsRow(`${label}: add_cell on disk`, add, 'naive read-parse-stringify-write', naiveAdd, 0.2, policy));
-      rows.push(vsRow(`${label}: update_cell on disk`, update, 'naive read-parse-stringify-write', naiveUpdate, 0.2, policy));
-      rows.push(vsRow(`${label}: read_notebook outline`, outline, 'readFile + JSON.parse', parse, 0.3, 'ours: MCP call over HTTP, notebook cached; reference: in-process'));
+      // The server's own time per call (its log line): what is left after HTTP and the client.
+      const own = (tool: string, n: number) => `server-side p50 ${p50(server.toolMs.filter((t) => t.tool === tool).slice(-n).map((t) => t.ms)).toFixed(2)} ms`;
+      const policy = 'ours: MCP call over HTTP, the whole file written from cached cells to a temp file, fdatasync, rename; naive: in-process, writeFile, no fsync';
+      rows.push(vsRow(`${label}: add_cell on disk`, add, 'naive read-parse-stringify-write', naiveAdd, 0.2, `${own('add_cell', f.n)}; ${policy}`));
+      rows.push(vsRow(`${label}: update_cell on disk`, update, 'naive read-parse-stringify-write', naiveUpdate, 0.2, `${own('update_cell', f.n)}; ${policy}`));
+      rows.push(vsRow(`${label}: read_notebook outline`, outline, 'readFile + JSON.parse', parse, 0.3, `${own('read_notebook', f.n)}; ours: MCP call over HTTP, notebook cached; reference: in-process`));
     }
   } finally {
     await client.close().catch(() => undefined);
@@ -186,7 +188,8 @@ async function kernelPaths(o: { quick: boolean }): Promise<Row[]> {
     // add into the library's share and ours.
     const lib = await libraryKernel(jupyter.url, jupyter.token, kernel_id);
     const [cell, rawCell, libCell] = await interleaved(n, 10, [() => callOk(client, 'execute_cell', { kernel_id, code: '1+1' }), () => raw.execute(['1+1']), () => lib.execute('1+1')]);
-    rows.push(vsRow('execute_cell `1+1`', cell, 'raw websocket + pong', rawCell, 1.2, `stock jupyter_server (no TCP_NODELAY); +${(p50(cell) - p50(rawCell)).toFixed(2)} ms of ours per call, of which @jupyterlab/services requestExecute (same kernel, ws + pong) +${(p50(libCell) - p50(rawCell)).toFixed(2)} ms`));
+    const serverCell = p50(server.toolMs.filter((t) => t.tool === 'execute_cell').slice(-n).map((t) => t.ms));
+    rows.push(vsRow('execute_cell `1+1`', cell, 'raw websocket + pong', rawCell, 1.2, `stock jupyter_server (no TCP_NODELAY); +${(p50(cell) - p50(rawCell)).toFixed(2)} ms of ours per call, of which @jupyterlab/services requestExecute (same kernel, ws + pong) +${(p50(libCell) - p50(rawCell)).toFixed(2)} ms; server-side p50 ${serverCell.toFixed(2)} ms (the rest is HTTP and the SDK client)`));
     rows.push(row(S9, 'direct @jupyterlab/services requestExecute `1+1` (ws + pong), same kernel', libCell, { peer: 'raw websocket + pong', peerValue: p50(rawCell) }));
     raw.close();
     lib.close();
