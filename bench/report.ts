@@ -79,3 +79,24 @@ export function latencySvg(rows: Row[], title: string): string {
   out.push('</svg>');
   return out.join('\n') + '\n';
 }
+
+/** Every row with a target, one line each: what was measured, against what, and the verdict. */
+export function targetSummary(rows: Row[], load: number[]): string {
+  const withTarget = rows.filter((r) => r.target);
+  const lines = withTarget.map((r) => {
+    const unit = r.unit ?? 'ms';
+    const ours = r.value !== undefined ? fmt(r.value, unit) : fmt(r.p50, unit);
+    const ref = r.peer ? `${fmt(r.peerValue, unit)} (${r.peer})` : '';
+    const verdict = r.pass === undefined ? '—' : r.pass ? 'PASS' : 'MISS';
+    return [verdict, `${r.scenario.split(' ')[0]} ${r.case}`, ours, ref, r.ratio !== undefined ? `${r.ratio.toFixed(2)}×` : '', r.target!];
+  });
+  const head = ['', 'case', 'ours p50', 'reference p50', 'ratio', 'target'];
+  const widths = head.map((h, i) => Math.min(i === 1 ? 70 : 48, Math.max(h.length, ...lines.map((l) => l[i].length))));
+  const line = (c: string[]) => c.map((x, i) => (x.length > widths[i] ? x.slice(0, widths[i] - 1) + '…' : x.padEnd(widths[i]))).join('  ').trimEnd();
+  const missed = withTarget.filter((r) => r.pass === false).length;
+  return [
+    `Targets: ${withTarget.length - missed} PASS, ${missed} MISS (load average ${load.map((x) => x.toFixed(2)).join(', ')} at the end)`,
+    line(head),
+    ...lines.map(line),
+  ].join('\n');
+}

@@ -5,9 +5,9 @@ import * as os from 'os';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
 import { log, ROOT, type Row } from './lib';
-import { consoleTable, latencySvg, markdownTable } from './report';
+import { consoleTable, latencySvg, markdownTable, targetSummary } from './report';
 
-const ALL = ['files', 'editor', 'kernel', 'notebooks', 'concurrency', 'startup', 'context', 'modelview'] as const;
+const ALL = ['files', 'editor', 'kernel', 'notebooks', 'concurrency', 'startup', 'context', 'modelview', 'targets'] as const;
 type Scenario = (typeof ALL)[number];
 
 const argv = process.argv.slice(2);
@@ -144,6 +144,15 @@ async function main(): Promise<void> {
       details.modelView = r.views;
     });
   }
+  if (want('targets')) {
+    await step('9 targets', async () => {
+      const { runTargets } = await import('./targets');
+      // The editor rows need the VS Code host: read from scenario 2 when it ran, else run it here.
+      const editor = argv.includes('--no-host') ? 'skip' : ((details.editor as Record<string, unknown> | undefined) ?? 'run');
+      const r = await runTargets({ quick, editor });
+      rows.push(...r.rows);
+    });
+  }
   sortRows(rows);
 
   const durationS = (Date.now() - started) / 1000;
@@ -152,6 +161,7 @@ async function main(): Promise<void> {
   writeFileSync(path.join(outDir, 'latest.json'), JSON.stringify(result, null, 2) + '\n');
   render(outDir, rows, new Date().toISOString().slice(0, 10), os.cpus().length);
   process.stdout.write('\n' + consoleTable(rows) + '\n\n');
+  if (rows.some((r) => r.target)) process.stdout.write(targetSummary(rows, os.loadavg()) + '\n\n');
   const missed = rows.filter((r) => r.pass === false);
   process.stdout.write(`${rows.length} rows in ${durationS.toFixed(0)} s; targets missed: ${missed.length}${missed.length ? ` (${missed.map((r) => r.case).join('; ')})` : ''}\n`);
   process.stdout.write(`written: ${path.relative(ROOT, path.join(outDir, 'latest.json'))}, latest.md, latency.svg\n`);

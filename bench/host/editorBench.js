@@ -103,8 +103,9 @@ async function run() {
   const client = await mcpClient(info.url, info.token);
   const first = await client.call('read_notebook', { path: 'big.ipynb', format: 'outline' });
   out.store = first.store;
-  // Outline entries are lines ("[3] id=ab12 code (5 lines) …") since issue #10.
-  const ids = first.outline.map((c) => (typeof c === 'string' ? /\bid=(\S+)/.exec(c)?.[1] : c.id));
+  // Outline entries are lines since issue #10, the id second since #19 ("[3] ab12cd34 code 5L: …",
+  // as bench/files.ts reads them).
+  const ids = first.outline.map((c) => (typeof c === 'string' ? /^\[\d+\] (\S+)/.exec(c)?.[1] : c.id));
   if (ids.length === 0 || ids.some((id) => !id)) throw new Error(`no cell ids in the outline: ${JSON.stringify(first.outline.slice(0, 2))}`);
   const config = vscode.workspace.getConfiguration('jupyterMcp');
   const mcp = {};

@@ -2,7 +2,19 @@
 // never throw across the wire: a failure becomes an isError result whose text tells the model what
 // to do next.
 import { McpServer, type RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, RELATED_TASK_META_KEY, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import {
+  CallToolRequestSchema,
+  CreateTaskResultSchema,
+  ErrorCode,
+  ListToolsRequestSchema,
+  McpError,
+  RELATED_TASK_META_KEY,
+  type CallToolResult,
+  type ServerNotification,
+  type ServerRequest,
+  type Tool,
+} from '@modelcontextprotocol/sdk/types.js';
 import { FORGET_AFTER_MS, runRegistry, type RunRegistry } from '../runs/registry';
 import { z } from 'zod';
 import { TOOLS } from '../tools';
@@ -232,9 +244,15 @@ function acceptTasks(server: McpServer, tools: readonly ToolDef[], registered: M
     onclose?.();
     if (hadTasks) tasks.dropSession(sessionId);
   };
-  server.server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
-    const tool = byName.get(request.params.name);
-    if (!request.params.task || !tool || !extra.taskStore) return (await plain(request, extra)) as CallToolResult;
+  handlers.set('tools/call', async (message, extraOfRequest) => {
+    const params = (message as { params?: { name?: unknown; task?: unknown } } | undefined)?.params;
+    const extra = extraOfRequest as RequestHandlerExtra<ServerRequest, ServerNotification>;
+    // A plain call (no task, or a tool that runs no code): the SDK's handler, which checks the
+    // request and the result itself.
+    if (!params?.task || typeof params.name !== 'string' || !byName.has(params.name) || !extra.taskStore) return plain(message, extra);
+    // Checked as setRequestHandler would (a malformed request throws the same zod error).
+    const request = CallToolRequestSchema.parse(message);
+    const tool = byName.get(request.params.name)!;
     sessionId = extra.sessionId;
     hadTasks = true;
     const parsed = z.object(tool.inputSchema).safeParse(request.params.arguments ?? {});
@@ -263,7 +281,8 @@ function acceptTasks(server: McpServer, tools: readonly ToolDef[], registered: M
       .then((result) => store.storeTaskResult(task.taskId, result.isError ? 'failed' : 'completed', result))
       // Cancelled meanwhile (the task is terminal), or the session is gone: nothing to deliver.
       .catch(() => undefined);
-    return { task } as never;
+    // Shaped as the SDK's own check of a task answer would leave it.
+    return CreateTaskResultSchema.parse({ task });
   });
 }
 
@@ -306,10 +325,13 @@ function registerTool(server: McpServer, tool: ToolDef, ctx: ToolContext, hooks:
         // Links to plots are for the person (src/tools/plotLinks.ts), not images: a client that reads
         // the whole result's JSON (Cline 4) would hand them to its model as text, so it gets none.
         const links = (out.extra ?? []).filter((c) => c.type === 'resource_link');
-        const fitted = fitResult(out.omitJsonText ? out.summary : `${out.summary}\n${JSON.stringify(out.structured)}`, structured ? (out.structured as Record<string, unknown>) : undefined, b.chars, {
+        // The structured JSON is made once: for the text (Roo Code, Cline) and for its size.
+        const json = out.omitJsonText && !structured ? undefined : JSON.stringify(out.structured);
+        const fitted = fitResult(out.omitJsonText ? out.summary : `${out.summary}\n${json}`, structured ? (out.structured as Record<string, unknown>) : undefined, b.chars, {
           images: (out.extra ?? []).filter((c) => c.type !== 'resource_link'),
           measure: b.measure,
           imagesShown: b.images,
+          structuredJson: json,
         });
         if (fitted.cut) ctx.log.warn(`tool ${tool.name}: result over the ${b.chars}-byte budget, cut (${fitted.cut})`);
         const content: Content[] = [{ type: 'text', text: fitted.text }, ...fitted.images, ...(b.measure === 'result' ? [] : links)];
@@ -343,6 +365,8 @@ export interface FitOptions {
   /** False when the client would show image blocks to its model as base64 text: they are left out, saying so. */
   imagesShown?: boolean;
   isError?: boolean;
+  /** JSON.stringify(structured), when the caller has it already. */
+  structuredJson?: string;
 }
 
 /**
@@ -383,7 +407,7 @@ export function fitResult(
     }
   }
   if (structured) {
-    const size = resultSize(JSON.stringify(structured));
+    const size = resultSize(opts.structuredJson ?? JSON.stringify(structured));
     if (size > budget) {
       cuts.push(`structuredContent ${size} bytes`);
       const kept: Record<string, unknown> = {};
