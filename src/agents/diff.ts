@@ -5,6 +5,7 @@ import { cellRefId } from '../notebooks/cells';
 import type { Notebook } from '../notebooks/nbformat';
 import type { CellEdit } from '../notebooks/store';
 import { cellPrint, outputsPrint, sameCell, valuePrint } from './prints';
+import { longestIncreasing } from '../util/longestIncreasing';
 
 export type ChangeKind = 'added' | 'edited' | 'ran' | 'moved' | 'removed';
 
@@ -133,24 +134,4 @@ export function changesOfWrite(before: Readonly<Notebook>, after: Readonly<Noteb
   }
   for (const o of where.values()) cells.push({ before: o, kinds: ['removed'] });
   return { cells, metadata: valuePrint(before.metadata) !== valuePrint(after.metadata) };
-}
-
-/** Longest subsequence with increasing `from`: the cells that kept their order. */
-function longestIncreasing<T extends { from: number }>(xs: T[]): T[] {
-  const tails: number[] = [];
-  const prevOf: number[] = new Array(xs.length).fill(-1);
-  xs.forEach((x, i) => {
-    let lo = 0;
-    let hi = tails.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (xs[tails[mid]].from < x.from) lo = mid + 1;
-      else hi = mid;
-    }
-    if (lo > 0) prevOf[i] = tails[lo - 1];
-    tails[lo] = i;
-  });
-  const out: T[] = [];
-  for (let i = tails.length ? tails[tails.length - 1] : -1; i >= 0; i = prevOf[i]) out.push(xs[i]);
-  return out.reverse();
 }

@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { joinSource, type Cell, type Notebook } from '../notebooks/nbformat';
 import type { CellEdit } from '../notebooks/store';
 import { layout, notebookMetadata, preferredLanguage, toCellData } from './ipynbConvert';
+import { longestIncreasing } from '../util/longestIncreasing';
 
 /**
  * Builds one WorkspaceEdit that turns the document (whose nbformat view is `before`) into `after`
@@ -104,24 +105,4 @@ function updatableInPlace(old: Cell, cell: Cell): boolean {
   // Outputs and the execution count can only be written by replacing the cell.
   if ((old.execution_count ?? null) !== (cell.execution_count ?? null)) return false;
   return old.outputs === cell.outputs || JSON.stringify(old.outputs ?? []) === JSON.stringify(cell.outputs ?? []);
-}
-
-/** Longest subsequence with increasing `from` (keeps the most cells in place on a move). */
-function longestIncreasing<T extends { from: number }>(xs: T[]): T[] {
-  const tails: number[] = []; // index into xs of the smallest tail of each length
-  const prevOf: number[] = new Array(xs.length).fill(-1);
-  xs.forEach((x, i) => {
-    let lo = 0;
-    let hi = tails.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (xs[tails[mid]].from < x.from) lo = mid + 1;
-      else hi = mid;
-    }
-    if (lo > 0) prevOf[i] = tails[lo - 1];
-    tails[lo] = i;
-  });
-  const out: T[] = [];
-  for (let i = tails.length ? tails[tails.length - 1] : -1; i >= 0; i = prevOf[i]) out.push(xs[i]);
-  return out.reverse();
 }
