@@ -1,6 +1,7 @@
 // Where an execute_cell's time goes (not part of `npm run bench`): on one kernel of a real Jupyter
 // server, interleaved call by call: a raw websocket execute + reply + idle (the floor), the product's
-// execute_cell through a bare HTTP client and through the SDK client, and MCP ping (bare client).
+// execute_cell through a bare HTTP client and through the SDK client, and ping and list_notebooks
+// through both (what a call costs without the kernel).
 // `--cpu-prof DIR` writes a V8 CPU profile of the product server; `--before BUILD` measures another
 // build of dist/cli.js beside it (same kernel, same loop).
 //   node --import tsx bench/executeFloor.ts [--runs 300] [--cpu-prof /tmp/prof] [--before /tmp/old-cli.js]
