@@ -4,10 +4,7 @@ import { createCore } from './core';
 import { createMcpServer, SERVER_VERSION } from './server/mcpServer';
 import { startHttpServer, HttpStartError } from './server/http';
 import { serveStdio } from './server/stdio';
-import { bufferedStderr, createStreamLogger, registerSecret, routeConsoleToStderr } from './util/log';
-
-/** The logger's buffered stderr, once made: flushed before any direct write to stderr. */
-let stderrSink: { flush(): void } | undefined;
+import { createStreamLogger, registerSecret, routeConsoleToStderr } from './util/log';
 
 async function main(argv: string[]): Promise<number> {
   // Nothing may reach stdout before the logger exists: in --stdio mode stdout is the protocol.
@@ -32,10 +29,7 @@ async function main(argv: string[]): Promise<number> {
   }
   registerSecret(settings.authToken);
   registerSecret(settings.jupyter.token);
-  // Lines go out after the turn that logged them, never before a call's answer (util/log.ts).
-  const sink = bufferedStderr();
-  stderrSink = sink;
-  const log = createStreamLogger(settings.logLevel, sink.write);
+  const log = createStreamLogger(settings.logLevel);
   // Library chatter (e.g. @jupyterlab/services' websocket debug lines) goes through the logger,
   // redacted, and shows at --log-level debug.
   routeConsoleToStderr(log);
@@ -94,7 +88,6 @@ async function main(argv: string[]): Promise<number> {
     process.on('SIGTERM', () => void http.close());
   } catch (e) {
     if (e instanceof HttpStartError) {
-      stderrSink?.flush();
       process.stderr.write(`jupyter-mcp: ${e.message}\n`);
       await core.dispose();
       return 1;
@@ -109,7 +102,6 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exit(code);
   },
   (e) => {
-    stderrSink?.flush();
     process.stderr.write(`jupyter-mcp: ${(e as Error).stack ?? e}\n`);
     process.exit(1);
   },
