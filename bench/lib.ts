@@ -84,9 +84,9 @@ function procStatus(pid: number, key: string): number {
 }
 
 /** Starts `node dist/cli.js` (the standalone server, exactly as `npm start` runs it) on a free port. */
-export async function startProductServer(root: string, args: string[] = ['--offline']): Promise<ServerProc> {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`node esbuild.js\` (npm run bench does).`);
-  const child: ChildProcess = spawn(process.execPath, [CLI, '--port', '0', '--root', root, '--log-level', 'info', ...args], {
+export async function startProductServer(root: string, args: string[] = ['--offline'], nodeArgs: string[] = [], cli = CLI): Promise<ServerProc> {
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`node esbuild.js\` (npm run bench does).`);
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, cli, '--port', '0', '--root', root, '--log-level', 'info', ...args], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const toolMs: Array<{ tool: string; ms: number }> = [];
