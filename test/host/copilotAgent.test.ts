@@ -24,6 +24,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { startJupyterServer, type TestJupyter } from '../helpers/jupyter';
 import { writeLargeNotebook } from '../fixtures/generate-large';
 import { hostPaths, hostUnavailable, startHost, until, waitForFile, type PwPage, type RunningHost } from './harness';
+import { evaluate } from './workbench';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const FIXTURE = path.join(__dirname, 'fixtures', 'scripted-model');
@@ -90,10 +91,6 @@ function toReceived(e: ModelEvent): Received {
     images: parts.filter((p) => p.kind === 'data' && /^image\//.test(p.mimeType ?? '')).map((p) => ({ mimeType: p.mimeType!, bytes: p.bytes ?? 0 })),
     json,
   };
-}
-
-function evaluate<T>(page: PwPage, js: string, fallback: T): Promise<T> {
-  return page.frames()[0].evaluate<T>(js).catch(() => fallback);
 }
 
 /** analysis.ipynb's cell with a matplotlib plot (display_data image/png). */

@@ -13,10 +13,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { hostPaths, hostUnavailable, type PwPage } from './harness';
-import { evaluate, startChatHost, until, VENDOR, type ChatHost } from './scriptedChat';
+import { startChatHost, until, VENDOR, type ChatHost } from './scriptedChat';
+import { choose, evaluate, QUICK_INPUT, quickPickRows as rows } from './workbench';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const QUICK_INPUT = '.quick-input-widget';
 
 function copilotMissing(): string | undefined {
   try {
@@ -28,16 +28,6 @@ function copilotMissing(): string | undefined {
 }
 
 const skip = hostUnavailable() ?? copilotMissing();
-
-const rows = (page: PwPage): Promise<string[]> =>
-  evaluate(page, `[...document.querySelectorAll('${QUICK_INPUT} .monaco-list-row')].map((r) => r.getAttribute('aria-label') || r.textContent || '')`, [] as string[]);
-
-async function choose(page: PwPage, re: RegExp, timeoutMs = 90_000): Promise<void> {
-  await until(`a quick-pick row matching ${re}`, async () => (await rows(page)).some((l) => re.test(l)), timeoutMs).catch(async (e: Error) => {
-    throw new Error(`${e.message}; rows: ${JSON.stringify(await rows(page))}`);
-  });
-  await page.locator(`${QUICK_INPUT} .monaco-list-row`, { hasText: re }).first().click({ timeout: 30_000 });
-}
 
 /** The frame of a webview whose document matches `probe` (an expression that is truthy when found). */
 async function webviewFrame(page: PwPage, probe: string, timeoutMs: number): Promise<{ evaluate<T>(js: string): Promise<T> }> {

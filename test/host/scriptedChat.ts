@@ -39,9 +39,6 @@ export interface ChatHost {
 // The one polling wait of the node-side host tests (harness.ts); copilotSurface imports it from here.
 export { until };
 
-export function evaluate<T>(page: PwPage, js: string, fallback: T): Promise<T> {
-  return page.frames()[0].evaluate<T>(js).catch(() => fallback);
-}
 
 /** Starts code-server with the extension, the scripted model, and the chat and MCP features on. */
 export async function startChatHost(opts: { tmp: string; workspace: string; log?: (s: string) => void }): Promise<ChatHost> {

@@ -12,33 +12,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { hostUnavailable, startHost, until, waitForFile, type PwPage, type RunningHost } from './harness';
+import { choose, evaluate, palette, QUICK_INPUT, quickPickRows as rows } from './workbench';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const QUICK_INPUT = '.quick-input-widget';
 const skip = hostUnavailable();
-
-function evaluate<T>(page: PwPage, js: string, fallback: T): Promise<T> {
-  return page.frames()[0].evaluate<T>(js).catch(() => fallback);
-}
-
-const rows = (page: PwPage): Promise<string[]> =>
-  evaluate(page, `[...document.querySelectorAll('${QUICK_INPUT} .monaco-list-row')].map((r) => r.getAttribute('aria-label') || r.textContent || '')`, [] as string[]);
-
-async function choose(page: PwPage, re: RegExp, timeoutMs = 90_000): Promise<string> {
-  const label = await until(`a quick-pick row matching ${re}`, async () => (await rows(page)).find((l) => re.test(l)), timeoutMs).catch(async (e: Error) => {
-    throw new Error(`${e.message}; rows: ${JSON.stringify(await rows(page))}`);
-  });
-  await page.locator(`${QUICK_INPUT} .monaco-list-row`, { hasText: re }).first().click({ timeout: 30_000 });
-  return label;
-}
-
-async function palette(page: PwPage, title: RegExp, typed: string): Promise<void> {
-  await page.keyboard.press('Escape');
-  await page.keyboard.press('F1');
-  await page.waitForSelector(`${QUICK_INPUT} input`, { timeout: 30_000 });
-  await page.keyboard.type(typed, { delay: 10 });
-  await choose(page, title);
-}
 
 /** The text of the active editor's visible lines (Monaco renders spaces as no-break spaces). */
 const editorText = (page: PwPage): Promise<string> =>
