@@ -5,6 +5,7 @@
 // Code's or Cursor's file watcher, which reloads on every change — never sees a half-written or empty
 // file (a plain write truncates first).
 import * as vscode from 'vscode';
+import { ConfigMergeError, SERVER_KEY } from '../util/clientConfig';
 import { KeyedLock } from '../util/keyedLock';
 
 const lock = new KeyedLock();
@@ -31,4 +32,29 @@ export function rewriteConfigFile(uri: vscode.Uri, merge: (current: string | und
       throw e;
     }
   });
+}
+
+/**
+ * After the server starts (or its token changes): rewrites the file through `rewrite` only when its
+ * `mcpServers` entry of our name is one this extension wrote (`isOurs`). Never creates the file, never
+ * touches a file that is not JSON or an entry of the same name the person wrote. Returns whether the
+ * file was rewritten.
+ */
+export async function refreshOurEntry(uri: vscode.Uri | undefined, isOurs: (entry: unknown) => boolean, rewrite: () => Promise<unknown>): Promise<boolean> {
+  const text = uri && (await readText(uri));
+  if (text === undefined) return false;
+  let entry: unknown;
+  try {
+    entry = (JSON.parse(text) as { mcpServers?: Record<string, unknown> })?.mcpServers?.[SERVER_KEY];
+  } catch {
+    return false;
+  }
+  if (!isOurs(entry)) return false;
+  try {
+    await rewrite();
+    return true;
+  } catch (e) {
+    if (e instanceof ConfigMergeError) return false;
+    throw e;
+  }
 }

@@ -7,8 +7,8 @@
 // workspace's .cursor/mcp.json entry, which names the token (${env:…}, expanded by Cursor) rather
 // than holding it, as the Roo Code entry does (see rooConfig.ts).
 import * as vscode from 'vscode';
-import { readText, rewriteConfigFile } from './configFiles';
-import { ConfigMergeError, cursorEntry, isOurCursorEntry, mergeRooConfig, SERVER_KEY, TOKEN_ENV_REFERENCE } from '../util/clientConfig';
+import { refreshOurEntry, rewriteConfigFile } from './configFiles';
+import { cursorEntry, isOurCursorEntry, mergeRooConfig, SERVER_KEY, TOKEN_ENV_REFERENCE } from '../util/clientConfig';
 
 /** The part of Cursor's extension API used here (cursor.com/docs/extension-api). */
 export interface CursorMcpApi {
@@ -97,22 +97,6 @@ export async function writeCursorConfig(url: string): Promise<vscode.Uri | undef
  * each time, as Roo's: a client that watches the file reconnects, with the current token). Never
  * creates the file, never touches other entries or an entry of the same name it did not write.
  */
-export async function refreshCursorConfig(url: string): Promise<boolean> {
-  const uri = cursorConfigUri();
-  const text = uri && (await readText(uri));
-  if (text === undefined) return false;
-  let entry: unknown;
-  try {
-    entry = (JSON.parse(text) as { mcpServers?: Record<string, unknown> })?.mcpServers?.[SERVER_KEY];
-  } catch {
-    return false;
-  }
-  if (!isOurCursorEntry(entry)) return false;
-  try {
-    await writeCursorConfig(url);
-    return true;
-  } catch (e) {
-    if (e instanceof ConfigMergeError) return false;
-    throw e;
-  }
+export function refreshCursorConfig(url: string): Promise<boolean> {
+  return refreshOurEntry(cursorConfigUri(), isOurCursorEntry, () => writeCursorConfig(url));
 }

@@ -10,8 +10,8 @@
 //   config it connected with to the file's text, which differ whenever a variable is used), so it
 //   picks up the new token and the current port.
 import * as vscode from 'vscode';
-import { readText, rewriteConfigFile } from './configFiles';
-import { ConfigMergeError, isOurRooEntry, mergeRooConfig, rooEntry, SERVER_KEY, TOKEN_ENV_REFERENCE } from '../util/clientConfig';
+import { refreshOurEntry, rewriteConfigFile } from './configFiles';
+import { isOurRooEntry, mergeRooConfig, rooEntry, TOKEN_ENV_REFERENCE } from '../util/clientConfig';
 
 export function rooConfigUri(): vscode.Uri | undefined {
   const folder = vscode.workspace.workspaceFolders?.[0];
@@ -35,23 +35,6 @@ export async function writeRooConfig(url: string, maxWaitSeconds: number): Promi
  * current URL and replaces a token written in clear by an older version with the reference.
  * Returns whether the file was rewritten. Never creates the file, never touches other entries.
  */
-export async function refreshRooConfig(url: string, maxWaitSeconds: number): Promise<boolean> {
-  const uri = rooConfigUri();
-  if (!uri) return false;
-  const text = await readText(uri);
-  if (text === undefined) return false;
-  let entry: unknown;
-  try {
-    entry = (JSON.parse(text) as { mcpServers?: Record<string, unknown> })?.mcpServers?.[SERVER_KEY];
-  } catch {
-    return false;
-  }
-  if (!isOurRooEntry(entry)) return false;
-  try {
-    await writeRooConfig(url, maxWaitSeconds);
-    return true;
-  } catch (e) {
-    if (e instanceof ConfigMergeError) return false;
-    throw e;
-  }
+export function refreshRooConfig(url: string, maxWaitSeconds: number): Promise<boolean> {
+  return refreshOurEntry(rooConfigUri(), isOurRooEntry, () => writeRooConfig(url, maxWaitSeconds));
 }
