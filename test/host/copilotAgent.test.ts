@@ -23,12 +23,11 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { startJupyterServer, type TestJupyter } from '../helpers/jupyter';
 import { writeLargeNotebook } from '../fixtures/generate-large';
-import { hostPaths, hostUnavailable, startHost, until, waitForFile, type PwPage, type RunningHost } from './harness';
+import { hostPaths, hostUnavailable, until, type PwPage } from './harness';
+import { startChatHost, type ChatHost, type ModelEvent } from './scriptedChat';
 import { evaluate } from './workbench';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const FIXTURE = path.join(__dirname, 'fixtures', 'scripted-model');
-const VENDOR = 'jupyter-mcp-scripted';
 const EXTENSION_ID = 'jupyter-mcp.jupyter-mcp';
 const CONTROLLER_ID = 'jupyterMcp.jupyterServer';
 /** Copilot's own text when a result is too large for its model (it writes the result to a file). */
@@ -45,19 +44,6 @@ function copilotMissing(): string | undefined {
 }
 
 const skip = hostUnavailable() ?? (!fs.existsSync('/usr/bin/python3') ? 'no /usr/bin/python3 for the Jupyter server' : undefined) ?? copilotMissing();
-
-/** One event the scripted model wrote (see the fixture's header). */
-interface ModelEvent {
-  type: 'ready' | 'request' | 'result' | 'answer';
-  scene?: string;
-  step?: number;
-  tool?: string;
-  tools?: string[];
-  callId?: string;
-  text?: string;
-  isError?: boolean;
-  parts?: { kind: string; value?: string; mimeType?: string; bytes?: number }[];
-}
 
 /** A tool result as the model got it. */
 interface Received {
@@ -150,100 +136,32 @@ function mixedNotebook(file: string): void {
 test("Copilot's agent mode (scripted model) uses Jupyter MCP's tools beside its own, and its model gets every answer whole", { skip, timeout: 900_000 }, async (t) => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'jmcp-copilot-'));
   const workspace = path.join(tmp, 'workspace');
-  const modelDir = path.join(tmp, 'model');
   fs.mkdirSync(workspace);
-  fs.mkdirSync(modelDir);
   fs.copyFileSync(path.join(ROOT, 'test', 'fixtures', 'analysis.ipynb'), path.join(workspace, 'analysis.ipynb'));
   writeLargeNotebook(path.join(workspace, 'big471.ipynb'), { cells: 471, seed: 1 });
   mixedNotebook(path.join(workspace, 'mixed.ipynb'));
-  const portFile = path.join(tmp, 'mcp-port.json');
   const step = (s: string): void => void process.stderr.write(`  [copilot] ${s}\n`);
-  let host: RunningHost | undefined;
+  let chat: ChatHost | undefined;
   let jupyter: TestJupyter | undefined;
   let leftover: number[] = [];
-  let stopClicker = false;
-  let clicker: Promise<void> | undefined;
   try {
     if (!fs.existsSync(path.join(ROOT, 'dist', 'extension.js'))) throw new Error('dist/extension.js is missing: run node esbuild.js');
     jupyter = await startJupyterServer({ rootDir: workspace });
-    host = await startHost({
-      extensionPath: ROOT,
-      workspace,
-      extraExtensionPaths: [FIXTURE],
-      env: { JUPYTER_MCP_PORT_FILE: portFile, SCRIPTED_MODEL_DIR: modelDir },
-      timeoutMs: 180_000,
-      userSettings: {
-        // The chat features the quiet defaults turn off, on for this test only.
-        'chat.disableAIFeatures': false,
-        'chat.allowAnonymousAccess': true,
-        'chat.tools.global.autoApprove': true,
-        // VS Code starts the servers the chat needs (ours comes from the definition provider).
-        'chat.mcp.autostart': 'newAndOutdated',
-        'chat.mcp.access': 'all',
-        'jupyterMcp.port': 0,
-      },
-      userFiles: { 'chatLanguageModels.json': JSON.stringify([{ name: 'Scripted', vendor: VENDOR }]) },
-    });
-    const page = host.page;
-    await page.waitForSelector('.monaco-workbench', { timeout: 120_000 });
-    await waitForFile(portFile, 180_000);
-
-    const events = (): ModelEvent[] => {
-      try {
-        return fs
-          .readFileSync(path.join(modelDir, 'received.jsonl'), 'utf8')
-          .split('\n')
-          .filter(Boolean)
-          .map((l) => JSON.parse(l) as ModelEvent);
-      } catch {
-        return [];
-      }
-    };
-    await until('the scripted model to be registered', () => events().some((e) => e.type === 'ready'), 120_000);
-
-    // The test's hand in the extension host (commands with arguments, opening a notebook).
-    let handCount = 0;
-    const hand = async (req: Record<string, unknown>): Promise<unknown> => {
-      const name = `${++handCount}.json`;
-      const dir = path.join(modelDir, 'requests');
-      fs.writeFileSync(path.join(dir, `${name}.tmp`), JSON.stringify(req));
-      fs.renameSync(path.join(dir, `${name}.tmp`), path.join(dir, name));
-      const answer = JSON.parse(await waitForFile(path.join(modelDir, 'answers', name), 120_000)) as { ok?: boolean; value?: unknown; error?: string };
-      if (answer.error) throw new Error(`in the extension host, ${JSON.stringify(req)} failed: ${answer.error}`);
-      return answer.value;
-    };
+    chat = await startChatHost({ tmp, workspace, log: step, allowInSession: true });
+    const { page, portFile, clicked, events, hand } = chat;
 
     // The person connects Jupyter MCP to the Jupyter server and opens mixed.ipynb with our kernel.
     await hand({ command: 'jupyterMcp.connectJupyter', args: [jupyter.url, jupyter.token] });
     await hand({ open: 'mixed.ipynb', kernel: { id: CONTROLLER_ID, extension: EXTENSION_ID } });
     step('connected to Jupyter; mixed.ipynb open with the "Jupyter MCP" kernel');
 
-    // What a person clicks when asked: "Enable" in the one-time "Enable global auto approve?"
-    // dialog, and "Allow in this Session" for Copilot's own run_notebook_cell, which asks even so
-    // (VS Code reads the auto-approve setting of such tools from the browser's local settings).
-    const clicked: string[] = [];
-    clicker = (async () => {
-      while (!stopClicker) {
-        for (const [where, label] of [['.monaco-dialog-box', 'Enable'], ['.chat-confirmation-widget-buttons', 'Allow in this Session']] as const) {
-          const b = page.locator(`${where} .monaco-button:visible`, { hasText: new RegExp(`^\\s*${label}\\s*$`) }).first();
-          if ((await b.count().catch(() => 0)) === 0) continue;
-          await b.click({ timeout: 5_000 }).catch(() => undefined);
-          clicked.push(label);
-          step(`clicked "${label}"`);
-        }
-        await new Promise((r) => setTimeout(r, 300));
-      }
-    })();
 
-    const scenes: Record<string, unknown[]> = {};
     /** Plays one scene (one chat query): the tool results the model received, the calls as the chat shows them. */
     const play = async (name: string, steps: unknown[]): Promise<{ results: Received[]; shown: ShownCall[] }> => {
-      scenes[name] = steps;
-      fs.writeFileSync(path.join(modelDir, 'script.json'), JSON.stringify({ scenes }));
       const started = Date.now();
-      await hand({ command: 'workbench.action.chat.open', args: [{ query: `scene:${name}`, mode: 'agent', modelSelector: { vendor: VENDOR } }] });
-      const end = await until(`scene ${name} to be played`, () => events().find((e) => e.type === 'answer' && e.scene === name && e.text !== undefined), 240_000);
-      const results = events().filter((e) => e.type === 'result' && e.scene === name).map(toReceived);
+      const played = await chat!.play(name, steps);
+      const end = played.find((e) => e.type === 'answer' && e.text !== undefined)!;
+      const results = played.filter((e) => e.type === 'result').map(toReceived);
       // The chat has rendered the finished response ("Completed N steps in …") with the model's last words.
       const shown = await until(`the chat to show scene ${name} finished`, async () => {
         const last = await lastResponse(page);
@@ -391,6 +309,7 @@ test("Copilot's agent mode (scripted model) uses Jupyter MCP's tools beside its 
       await direct.close();
     }
   } catch (e) {
+    const host = chat?.host;
     if (host) {
       const shot = path.join(os.tmpdir(), 'jmcp-copilot-failure.png');
       await host.page.screenshot({ path: shot }).catch(() => undefined);
@@ -400,9 +319,7 @@ test("Copilot's agent mode (scripted model) uses Jupyter MCP's tools beside its 
     }
     throw e;
   } finally {
-    stopClicker = true;
-    await clicker;
-    if (host) leftover = await host.stop();
+    if (chat) leftover = await chat.stop();
     await jupyter?.stop();
     fs.rmSync(tmp, { recursive: true, force: true });
   }

@@ -1,6 +1,6 @@
 // A real VS Code host with its chat on and the scripted model of test/host/fixtures/scripted-model
 // (see its header): start it, play a scene (one chat query), read what the model was given, hand
-// the extension host a command. What copilotAgent.test.ts does inline, for the other chat tests.
+// the extension host a command. Used by every chat test (copilotAgent, copilotSurface).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { startHost, until, waitForFile, type PwPage, type RunningHost } from './harness';
@@ -27,6 +27,8 @@ export interface ChatHost {
   page: PwPage;
   /** Where the extension writes its MCP URL and token. */
   portFile: string;
+  /** The labels of the buttons clicked for the person, in order. */
+  clicked: string[];
   events(): ModelEvent[];
   /** Runs a command (or opens a notebook) in the extension host: what a shortcut or a menu would do. */
   hand(req: Record<string, unknown>): Promise<unknown>;
@@ -41,7 +43,13 @@ export { until };
 
 
 /** Starts code-server with the extension, the scripted model, and the chat and MCP features on. */
-export async function startChatHost(opts: { tmp: string; workspace: string; log?: (s: string) => void }): Promise<ChatHost> {
+export async function startChatHost(opts: {
+  tmp: string;
+  workspace: string;
+  log?: (s: string) => void;
+  /** Also click "Allow in this Session" (Copilot's own run_notebook_cell asks even with auto approve). */
+  allowInSession?: boolean;
+}): Promise<ChatHost> {
   const modelDir = path.join(opts.tmp, 'model');
   fs.mkdirSync(modelDir, { recursive: true });
   const portFile = path.join(opts.tmp, 'mcp-port.json');
@@ -88,14 +96,21 @@ export async function startChatHost(opts: { tmp: string; workspace: string; log?
     return answer.value;
   };
 
-  // "Enable" in the one-time "Enable global auto approve?" dialog, as a person clicks it.
+  // What a person clicks when asked: "Enable" in the one-time "Enable global auto approve?" dialog,
+  // and (allowInSession) "Allow in this Session" for Copilot's own tools that ask even so (VS Code
+  // reads the auto-approve setting of such tools from the browser's local settings).
+  const buttons: (readonly [string, string])[] = [['.monaco-dialog-box', 'Enable']];
+  if (opts.allowInSession) buttons.push(['.chat-confirmation-widget-buttons', 'Allow in this Session']);
+  const clicked: string[] = [];
   let stopped = false;
   const clicker = (async () => {
     while (!stopped) {
-      const b = page.locator('.monaco-dialog-box .monaco-button:visible', { hasText: /^\s*Enable\s*$/ }).first();
-      if ((await b.count().catch(() => 0)) > 0) {
+      for (const [where, label] of buttons) {
+        const b = page.locator(`${where} .monaco-button:visible`, { hasText: new RegExp(`^\\s*${label}\\s*$`) }).first();
+        if ((await b.count().catch(() => 0)) === 0) continue;
         await b.click({ timeout: 5_000 }).catch(() => undefined);
-        opts.log?.('clicked Enable (global auto approve)');
+        clicked.push(label);
+        opts.log?.(`clicked "${label}"`);
       }
       await new Promise((r) => setTimeout(r, 300));
     }
@@ -114,6 +129,7 @@ export async function startChatHost(opts: { tmp: string; workspace: string; log?
     host,
     page,
     portFile,
+    clicked,
     events,
     hand,
     play,
