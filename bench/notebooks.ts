@@ -5,12 +5,11 @@ import { spawn } from 'child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import type * as JS from '@jupyterlab/services';
-import { makeWebSocketClass } from '../src/kernels/jupyter';
 import { emptyNotebook, joinSource, makeCell, serializeNotebook, type Notebook } from '../src/notebooks/nbformat';
 import { readFileSync } from 'fs';
 import { PYTHON, startJupyterServer } from '../test/helpers/jupyter';
 import { callOk, connectClient, log, row, startProductServer, stats, timeRuns, type Row } from './lib';
+import { libraryFor } from './rawClients';
 
 const S4 = '4 execute_notebook';
 
@@ -32,18 +31,7 @@ function writeNotebook(dir: string, cells: number): string {
  * execute_notebook adds per cell is measured against this floor.
  */
 async function kernelAlone(url: string, token: string, codes: string[], runs: number): Promise<number[]> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const S = require('@jupyterlab/services') as typeof JS;
-  const settings = S.ServerConnection.makeSettings({
-    baseUrl: url,
-    wsUrl: url.replace(/^http/, 'ws'),
-    token,
-    appendToken: false,
-    WebSocket: makeWebSocketClass(token, true),
-    fetch: globalThis.fetch,
-    Request: globalThis.Request,
-    Headers: globalThis.Headers,
-  });
+  const { S, settings } = libraryFor(url, token);
   const model = await S.KernelAPI.startNew({ name: 'python3' }, settings);
   const conn = new S.KernelConnection({ model, serverSettings: settings });
   try {

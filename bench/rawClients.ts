@@ -7,6 +7,8 @@
 //     with a pong after every message (what the product does against Nagle's delayed ACK).
 import * as http from 'http';
 import { randomUUID } from 'crypto';
+import type * as JS from '@jupyterlab/services';
+import { makeWebSocketClass } from '../src/kernels/jupyter';
 
 export interface RawMcp {
   /** One JSON-RPC request; resolves with its result (throws on an error answer). */
@@ -143,4 +145,21 @@ export async function fetchMcp(url: string): Promise<Pick<RawMcp, 'request'>> {
   };
   await request('initialize', { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'jmcp-bench-fetch', version: '1' } });
   return { request };
+}
+
+/** @jupyterlab/services and its settings for a Jupyter server, made as the product's backend makes them. */
+export function libraryFor(url: string, token: string): { S: typeof JS; settings: JS.ServerConnection.ISettings } {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const S = require('@jupyterlab/services') as typeof JS;
+  const settings = S.ServerConnection.makeSettings({
+    baseUrl: url,
+    wsUrl: url.replace(/^http/, 'ws'),
+    token,
+    appendToken: false,
+    WebSocket: makeWebSocketClass(token, true),
+    fetch: globalThis.fetch,
+    Request: globalThis.Request,
+    Headers: globalThis.Headers,
+  });
+  return { S, settings };
 }

@@ -13,13 +13,11 @@
 import { promises as fs, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import type * as JS from '@jupyterlab/services';
-import { makeWebSocketClass } from '../src/kernels/jupyter';
 import { emptyNotebook, makeCell, serializeNotebook } from '../src/notebooks/nbformat';
 import { rng, writeLargeNotebook } from '../test/fixtures/generate-large';
 import { startJupyterServer } from '../test/helpers/jupyter';
 import { callOk, connectClient, log, row, startProductServer, stats, type Row } from './lib';
-import { fetchMcp, rawKernel, rawMcp } from './rawClients';
+import { fetchMcp, libraryFor, rawKernel, rawMcp } from './rawClients';
 
 const S9 = '9 targets';
 
@@ -156,18 +154,7 @@ async function fileEdits(o: { quick: boolean }): Promise<Row[]> {
 
 /** A @jupyterlab/services KernelConnection to a running kernel, as the product's backend makes them. */
 async function libraryKernel(url: string, token: string, id: string): Promise<{ execute(code: string): Promise<unknown>; close(): void }> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const S = require('@jupyterlab/services') as typeof JS;
-  const serverSettings = S.ServerConnection.makeSettings({
-    baseUrl: url,
-    wsUrl: url.replace(/^http/, 'ws'),
-    token,
-    appendToken: false,
-    WebSocket: makeWebSocketClass(token, true),
-    fetch: globalThis.fetch,
-    Request: globalThis.Request,
-    Headers: globalThis.Headers,
-  });
+  const { S, settings: serverSettings } = libraryFor(url, token);
   const conn = new S.KernelConnection({ model: { id, name: 'python3' }, serverSettings });
   await conn.info;
   return { execute: (code) => conn.requestExecute({ code }).done, close: () => conn.dispose() };
