@@ -4,7 +4,10 @@ import { createCore } from './core';
 import { createMcpServer, SERVER_VERSION } from './server/mcpServer';
 import { startHttpServer, HttpStartError } from './server/http';
 import { serveStdio } from './server/stdio';
-import { createStreamLogger, registerSecret, routeConsoleToStderr } from './util/log';
+import { bufferedStderr, createStreamLogger, registerSecret, routeConsoleToStderr } from './util/log';
+
+/** The logger's buffered stderr, once made: flushed before any direct write to stderr. */
+let stderrSink: { flush(): void } | undefined;
 
 async function main(argv: string[]): Promise<number> {
   // Nothing may reach stdout before the logger exists: in --stdio mode stdout is the protocol.
@@ -29,7 +32,10 @@ async function main(argv: string[]): Promise<number> {
   }
   registerSecret(settings.authToken);
   registerSecret(settings.jupyter.token);
-  const log = createStreamLogger(settings.logLevel);
+  // Lines go out after the turn that logged them, never before a call's answer (util/log.ts).
+  const sink = bufferedStderr();
+  stderrSink = sink;
+  const log = createStreamLogger(settings.logLevel, sink.write);
   // Library chatter (e.g. @jupyterlab/services' websocket debug lines) goes through the logger,
   // redacted, and shows at --log-level debug.
   routeConsoleToStderr(log);
@@ -88,6 +94,7 @@ async function main(argv: string[]): Promise<number> {
     process.on('SIGTERM', () => void http.close());
   } catch (e) {
     if (e instanceof HttpStartError) {
+      stderrSink?.flush();
       process.stderr.write(`jupyter-mcp: ${e.message}\n`);
       await core.dispose();
       return 1;
@@ -102,6 +109,7 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exit(code);
   },
   (e) => {
+    stderrSink?.flush();
     process.stderr.write(`jupyter-mcp: ${(e as Error).stack ?? e}\n`);
     process.exit(1);
   },

@@ -115,6 +115,37 @@ export function createStreamLogger(level: LogLevel = 'info', write: (line: strin
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
+/**
+ * A line sink for stderr that writes the lines of one event-loop turn together, once the turn is
+ * over (setImmediate). Writes to a pipe or file on stderr are synchronous in Node: a tool call's
+ * "tool … ok" line written in place would cost a system call (and wake the reader) before the
+ * call's answer goes out; here it goes after it. `flush()` writes what is pending at once (before
+ * a direct write to stderr, so lines keep their order); the process's 'exit' event flushes too, so
+ * a line logged just before process.exit() or a fatal error is not lost.
+ */
+export function bufferedStderr(out: { write(text: string): unknown } = process.stderr): { write(line: string): void; flush(): void } {
+  let pending: string[] = [];
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    if (pending.length === 0) return;
+    const text = pending.join('\n') + '\n';
+    pending = [];
+    out.write(text);
+  };
+  process.on('exit', flush);
+  return {
+    write(line) {
+      pending.push(line);
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    },
+    flush,
+  };
+}
+
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 /**

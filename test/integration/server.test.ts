@@ -97,6 +97,8 @@ describe('standalone CLI', () => {
       const second = spawnSync(process.execPath, [BIN, '--port', port, '--offline', '--root', ws.root], { encoding: 'utf8', timeout: 20_000 });
       assert.equal(second.status, 1);
       assert.match(second.stderr, new RegExp(`Port ${port} on 127.0.0.1 is already in use.*--port`));
+      // The log lines before the failure (buffered, util/log.ts) come out first, none lost.
+      assert.match(second.stderr, / info  settings: [^]*\njupyter-mcp: Port /);
       assert.ok(!first.stderr().includes('cfg-secret-token'), 'token never logged');
     } finally {
       await stop(first.proc);
