@@ -28,10 +28,11 @@ export interface Cli {
 }
 
 /** Starts `node bin/jupyter-mcp.js ARGS` and resolves once it prints where it listens. */
-export function startCli(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string } = {}): Promise<Cli> {
+export function startCli(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string; baseEnv?: NodeJS.ProcessEnv } = {}): Promise<Cli> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
+    const proc = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...(opts.baseEnv ?? process.env), ...opts.env } });
     let err = '';
+    let started = false;
     let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
     const exitWaiters: Array<() => void> = [];
     proc.on('exit', (code, signal) => {
@@ -44,8 +45,11 @@ export function startCli(args: string[], opts: { env?: NodeJS.ProcessEnv; timeou
     proc.once('exit', onExitEarly);
     proc.stderr!.on('data', (d) => {
       err += d;
-      const m = /listening on (http:\/\/\S+\/mcp)/.exec(err);
-      if (m && timer) {
+      // Only the first "listening on" starts: later stderr lines (log lines come after the answer
+      // they belong to, even after a kill) must not touch the exit listeners of a running stop().
+      const m = started ? null : /listening on (http:\/\/\S+\/mcp)/.exec(err);
+      if (m) {
+        started = true;
         clearTimeout(timer);
         proc.off('exit', onExitEarly);
         const url = m[1];

@@ -2,62 +2,20 @@
 // and the security checks (token, Host, Origin, body size, loopback).
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'child_process';
+import { spawnSync } from 'child_process';
 import * as path from 'path';
 import { writeFileSync } from 'fs';
-import * as http from 'http';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { call, connectClient, ok, startServer, tempWorkspace } from '../helpers/mcp';
+import { BIN, INIT, raw, startCli } from '../helpers/reliability';
 import { startHttpServer } from '../../src/server/http';
 import { createMcpServer } from '../../src/server/mcpServer';
 import { silentLogger } from '../../src/util/log';
 
-const ROOT = path.join(__dirname, '..', '..');
-const BIN = path.join(ROOT, 'bin', 'jupyter-mcp.js');
 
-/** Starts the real CLI and resolves with the URL it prints on stderr. */
-function startCli(args: string[], cwd: string): Promise<{ proc: ChildProcess; url: string; stderr: () => string }> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`CLI did not start: ${err}`)), 20_000);
-    proc.stderr!.on('data', (d) => {
-      err += d;
-      const m = /listening on (http:\/\/\S+\/mcp)/.exec(err);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ proc, url: m[1], stderr: () => err });
-      }
-    });
-    proc.on('exit', (code) => reject(new Error(`CLI exited with ${code}: ${err}`)));
-  });
-}
-
-function stop(proc: ChildProcess): Promise<number | null> {
-  return new Promise((resolve) => {
-    if (proc.exitCode !== null) return resolve(proc.exitCode);
-    proc.once('exit', (code) => resolve(code));
-    proc.kill('SIGTERM');
-  });
-}
-
-/** Raw HTTP request (to set Host / Origin headers that fetch would not let us forge). */
-function raw(port: number, opts: { method?: string; path?: string; headers?: Record<string, string>; body?: string }): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method: opts.method ?? 'POST', path: opts.path ?? '/mcp', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...opts.headers } }, (res) => {
-      let b = '';
-      res.on('data', (d) => (b += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: b, headers: res.headers }));
-    });
-    req.on('error', reject);
-    req.end(opts.body);
-  });
-}
-
-const INIT = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
 
 describe('standalone CLI', () => {
   test('--help lists every option; a bad option exits 2 with a hint', () => {
@@ -71,7 +29,8 @@ describe('standalone CLI', () => {
 
   test('`--port 0 --offline true` serves /mcp and / to a real client; SIGTERM exits cleanly', async () => {
     const ws = tempWorkspace(['analysis.ipynb']);
-    const { proc, url } = await startCli(['--port', '0', '--offline', 'true', '--root', ws.root], ROOT);
+    const cli = await startCli(['--port', '0', '--offline', 'true', '--root', ws.root]);
+    const { url } = cli;
     try {
       for (const u of [url, url.replace(/\/mcp$/, '/')]) {
         const c = await connectClient(u);
@@ -83,7 +42,7 @@ describe('standalone CLI', () => {
         await c.close();
       }
     } finally {
-      assert.equal(await stop(proc), 0);
+      assert.equal((await cli.stop()).code, 0);
       ws.cleanup();
     }
   });
@@ -91,7 +50,7 @@ describe('standalone CLI', () => {
   test('config file in the seed shape is read; a busy port gives a clear message', async () => {
     const ws = tempWorkspace(['analysis.ipynb']);
     writeFileSync(path.join(ws.root, 'config.json'), JSON.stringify({ jupyterServer: { baseUrl: 'http://127.0.0.1:9', token: 'cfg-secret-token' }, offline: true, port: 0 }));
-    const first = await startCli(['--config', path.join(ws.root, 'config.json'), '--root', ws.root], ROOT);
+    const first = await startCli(['--config', path.join(ws.root, 'config.json'), '--root', ws.root]);
     try {
       const port = new URL(first.url).port;
       const second = spawnSync(process.execPath, [BIN, '--port', port, '--offline', '--root', ws.root], { encoding: 'utf8', timeout: 20_000 });
@@ -101,7 +60,7 @@ describe('standalone CLI', () => {
       assert.match(second.stderr, / info  settings: [^]*\njupyter-mcp: Port /);
       assert.ok(!first.stderr().includes('cfg-secret-token'), 'token never logged');
     } finally {
-      await stop(first.proc);
+      await first.stop();
       ws.cleanup();
     }
   });

@@ -6,13 +6,13 @@
 // it receives: it stands in for a machine the attacker controls, which cannot run here.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { call, connectClient, FIXTURES, startServer } from '../helpers/mcp';
-import { BIN, INIT, raw, tempDir, type Cli } from '../helpers/reliability';
+import { BIN, INIT, raw, startCli, tempDir, type Cli } from '../helpers/reliability';
 import { JupyterServerBackend } from '../../src/kernels/jupyter';
 import { freePort } from '../../src/kernels/localServer';
 
@@ -35,34 +35,9 @@ async function recorder(): Promise<Recorder> {
 
 /** The CLI started in `cwd` (where a config.json may wait); resolves once it listens. */
 function startCliIn(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Cli> {
-  return new Promise((resolve, reject) => {
-    // None of the runner's own Jupyter / MCP variables leak into the attack.
-    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^JUPYTER_(TOKEN|SERVER_URL|MCP_)/.test(k)));
-    const proc = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'ignore', 'pipe'], env: { ...clean, ...env } });
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`CLI did not start: ${err}`)), 20_000);
-    proc.once('exit', (code) => reject(new Error(`CLI exited with ${code}: ${err}`)));
-    proc.stderr!.on('data', (d) => {
-      err += d;
-      const m = /listening on (http:\/\/\S+\/mcp)/.exec(err);
-      if (!m) return;
-      clearTimeout(timer);
-      proc.removeAllListeners('exit');
-      resolve({
-        proc,
-        url: m[1],
-        port: Number(new URL(m[1]).port),
-        stderr: () => err,
-        stop: () =>
-          new Promise((res) => {
-            const t0 = Date.now();
-            if (proc.exitCode !== null) return res({ code: proc.exitCode, signal: null, ms: 0 });
-            proc.once('exit', (code, signal) => res({ code, signal, ms: Date.now() - t0 }));
-            proc.kill();
-          }),
-      });
-    });
-  });
+  // None of the runner's own Jupyter / MCP variables leak into the attack.
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^JUPYTER_(TOKEN|SERVER_URL|MCP_)/.test(k)));
+  return startCli(args, { cwd, env, baseEnv: clean });
 }
 
 describe('item 1: a config.json in the start folder (a cloned repository)', () => {
