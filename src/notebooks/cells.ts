@@ -64,6 +64,17 @@ export function ensureCellIds(nb: Notebook): Notebook {
   return { ...nb, nbformat_minor: Math.max(nb.nbformat_minor, 5), cells };
 }
 
+/** Whether an id is in use, by scanning the cells (plus ids added since): cheaper than a set for one or two lookups. */
+function scanIds(cells: readonly Cell[]): IdsInUse {
+  const added: string[] = [];
+  return { has: (id) => added.includes(id) || cells.some((c) => c.id === id), add: (id) => void added.push(id) };
+}
+
+interface IdsInUse {
+  has(id: string): boolean;
+  add(id: string): void;
+}
+
 /**
  * Applies edits to a notebook and returns a new notebook object; cells that are not touched are
  * kept as the same objects (so their exact JSON survives). Throws ToolError on an invalid edit, in
@@ -72,16 +83,21 @@ export function ensureCellIds(nb: Notebook): Notebook {
 export function applyEdits(input: Readonly<Notebook>, edits: readonly CellEdit[]): Notebook {
   let nb: Notebook = { ...input, cells: input.cells.slice() };
   if (edits.length > 0) nb = ensureCellIds(nb);
-  const taken = new Set(nb.cells.map((c) => c.id as string));
+  // The ids in use, made only when an insert needs them: hashing every id of a 5,000-cell notebook
+  // was most of an update's own time.
+  let taken: Set<string> | undefined;
+  const ids = () => (taken ??= new Set(nb.cells.map((c) => c.id as string)));
   for (const e of edits) {
     switch (e.kind) {
       case 'insert': {
         if (!Number.isInteger(e.index) || e.index < 0 || e.index > nb.cells.length) {
           throw new ToolError(`Insert position ${e.index} is out of range: use 0 to ${nb.cells.length} (or -1 for the end).`);
         }
+        // A few cells (add_cell): a scan for each id, no set of every id; many: the set.
+        const inUse: IdsInUse = e.cells.length > 8 || taken !== undefined ? ids() : scanIds(nb.cells);
         const cells = e.cells.map((c) => {
-          if (typeof c.id !== 'string' || taken.has(c.id)) c = { ...c, id: newCellId(taken) };
-          taken.add(c.id as string);
+          if (typeof c.id !== 'string' || inUse.has(c.id)) c = { ...c, id: newCellId(inUse) };
+          inUse.add(c.id as string);
           return c;
         });
         nb.cells.splice(e.index, 0, ...cells);

@@ -23,7 +23,8 @@ const STALE_TEMP_MS = 10 * 60_000;
  * on (null: the file must not exist). Returns the new version and the file's size, or undefined when
  * the file no longer matches `expected` (nothing written). `mode`: the permissions of the file it was
  * planned on, from the same stat as `expected` (undefined for a new file), which the new file keeps.
- * `durable`: fdatasync the data before the rename.
+ * `durable`: fdatasync the data before the rename. `base`: a notebook written before (the one the
+ * edit was planned on), whose file bytes the new file reuses around the changed cells.
  */
 export async function writeNotebookFile(
   workspace: Workspace,
@@ -32,11 +33,12 @@ export async function writeNotebookFile(
   expected: string | null,
   mode: number | undefined,
   durable: boolean,
+  base?: Notebook,
 ): Promise<{ version: string; size: number } | undefined> {
   // A notebook parsed from bytes and written back unchanged (a revert to a checkpoint) is written
   // as those very bytes, whatever their layout.
   const raw = fileBytes(nb);
-  const pieces = raw ? [raw] : await serializeNotebookPiecesSliced(nb);
+  const pieces = raw ? [raw] : await serializeNotebookPiecesSliced(nb, base);
   // The temp file, the lock and the rename all happen in one folder, opened once and checked to
   // be inside the root; its names are reached through that handle, never through a path that a
   // retargeted link could send elsewhere. A notebook reached through a symlink is replaced where

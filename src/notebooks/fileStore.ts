@@ -298,7 +298,9 @@ export class FileNotebookStore implements NotebookStore {
    * permissions of the file it was planned on (undefined for a new file), which the new file keeps.
    */
   private async writeAtomic(t: Target, nb: Notebook, expected: string | null, mode: number | undefined): Promise<string | undefined> {
-    const written = await writeNotebookFile(this.workspace, t, nb, expected, mode, this.opts.durable !== false);
+    // The notebook held for this file (the one an edit was planned on): its bytes are reused.
+    const base = this.cache.peek(t.real)?.notebook;
+    const written = await writeNotebookFile(this.workspace, t, nb, expected, mode, this.opts.durable !== false, base);
     if (written === undefined) return undefined;
     this.cache.set(t.real, { version: written.version, notebook: nb, size: written.size });
     if (!this.swept.has(t.real)) {

@@ -69,7 +69,7 @@ export function splitLines(text: string): string[] {
 }
 
 /** A fresh nbformat 4.5 cell id: 8 hex chars like JupyterLab's. */
-export function newCellId(taken?: Set<string>): string {
+export function newCellId(taken?: { has(id: string): boolean }): string {
   for (;;) {
     const id = randomBytes(4).toString('hex');
     if (!taken || !taken.has(id)) return id;

@@ -9,13 +9,14 @@ export interface Cached {
   size: number;
 }
 
-/** Default bound of the parse cache, in bytes of the files it holds (≈ 3× that in memory). */
+/** Default bound of the parse cache, in bytes of the files it holds (≈ 4× that in memory). */
 export const DEFAULT_CACHE_BYTES = 128 * 1024 * 1024;
 
 /**
  * Parsed notebooks by path, least recently used first. Bounded by the files' total size, so a
  * long session over many notebooks does not keep them all: a parsed notebook with its cached bytes
- * costs ≈ 3× its file (docs/BENCHMARKS.md). The entry just stored is never evicted, so a notebook
+ * costs ≈ 3× its file (docs/BENCHMARKS.md), once written ≈ 4× (the last file's bytes are kept as
+ * the next edit's layout, nbformatWrite.ts). The entry just stored is never evicted, so a notebook
  * larger than the bound still edits without re-parsing.
  */
 export class NotebookCache {
@@ -31,6 +32,11 @@ export class NotebookCache {
       this.entries.set(abs, e);
     }
     return e;
+  }
+
+  /** The entry, without counting as a use. */
+  peek(abs: string): Cached | undefined {
+    return this.entries.get(abs);
   }
 
   set(abs: string, e: Cached): void {
