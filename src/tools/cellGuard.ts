@@ -123,6 +123,20 @@ export function noteEdit(session: SessionState, rel: string, before: Readonly<No
     }
     return;
   }
+  const at = new Map<number, string>();
+  const one = edits.length === 1 ? edits[0] : undefined;
+  if (one?.kind === 'insert' && !idsGiven(before, after) && after.cells.length === before.cells.length + one.cells.length) {
+    // One insert (add_cell), the usual structural edit: the cells after it move down by the number
+    // inserted; only the new cells are looked at, not every cell of a large notebook.
+    const k = one.cells.length;
+    for (let j = one.index; j < one.index + k; j++) {
+      const key = keyOf(after.cells[j], j);
+      seen.prints.set(key, cellPrint(after.cells[j]));
+      at.set(j, key);
+    }
+    followMoves(seen, before, after, at, (i) => (i >= before.cells.length ? undefined : i < one.index ? i : i + k));
+    return;
+  }
   // Which cell of `before` each cell of `after` is (-1: inserted by this edit).
   const origin = before.cells.map((_, i) => i);
   for (const e of edits) {
@@ -136,7 +150,6 @@ export function noteEdit(session: SessionState, rel: string, before: Readonly<No
     return;
   }
   const newIndex = new Map<number, number>();
-  const at = new Map<number, string>();
   origin.forEach((o, j) => {
     const cell = after.cells[j];
     const key = keyOf(cell, j);
@@ -158,8 +171,13 @@ export function noteEdit(session: SessionState, rel: string, before: Readonly<No
       if (p !== undefined) seen!.prints.set(key, p);
     }
   });
+  followMoves(seen, before, after, at, (i) => newIndex.get(i));
+}
+
+/** What the session saw at each index follows its cell to the cell's new index (`to`). */
+function followMoves(seen: SeenCells, before: Readonly<Notebook>, after: Readonly<Notebook>, at: Map<number, string>, to: (i: number) => number | undefined): void {
   for (const [i, key] of seen.at) {
-    const j = newIndex.get(i);
+    const j = to(i);
     const was = before.cells[i];
     if (j !== undefined && was && keyOf(was, i) === key) {
       // The cell the session saw at i was still there: it is now at j.

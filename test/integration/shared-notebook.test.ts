@@ -126,6 +126,17 @@ describe('a notebook shared by a person and agents (standalone server, file stor
     assert.equal((await ok(roo, 'update_cell', { path: name, cell_id: 'c4f2b2b7', source: 'import os' })).cell_index, 4);
   });
 
+  test('after its own insert, the cells it had read are still checked at their new indexes (and no others)', async () => {
+    const { name } = fresh();
+    await ok(roo, 'read_notebook', { path: name, format: 'outline', start_index: 0, limit: 3 });
+    await ok(roo, 'add_cell', { path: name, cell_type: 'code', source: 'x = 0', index: 0 });
+    // It read cells 0-2; they are now at 1-3: index 3 is checked, index 4 (never read) is blind.
+    const checked = await ok(roo, 'update_cell', { path: name, index: 3, source: 'y = 3' });
+    assert.equal(checked.notice, undefined, JSON.stringify(checked));
+    const blind = await ok(roo, 'update_cell', { path: name, index: 4, source: 'y = 4' });
+    assert.match(String(blind.notice), /Edited blind/);
+  });
+
   test("the session's own edits move its view along: indexes after its own insert still check out", async () => {
     const { name } = fresh();
     await ok(roo, 'read_notebook', { path: name });
