@@ -112,9 +112,16 @@ async function fileEdits(o: { quick: boolean }): Promise<Row[]> {
     { name: 'small5000.ipynb', cells: 5000, write: (f: string) => writeSmallCells(f, 5000), n: o.quick ? 10 : 40 },
   ];
   const files = sizes.map((s) => ({ ...s, bytes: s.write(path.join(dir, s.name)) }));
-  for (const f of files) copyFileSync(path.join(dir, f.name), path.join(dir, `naive-${f.name}`));
+  for (const f of files) for (const copy of ['naive', 'bare']) copyFileSync(path.join(dir, f.name), path.join(dir, `${copy}-${f.name}`));
   const server = await startProductServer(dir);
   const client = await connectClient(server.url);
+  // The same edits through a bare HTTP client (its own copy of each file): the server and loopback
+  // without the SDK client's own time, as the round-trip rows show it.
+  const bare = await rawMcp(server.url);
+  const bareCall = async (name: string, args: Record<string, unknown>) => {
+    const r = (await bare.request('tools/call', { name, arguments: args })) as { isError?: boolean; content?: Array<{ text?: string }> };
+    if (r.isError) throw new Error(`${name} failed: ${(r.content ?? []).map((c) => c.text).join(' ')}`);
+  };
   const rows: Row[] = [];
   try {
     for (const f of files) {
@@ -122,29 +129,32 @@ async function fileEdits(o: { quick: boolean }): Promise<Row[]> {
       const naive = path.join(dir, `naive-${f.name}`);
       log(`targets: edits on disk, ${label} (${f.n} of each, interleaved)`);
       await callOk(client, 'read_notebook', { path: f.name, format: 'outline' }); // the first read parses
+      await bareCall('read_notebook', { path: `bare-${f.name}`, format: 'outline' });
       const mid = Math.floor(f.cells / 2);
-      const [add, naiveAdd] = await paired(
-        f.n,
-        3,
+      const [add, bareAdd, naiveAdd] = await interleaved(f.n, 3, [
         (i) => callOk(client, 'add_cell', { path: f.name, cell_type: 'code', source: `added_${i} = ${i}`, index: mid }),
+        (i) => bareCall('add_cell', { path: `bare-${f.name}`, cell_type: 'code', source: `added_${i} = ${i}`, index: mid }),
         (i) => naiveEdit(naive, (nb) => nb.cells.splice(mid, 0, { cell_type: 'code', execution_count: null, id: `n${i + 10}x${Date.now()}`, metadata: {}, outputs: [], source: [`added_${i} = ${i}`] })),
-      );
+      ]);
       const rand = rng(9);
-      const [update, naiveUpdate] = await paired(
-        f.n,
-        3,
-        (i) => callOk(client, 'update_cell', { path: f.name, index: Math.floor(rand() * f.cells), source: `# updated ${i}\ny = ${i}` }),
-        (i) => naiveEdit(naive, (nb) => (nb.cells[Math.floor(rand() * f.cells)].source = [`# updated ${i}\n`, `y = ${i}`])),
-      );
+      const at: number[] = Array.from({ length: f.n + 3 }, () => Math.floor(rand() * f.cells));
+      const [update, bareUpdate, naiveUpdate] = await interleaved(f.n, 3, [
+        (i) => callOk(client, 'update_cell', { path: f.name, index: at[i + 3], source: `# updated ${i}\ny = ${i}` }),
+        (i) => bareCall('update_cell', { path: `bare-${f.name}`, index: at[i + 3], source: `# updated ${i}\ny = ${i}` }),
+        (i) => naiveEdit(naive, (nb) => (nb.cells[at[i + 3]].source = [`# updated ${i}\n`, `y = ${i}`])),
+      ]);
       const [outline, parse] = await paired(f.n, 3, () => callOk(client, 'read_notebook', { path: f.name, format: 'outline' }), async () => JSON.parse(await fs.readFile(naive, 'utf8')));
       // The server's own time per call (its log line): what is left after HTTP and the client.
       const own = (tool: string, n: number) => `server-side p50 ${p50(server.toolMs.filter((t) => t.tool === tool).slice(-n).map((t) => t.ms)).toFixed(2)} ms`;
-      const policy = 'ours: MCP call over HTTP, the whole file written from cached cells to a temp file, fdatasync, rename; naive: in-process, writeFile, no fsync';
-      rows.push(vsRow(`${label}: add_cell on disk`, add, 'naive read-parse-stringify-write', naiveAdd, 0.2, `${own('add_cell', f.n)}; ${policy}`));
-      rows.push(vsRow(`${label}: update_cell on disk`, update, 'naive read-parse-stringify-write', naiveUpdate, 0.2, `${own('update_cell', f.n)}; ${policy}`));
+      const policy = 'ours: MCP call over HTTP, the new file cut from the last one written (changed cells encoded) into a temp file, fdatasync, rename; naive: in-process, writeFile, no fsync';
+      rows.push(vsRow(`${label}: add_cell on disk`, add, 'naive read-parse-stringify-write', naiveAdd, 0.2, `${own('add_cell', 2 * f.n)} (both clients); ${policy}`));
+      rows.push(vsRow(`${label}: add_cell on disk, bare HTTP client`, bareAdd, 'naive read-parse-stringify-write', naiveAdd, 0.2));
+      rows.push(vsRow(`${label}: update_cell on disk`, update, 'naive read-parse-stringify-write', naiveUpdate, 0.2, `${own('update_cell', 2 * f.n)} (both clients); ${policy}`));
+      rows.push(vsRow(`${label}: update_cell on disk, bare HTTP client`, bareUpdate, 'naive read-parse-stringify-write', naiveUpdate, 0.2));
       rows.push(vsRow(`${label}: read_notebook outline`, outline, 'readFile + JSON.parse', parse, 0.3, `${own('read_notebook', f.n)}; ours: MCP call over HTTP, notebook cached; reference: in-process`));
     }
   } finally {
+    bare.close();
     await client.close().catch(() => undefined);
     await server.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -174,9 +184,21 @@ async function kernelPaths(o: { quick: boolean }): Promise<Row[]> {
     // The library the product's Jupyter backend is built on, on the same kernel: splits what we
     // add into the library's share and ours.
     const lib = await libraryKernel(jupyter.url, jupyter.token, kernel_id);
-    const [cell, rawCell, libCell] = await interleaved(n, 10, [() => callOk(client, 'execute_cell', { kernel_id, code: '1+1' }), () => raw.execute(['1+1']), () => lib.execute('1+1')]);
-    const serverCell = p50(server.toolMs.filter((t) => t.tool === 'execute_cell').slice(-n).map((t) => t.ms));
-    rows.push(vsRow('execute_cell `1+1`', cell, 'raw websocket + pong', rawCell, 1.2, `stock jupyter_server (no TCP_NODELAY); +${(p50(cell) - p50(rawCell)).toFixed(2)} ms of ours per call, of which @jupyterlab/services requestExecute (same kernel, ws + pong) +${(p50(libCell) - p50(rawCell)).toFixed(2)} ms; server-side p50 ${serverCell.toFixed(2)} ms (the rest is HTTP and the SDK client)`));
+    // And through a bare HTTP client, as the round-trip rows: our server without the SDK client.
+    const bare = await rawMcp(server.url);
+    const [cell, rawCell, libCell, bareCell] = await interleaved(n, 10, [
+      () => callOk(client, 'execute_cell', { kernel_id, code: '1+1' }),
+      () => raw.execute(['1+1']),
+      () => lib.execute('1+1'),
+      async () => {
+        const r = await bare.request('tools/call', { name: 'execute_cell', arguments: { kernel_id, code: '1+1' } });
+        if (r.isError) throw new Error(`execute_cell: ${JSON.stringify(r.content).slice(0, 300)}`);
+      },
+    ]);
+    bare.close();
+    const serverCell = p50(server.toolMs.filter((t) => t.tool === 'execute_cell').slice(-2 * n).map((t) => t.ms));
+    rows.push(vsRow('execute_cell `1+1`', cell, 'raw websocket + pong', rawCell, 1.2, `stock jupyter_server (no TCP_NODELAY); +${(p50(cell) - p50(rawCell)).toFixed(2)} ms of ours per call, of which @jupyterlab/services requestExecute (same kernel, ws + pong) +${(p50(libCell) - p50(rawCell)).toFixed(2)} ms; server-side p50 ${serverCell.toFixed(2)} ms, both clients (the rest is HTTP and the client)`));
+    rows.push(vsRow('execute_cell `1+1`, bare HTTP client', bareCell, 'raw websocket + pong', rawCell, 1.2));
     rows.push(row(S9, 'direct @jupyterlab/services requestExecute `1+1` (ws + pong), same kernel', libCell, { peer: 'raw websocket + pong', peerValue: p50(rawCell) }));
     raw.close();
     lib.close();
