@@ -3,7 +3,8 @@
 // execute_cell through a bare HTTP client and through the SDK client, and ping and list_notebooks
 // through both (what a call costs without the kernel).
 // `--cpu-prof DIR` writes a V8 CPU profile of the product server; `--before BUILD` measures another
-// build of dist/cli.js beside it (same kernel, same loop).
+// build of dist/cli.js beside it (same kernel, same loop); the second server on a kernel is served
+// second by Jupyter, so an A/B needs both orders (swap the two builds and run again).
 //   node --import tsx bench/executeFloor.ts [--runs 300] [--cpu-prof /tmp/prof] [--before /tmp/old-cli.js]
 import { mkdtempSync, rmSync } from 'fs';
 import { loadavg, tmpdir } from 'os';
@@ -65,6 +66,11 @@ async function main(): Promise<void> {
   });
   process.stdout.write(`  notifications the SDK client received during the loop: ${pushed}\n`);
   process.stdout.write(`  execute_cell, the server's own time (its log line) p50 ${own.toFixed(3)} ms\n`);
+  if (before) {
+    // Jupyter writes each kernel message to the kernel's websockets in the order they connected:
+    // the build that reached the kernel second is ≈ 1.4–1.9 ms slower here even against itself.
+    process.stdout.write(`  note: --before reached the kernel second, which costs it ≈ 1.5 ms per call by itself; compare with the builds swapped (docs/BENCHMARKS.md)\n`);
+  }
   raw.close();
   bare.close();
   bareBefore?.close();
