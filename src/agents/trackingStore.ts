@@ -6,7 +6,8 @@
 // with people who do not see the editor's markers.
 import { applyEdits } from '../notebooks/cells';
 import type { Notebook } from '../notebooks/nbformat';
-import type { CellEdit, EditPlanner, EditResult, NotebookInfo, NotebookStore, NotebookSummary, ReadResult } from '../notebooks/store';
+import { PassThroughStore } from '../notebooks/passThroughStore';
+import type { CellEdit, EditPlanner, EditResult, NotebookInfo, NotebookStore } from '../notebooks/store';
 import { currentCaller, type Caller } from '../util/callNotes';
 import type { AgentChanges } from './changes';
 import { changesOfEdits } from './diff';
@@ -16,30 +17,16 @@ const UNREADABLE = Symbol('unreadable');
 /** The cell metadata key the optional provenance goes under. */
 export const PROVENANCE_KEY = 'jupyter_mcp';
 
-export class TrackingNotebookStore implements NotebookStore {
+export class TrackingNotebookStore extends PassThroughStore {
   constructor(
-    private readonly inner: NotebookStore,
+    inner: NotebookStore,
     private readonly changes: AgentChanges,
     private readonly opts: { provenanceInMetadata?: () => boolean } = {},
-  ) {}
-
-  resolve(p: string): Promise<NotebookInfo> {
-    return this.inner.resolve(p);
+  ) {
+    super(inner);
   }
 
-  read(p: string): Promise<ReadResult> {
-    return this.inner.read(p);
-  }
-
-  currentVersion(p: string): Promise<string | undefined> {
-    return this.inner.currentVersion(p);
-  }
-
-  list(dir: string, opts: { recursive: boolean; limit: number }): Promise<{ notebooks: NotebookSummary[]; truncated: boolean }> {
-    return this.inner.list(dir, opts);
-  }
-
-  async edit<T>(p: string, plan: EditPlanner<T>): Promise<EditResult<T>> {
+  override async edit<T>(p: string, plan: EditPlanner<T>): Promise<EditResult<T>> {
     const caller = currentCaller();
     if (!caller) return this.inner.edit(p, plan);
     // Records kept on disk first (a window reload): a change made now joins them.
@@ -57,7 +44,7 @@ export class TrackingNotebookStore implements NotebookStore {
     return res;
   }
 
-  async write(p: string, notebook: Notebook, expectedVersion?: string | null): Promise<NotebookInfo & { created: boolean; version: string }> {
+  override async write(p: string, notebook: Notebook, expectedVersion?: string | null): Promise<NotebookInfo & { created: boolean; version: string }> {
     const caller = currentCaller();
     if (!caller) return this.inner.write(p, notebook, expectedVersion);
     await this.changes.ready;
@@ -67,7 +54,7 @@ export class TrackingNotebookStore implements NotebookStore {
     return res;
   }
 
-  async create(p: string, notebook: Notebook, opts: { overwrite: boolean }): Promise<NotebookInfo> {
+  override async create(p: string, notebook: Notebook, opts: { overwrite: boolean }): Promise<NotebookInfo> {
     const caller = currentCaller();
     if (!caller) return this.inner.create(p, notebook, opts);
     await this.changes.ready;
