@@ -217,8 +217,8 @@ export class FileNotebookStore implements NotebookStore {
   private async load(t: Target): Promise<Cached & { mode: number }> {
     // The notebook held for this file, if the file is still the very one it was parsed from or
     // written as (same device, inode, size and times, a regular file with one name): one lstat
-    // instead of opening the folder and the file (six system calls, each a thread-pool round trip:
-    // a notebook run saves after every cell). Nothing is read this way; any difference (a link put
+    // instead of opening the folder and the file (six system calls, each a thread-pool round trip,
+    // before every edit and every save of a run's outputs). Nothing is read this way; any difference (a link put
     // in its place, a rename, a change) goes the checked way below.
     const hit = this.cache.peek(t.real);
     if (hit?.dev !== undefined) {
