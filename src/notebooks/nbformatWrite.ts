@@ -97,8 +97,10 @@ function bytesOf(l: Layout, from: number, to: number, out: Buffer[]): void {
  */
 function spliceFromLayout(nb: Notebook, base: Notebook): Buffer[] | undefined {
   const old = layouts.get(base);
+  if (old === undefined) return undefined;
+  const frame = frameOf(nb);
+  if (frame === undefined) return undefined;
   const cells = nb.cells;
-  if (old === undefined || !Array.isArray(cells) || cells.length === 0) return undefined;
   const oldCells = old.cells;
   const n = cells.length;
   const m = oldCells.length;
@@ -107,45 +109,77 @@ function spliceFromLayout(nb: Notebook, base: Notebook): Buffer[] | undefined {
   let q = 0;
   while (q < n - p && q < m - p && cells[n - 1 - q] === oldCells[m - 1 - q]) q++;
   if (p === 0 && q === 0) return undefined;
-  const frame = frameOf(nb);
-  if (frame === undefined) return undefined;
-  const pieces: Buffer[] = [frame.head];
-  const start = new Float64Array(n);
-  const end = new Float64Array(n);
-  let pos = frame.head.length;
-  const separate = (j: number) => {
-    if (j === 0) return;
-    pieces.push(COMMA_NL);
-    pos += COMMA_NL.length;
-  };
-  // A run of old entries, separators between them included, taken as it was.
-  const run = (from: number, to: number, at: number) => {
-    separate(at);
-    const shift = pos - old.start[from];
-    bytesOf(old, old.start[from], old.end[to], pieces);
-    for (let j = from; j <= to; j++) {
-      start[at + j - from] = old.start[j] + shift;
-      end[at + j - from] = old.end[j] + shift;
-    }
-    pos += old.end[to] - old.start[from];
-  };
-  if (p > 0) run(0, p - 1, 0);
-  for (let j = p; j < n - q; j++) {
-    separate(j);
-    start[j] = pos;
-    const bytes = cellBytes(cells[j]);
-    pieces.push(INDENT2, bytes);
-    pos += INDENT2.length + bytes.length;
-    end[j] = pos;
-  }
-  if (q > 0) run(m - q, m - 1, n - q);
-  pieces.push(frame.tail);
-  keepLayout(nb, pieces, start, end);
+  const file = new Assembly(frame.head, n);
+  if (p > 0) file.run(old, 0, p - 1, 0);
+  for (let j = p; j < n - q; j++) file.entry(j, cellBytes(cells[j]));
+  if (q > 0) file.run(old, m - q, m - 1, n - q);
+  const pieces = file.finish(frame.tail);
+  keepLayout(nb, pieces, file.start, file.end);
   return pieces;
 }
 
-/** The file's bytes before the first cell entry ("…\"cells\": [\n") and after the last ("\n ]…}\n"). */
+/** A file being put together from its frame and cell entries, with where each entry lands. */
+class Assembly {
+  readonly pieces: Buffer[];
+  private pos: number;
+  /** Offset of each cell's entry (its two-space indent). */
+  readonly start: Float64Array;
+  /** Offset just past each cell's bytes. */
+  readonly end: Float64Array;
+
+  constructor(head: Buffer, cells: number) {
+    this.pieces = [head];
+    this.pos = head.length;
+    this.start = new Float64Array(cells);
+    this.end = new Float64Array(cells);
+  }
+
+  get size(): number {
+    return this.pos;
+  }
+
+  /** Cell j's entry, encoded now. */
+  entry(j: number, bytes: Buffer): void {
+    this.separate(j);
+    this.start[j] = this.pos;
+    this.push(INDENT2);
+    this.push(bytes);
+    this.end[j] = this.pos;
+  }
+
+  /** Entries from..to of an old layout, separators between them included, taken as they were, as entries at.. */
+  run(old: Layout, from: number, to: number, at: number): void {
+    this.separate(at);
+    const shift = this.pos - old.start[from];
+    bytesOf(old, old.start[from], old.end[to], this.pieces);
+    for (let j = from; j <= to; j++) {
+      this.start[at + j - from] = old.start[j] + shift;
+      this.end[at + j - from] = old.end[j] + shift;
+    }
+    this.pos += old.end[to] - old.start[from];
+  }
+
+  finish(tail: Buffer): Buffer[] {
+    this.push(tail);
+    return this.pieces;
+  }
+
+  private separate(j: number): void {
+    if (j > 0) this.push(COMMA_NL);
+  }
+
+  private push(b: Buffer): void {
+    this.pieces.push(b);
+    this.pos += b.length;
+  }
+}
+
+/**
+ * The file's bytes before the first cell entry ("…\"cells\": [\n") and after the last ("\n ]…}\n");
+ * undefined for a notebook without cells (nothing to lay out).
+ */
 function frameOf(nb: Notebook): { head: Buffer; tail: Buffer } | undefined {
+  if (!Array.isArray(nb.cells) || nb.cells.length === 0) return undefined;
   const keys = Object.keys(nb).filter((k) => nb[k] !== undefined).sort(compareKeys);
   const head: string[] = ['{\n'];
   let tail: string[] | undefined;
@@ -161,60 +195,35 @@ function frameOf(nb: Notebook): { head: Buffer; tail: Buffer } | undefined {
     }
     (tail ?? head).push(i < keys.length - 1 ? ',\n' : '\n');
   }
-  if (tail === undefined) return undefined;
-  tail.push('}\n');
-  return { head: Buffer.from(head.join(''), 'utf8'), tail: Buffer.from(tail.join(''), 'utf8') };
+  tail!.push('}\n');
+  return { head: Buffer.from(head.join(''), 'utf8'), tail: Buffer.from(tail!.join(''), 'utf8') };
 }
 
 function* serializeSteps(nb: Notebook): Generator<void, Buffer[], void> {
-  const pieces: Buffer[] = [];
-  let pos = 0;
-  let head: string[] = ['{\n'];
-  const flush = () => {
-    const b = Buffer.from(head.join(''), 'utf8');
-    pieces.push(b);
-    pos += b.length;
-    head = [];
-  };
-  let start: Float64Array | undefined;
-  let end: Float64Array | undefined;
-  const keys = Object.keys(nb).filter((k) => nb[k] !== undefined).sort(compareKeys);
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i];
-    head.push(' ', JSON.stringify(k), ': ');
-    if (k === 'cells' && Array.isArray(nb.cells) && nb.cells.length > 0) {
-      head.push('[\n');
-      flush();
-      const last = nb.cells.length - 1;
-      start = new Float64Array(last + 1);
-      end = new Float64Array(last + 1);
-      for (let j = 0; j <= last; j++) {
-        const bytes = cellBytes(nb.cells[j]);
-        start[j] = pos;
-        pieces.push(INDENT2, bytes, j < last ? COMMA_NL : NL);
-        end[j] = pos + INDENT2.length + bytes.length;
-        pos = end[j] + (j < last ? COMMA_NL.length : NL.length);
-        yield;
-      }
-      head.push(' ]');
-    } else {
-      writeValue(nb[k], ' ', head);
-    }
-    head.push(i < keys.length - 1 ? ',\n' : '\n');
+  const frame = frameOf(nb);
+  if (frame === undefined) {
+    // No cells: the notebook is a small object, written in one go as nbformat writes it.
+    const out: string[] = [];
+    writeValue(nb, '', out);
+    out.push('\n');
+    return [Buffer.from(out.join(''), 'utf8')];
   }
-  head.push('}\n');
-  flush();
-  if (start === undefined || end === undefined || pos > MAX_LAYOUT_BYTES) return pieces;
+  const file = new Assembly(frame.head, nb.cells.length);
+  for (let j = 0; j < nb.cells.length; j++) {
+    file.entry(j, cellBytes(nb.cells[j]));
+    yield;
+  }
+  const pieces = file.finish(frame.tail);
+  if (file.size > MAX_LAYOUT_BYTES) return pieces;
   // One buffer, kept as the layout the next edits' files are cut from (a full write is the first
   // after a read, or one in many edits: this copy is not made per edit).
-  const whole = [Buffer.concat(pieces, pos)];
-  keepLayout(nb, whole, start, end);
+  const whole = [Buffer.concat(pieces, file.size)];
+  keepLayout(nb, whole, file.start, file.end);
   return whole;
 }
 
 const INDENT2 = Buffer.from('  ');
 const COMMA_NL = Buffer.from(',\n');
-const NL = Buffer.from('\n');
 
 // Cells are treated as immutable (edits replace the cell object), so a cell's bytes can be cached:
 // after an edit only the changed cells are serialized again. Key: the cell object.
