@@ -234,11 +234,7 @@ export class OutputSaver {
   /** Ends the wait for the gap early (flush). */
   private wake: (() => void) | undefined;
 
-  constructor(
-    private readonly ctx: ToolContext,
-    private readonly path: string,
-    private readonly gapMs = SAVE_GAP_MS,
-  ) {}
+  constructor(private readonly ctx: ToolContext, private readonly path: string) {}
 
   add(ref: CellRun['ref'], res: ExecuteResult): void {
     this.queue.push({ ref, res });
@@ -247,7 +243,7 @@ export class OutputSaver {
 
   private async drain(): Promise<void> {
     while (this.queue.length > 0) {
-      const wait = this.lastSave + this.gapMs - performance.now();
+      const wait = this.lastSave + SAVE_GAP_MS - performance.now();
       if (wait > 0 && !this.flushing) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, wait);
