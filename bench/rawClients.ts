@@ -13,6 +13,8 @@ import { makeWebSocketClass } from '../src/kernels/jupyter';
 export interface RawMcp {
   /** One JSON-RPC request; resolves with its result (throws on an error answer). */
   request(method: string, params?: Record<string, unknown>): Promise<any>;
+  /** tools/call; throws when the tool answers isError (as lib.ts callOk does for the SDK client). */
+  callTool(name: string, args: Record<string, unknown>): Promise<any>;
   close(): void;
 }
 
@@ -63,7 +65,12 @@ export async function rawMcp(url: string): Promise<RawMcp> {
   await request('initialize', { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'jmcp-bench-raw', version: '1' } });
   const n = await post({ jsonrpc: '2.0', method: 'notifications/initialized' });
   if (n.status !== 202) throw new Error(`notifications/initialized: HTTP ${n.status}`);
-  return { request, close: () => agent.destroy() };
+  const callTool = async (name: string, args: Record<string, unknown>) => {
+    const r = await request('tools/call', { name, arguments: args });
+    if (r.isError) throw new Error(`${name} failed: ${(r.content ?? []).map((c: { text?: string }) => c.text).join(' ').slice(0, 500)}`);
+    return r;
+  };
+  return { request, callTool, close: () => agent.destroy() };
 }
 
 export interface RawKernel {

@@ -118,10 +118,6 @@ async function fileEdits(o: { quick: boolean }): Promise<Row[]> {
   // The same edits through a bare HTTP client (its own copy of each file): the server and loopback
   // without the SDK client's own time, as the round-trip rows show it.
   const bare = await rawMcp(server.url);
-  const bareCall = async (name: string, args: Record<string, unknown>) => {
-    const r = (await bare.request('tools/call', { name, arguments: args })) as { isError?: boolean; content?: Array<{ text?: string }> };
-    if (r.isError) throw new Error(`${name} failed: ${(r.content ?? []).map((c) => c.text).join(' ')}`);
-  };
   const rows: Row[] = [];
   try {
     for (const f of files) {
@@ -129,18 +125,18 @@ async function fileEdits(o: { quick: boolean }): Promise<Row[]> {
       const naive = path.join(dir, `naive-${f.name}`);
       log(`targets: edits on disk, ${label} (${f.n} of each, interleaved)`);
       await callOk(client, 'read_notebook', { path: f.name, format: 'outline' }); // the first read parses
-      await bareCall('read_notebook', { path: `bare-${f.name}`, format: 'outline' });
+      await bare.callTool('read_notebook', { path: `bare-${f.name}`, format: 'outline' });
       const mid = Math.floor(f.cells / 2);
       const [add, bareAdd, naiveAdd] = await interleaved(f.n, 3, [
         (i) => callOk(client, 'add_cell', { path: f.name, cell_type: 'code', source: `added_${i} = ${i}`, index: mid }),
-        (i) => bareCall('add_cell', { path: `bare-${f.name}`, cell_type: 'code', source: `added_${i} = ${i}`, index: mid }),
+        (i) => bare.callTool('add_cell', { path: `bare-${f.name}`, cell_type: 'code', source: `added_${i} = ${i}`, index: mid }),
         (i) => naiveEdit(naive, (nb) => nb.cells.splice(mid, 0, { cell_type: 'code', execution_count: null, id: `n${i + 10}x${Date.now()}`, metadata: {}, outputs: [], source: [`added_${i} = ${i}`] })),
       ]);
       const rand = rng(9);
       const at: number[] = Array.from({ length: f.n + 3 }, () => Math.floor(rand() * f.cells));
       const [update, bareUpdate, naiveUpdate] = await interleaved(f.n, 3, [
         (i) => callOk(client, 'update_cell', { path: f.name, index: at[i + 3], source: `# updated ${i}\ny = ${i}` }),
-        (i) => bareCall('update_cell', { path: `bare-${f.name}`, index: at[i + 3], source: `# updated ${i}\ny = ${i}` }),
+        (i) => bare.callTool('update_cell', { path: `bare-${f.name}`, index: at[i + 3], source: `# updated ${i}\ny = ${i}` }),
         (i) => naiveEdit(naive, (nb) => (nb.cells[at[i + 3]].source = [`# updated ${i}\n`, `y = ${i}`])),
       ]);
       const [outline, parse] = await paired(f.n, 3, () => callOk(client, 'read_notebook', { path: f.name, format: 'outline' }), async () => JSON.parse(await fs.readFile(naive, 'utf8')));
@@ -190,10 +186,7 @@ async function kernelPaths(o: { quick: boolean }): Promise<Row[]> {
       () => callOk(client, 'execute_cell', { kernel_id, code: '1+1' }),
       () => raw.execute(['1+1']),
       () => lib.execute('1+1'),
-      async () => {
-        const r = await bare.request('tools/call', { name: 'execute_cell', arguments: { kernel_id, code: '1+1' } });
-        if (r.isError) throw new Error(`execute_cell: ${JSON.stringify(r.content).slice(0, 300)}`);
-      },
+      () => bare.callTool('execute_cell', { kernel_id, code: '1+1' }),
     ]);
     bare.close();
     const serverCell = p50(server.toolMs.filter((t) => t.tool === 'execute_cell').slice(-2 * n).map((t) => t.ms));
