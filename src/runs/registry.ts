@@ -251,6 +251,8 @@ export class Run {
 
 export class RunRegistry {
   private readonly runs = new Map<string, Run>();
+  /** Each finished run's forget timer, cleared when the run goes sooner (forget, MAX_FINISHED). */
+  private readonly forgetTimers = new Map<string, NodeJS.Timeout>();
   /** MCP Tasks of every session of this server, each backed by a run. */
   readonly tasks = new RunTaskStore();
 
@@ -277,18 +279,31 @@ export class RunRegistry {
       .finally(() => {
         // Memory stays bounded however many runs end unread: the oldest finished ones go first.
         const finished = [...this.runs.values()].filter((r) => !r.running);
-        for (const old of finished.slice(0, Math.max(0, finished.length - MAX_FINISHED))) this.runs.delete(old.id);
-        setTimeout(() => {
-          if (this.runs.get(run.id) === run) this.runs.delete(run.id);
-        }, this.forgetAfterMs).unref();
+        for (const old of finished.slice(0, Math.max(0, finished.length - MAX_FINISHED))) this.drop(old.id);
+        if (this.runs.get(run.id) === run) this.forgetLater(run.id);
       });
     return run;
+  }
+
+  /**
+   * Forgets a finished run after forgetAfterMs. Its own method, so the timer's closure holds the
+   * id only: one made inside start() would keep the run, its outputs and images included, alive
+   * for half an hour after it was dropped (seen as 900 runs kept by timers in a soak).
+   */
+  private forgetLater(id: string): void {
+    this.forgetTimers.set(id, setTimeout(() => this.drop(id), this.forgetAfterMs).unref());
+  }
+
+  private drop(id: string): void {
+    this.runs.delete(id);
+    clearTimeout(this.forgetTimers.get(id));
+    this.forgetTimers.delete(id);
   }
 
   /** Drops a finished run at once (its answer was given to the call that started it). */
   forget(id: string): void {
     const r = this.runs.get(id);
-    if (r && !r.running) this.runs.delete(id);
+    if (r && !r.running) this.drop(id);
   }
 
   get(id: string): Run | undefined {

@@ -2,6 +2,8 @@
 // arrive, and how long each client's calls wait before answering "running".
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { MAX_FINISHED, RunRegistry, type Run } from '../../src/runs/registry';
 import { clientWaitSeconds, DEFAULT_MAX_WAIT_SECONDS, DEFAULT_WAIT_SECONDS, waitMs } from '../../src/runs/waits';
 import { clientSnippets, rooEntry } from '../../src/util/clientConfig';
@@ -92,6 +94,29 @@ test('a failing body ends the run with its error; finished runs are bounded and 
   assert.ok(registry.list().length <= MAX_FINISHED + 1, `${registry.list().length} runs kept`);
   assert.equal(registry.list()[0], open.run, 'runs in progress are listed first and never dropped');
   open.end();
+});
+
+test('a run forgotten or dropped is freed at once, outputs and all (no timer keeps it for half an hour)', async () => {
+  // A full collection on demand, without starting node with --expose-gc.
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const registry = new RunRegistry();
+  const refs: WeakRef<Run>[] = [];
+  for (let i = 0; i < MAX_FINISHED + 3; i++) {
+    const run = registry.start({ tool: 'execute_cell' }, async () => ({ structured: { image: 'x'.repeat(100_000) + i }, summary: '' }));
+    await run.wait(1000);
+    refs.push(new WeakRef(run));
+    if (i === 0) registry.forget(run.id);
+  }
+  await new Promise((r) => setImmediate(r));
+  // The forgotten one and the oldest beyond MAX_FINISHED are gone; the newest are kept.
+  for (let k = 0; k < 3; k++) {
+    gc();
+    await new Promise((r) => setImmediate(r));
+  }
+  const alive = refs.map((r) => r.deref() !== undefined);
+  assert.deepEqual(alive.slice(0, 3), [false, false, false], 'the forgotten run and the two oldest beyond the bound are freed');
+  assert.equal(alive.filter(Boolean).length, MAX_FINISHED);
 });
 
 test('each client waits below the limit after which it gives up', () => {
