@@ -150,10 +150,12 @@ export function noteEdit(session: SessionState, rel: string, before: Readonly<No
     return;
   }
   const newIndex = new Map<number, number>();
+  const inserted = new Set<string>();
   origin.forEach((o, j) => {
     const cell = after.cells[j];
     const key = keyOf(cell, j);
     if (o < 0) {
+      inserted.add(key);
       seen!.prints.set(key, cellPrint(cell));
       at.set(j, key);
       return;
@@ -170,6 +172,13 @@ export function noteEdit(session: SessionState, rel: string, before: Readonly<No
       const p = seen!.prints.get(oldKey);
       if (p !== undefined) seen!.prints.set(key, p);
     }
+  });
+  // Cells this edit removed: what the session knew of them goes too (a session adding and removing
+  // cells for hours would otherwise keep a print per cell it ever removed). Index keys stay: they
+  // name whatever cell is at that index now.
+  before.cells.forEach((old, i) => {
+    const key = keyOf(old, i);
+    if (!newIndex.has(i) && !key.startsWith('index:') && !inserted.has(key)) seen!.prints.delete(key);
   });
   followMoves(seen, before, after, at, (i) => newIndex.get(i));
 }

@@ -103,6 +103,24 @@ describe('a session\'s view of a notebook (cellGuard)', () => {
     assert.throws(() => checkCell(s, REL, above, 2, { index: 2 }), /Index 2 is now cell c0 \(code: "a2"\); you saw cell c1 there, now at index 3/);
   });
 
+  test('what the session knew of a cell it removed is dropped: adding and removing cells for hours keeps its view the size of the notebook', () => {
+    const s = session();
+    let nb = notebook(['a', 'b']);
+    noteRead(s, REL, nb, 0, 2);
+    for (let k = 0; k < 50; k++) {
+      const add: CellEdit[] = [{ kind: 'insert', index: 1, cells: [{ ...makeCell('raw', `r${k}`), id: `r${k}` }] }];
+      const added = applyEdits(nb, add);
+      noteEdit(s, REL, nb, add, added);
+      const del: CellEdit[] = [{ kind: 'delete', index: 1, count: 1 }];
+      nb = applyEdits(added, del);
+      noteEdit(s, REL, added, del, nb);
+    }
+    assert.deepEqual([...s.cells!.get(REL)!.prints.keys()].sort(), ['c0', 'c1']);
+    // The cells still there are still checked.
+    const person = applyEdits(nb, [{ kind: 'source', index: 1, source: 'b  # person' }]);
+    assert.throws(() => checkCell(s, REL, person, 1, { cell_id: 'c1' }), /changed since/);
+  });
+
   test('a notebook without ids: what was read by index is known by id after the first edit', () => {
     const s = session();
     const nb = notebook(['a', 'b'], false);
