@@ -23,14 +23,16 @@ export interface Cli {
   port: number;
   /** Everything the process wrote to stderr so far. */
   stderr(): string;
+  /** Everything the process wrote to stdout so far (nothing in HTTP mode, unless a Node flag such as --trace-gc prints there). */
+  stdout(): string;
   /** SIGTERM and wait; resolves with the exit code (null when killed by a signal) and the time it took. */
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>;
 }
 
 /** Starts `node bin/jupyter-mcp.js ARGS` and resolves once it prints where it listens. */
-export function startCli(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string; baseEnv?: NodeJS.ProcessEnv } = {}): Promise<Cli> {
+export function startCli(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string; baseEnv?: NodeJS.ProcessEnv; nodeArgs?: string[] } = {}): Promise<Cli> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...(opts.baseEnv ?? process.env), ...opts.env } });
+    const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), BIN, ...args], { cwd: opts.cwd ?? REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...(opts.baseEnv ?? process.env), ...opts.env } });
     let err = '';
     let started = false;
     let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
@@ -39,7 +41,8 @@ export function startCli(args: string[], opts: { env?: NodeJS.ProcessEnv; timeou
       exited = { code, signal };
       for (const w of exitWaiters) w();
     });
-    proc.stdout!.resume();
+    let out = '';
+    proc.stdout!.on('data', (d) => (out += d));
     const timer = setTimeout(() => reject(new Error(`CLI did not start: ${err}`)), opts.timeoutMs ?? 20_000);
     const onExitEarly = (code: number | null) => reject(new Error(`CLI exited with ${code}: ${err}`));
     proc.once('exit', onExitEarly);
@@ -58,6 +61,7 @@ export function startCli(args: string[], opts: { env?: NodeJS.ProcessEnv; timeou
           url,
           port: Number(new URL(url).port),
           stderr: () => err,
+          stdout: () => out,
           stop: (signal = 'SIGTERM') =>
             new Promise((res) => {
               const t0 = Date.now();
