@@ -143,13 +143,14 @@ describe(`soak: ${SESSIONS} sessions for ${SECONDS} s`, () => {
     const liveWarm = warmGcs[0]?.live;
     const liveEnd = warmGcs[warmGcs.length - 1]?.live;
     // Resident size, a backstop for what the heap does not show (buffers, native memory): its
-    // lowest in the last third must stay near its highest in the second quarter. RSS swings by a
-    // collection cycle (±50 MB over ≈ 40 s here), so a low point is compared with a high one.
-    const earlyHigh = Math.max(...rss.filter(([s]) => s >= SECONDS / 4 && s <= SECONDS / 2).map(([, kb]) => kb));
+    // lowest in the last third must stay near its highest in the first half. RSS swings by a
+    // collection cycle (troughs ≈ 165–190 MB, peaks ≈ 195–232 MB over ≈ 40 s, and no higher in a
+    // 120 s run), so a low point is compared with a high one, with room for the cycle.
+    const earlyHigh = Math.max(...rss.filter(([s]) => s <= SECONDS / 2).map(([, kb]) => kb));
     const lateLow = Math.min(...rss.filter(([s]) => s >= (SECONDS * 2) / 3).map(([, kb]) => kb));
     const last = rss[rss.length - 1][1];
     const peak = Math.max(...rss.map(([, kb]) => kb));
-    const line = `[reliability] soak: ${SECONDS} s, ${SESSIONS} sessions, ${total} calls (${(total / SECONDS).toFixed(0)}/s), ${errors.length} errors; live heap after full GCs ${liveWarm} → ${liveEnd} MB (${warmGcs.length} GCs); RSS start ${rss[0][1]} KiB, highest in the 2nd quarter ${earlyHigh} KiB, lowest in the last third ${lateLow} KiB, end ${last} KiB, peak ${peak} KiB`;
+    const line = `[reliability] soak: ${SECONDS} s, ${SESSIONS} sessions, ${total} calls (${(total / SECONDS).toFixed(0)}/s), ${errors.length} errors; live heap after full GCs ${liveWarm} → ${liveEnd} MB (${warmGcs.length} GCs); RSS start ${rss[0][1]} KiB, highest in the 1st half ${earlyHigh} KiB, lowest in the last third ${lateLow} KiB, end ${last} KiB, peak ${peak} KiB`;
     console.log(line);
     console.log(`[reliability] soak calls: ${JSON.stringify(counts)}; live heap after full GCs (MB): ${JSON.stringify(warmGcs.map((g) => g.live))}; RSS samples (s, KiB): ${JSON.stringify(rss)}`);
     if (process.env.RELIABILITY_REPORT) writeFileSync(process.env.RELIABILITY_REPORT, line + '\n', { flag: 'a' });
@@ -159,7 +160,7 @@ describe(`soak: ${SESSIONS} sessions for ${SECONDS} s`, () => {
     // Fewer than two full collections after the warm-up: the old generation hardly grew (a leak
     // promotes what it keeps and brings them on); the resident size still counts.
     if (warmGcs.length >= 2) assert.ok(liveEnd! < liveWarm! * 1.05 + 3, `live heap after full collections grew from ${liveWarm} to ${liveEnd} MB`);
-    assert.ok(lateLow < earlyHigh * 1.2 + 20_000, `RSS grew from at most ${earlyHigh} KiB in the second quarter to at least ${lateLow} KiB in the last third`);
+    assert.ok(lateLow < earlyHigh * 1.3 + 30_000, `RSS grew from at most ${earlyHigh} KiB in the first half to at least ${lateLow} KiB in the last third`);
 
     // Cleaned up: no session on our side, no kernel on Jupyter's, no temp file, valid notebooks.
     const health = JSON.parse((await raw(cli.port, { method: 'GET', path: '/healthz' })).body);
@@ -180,9 +181,9 @@ describe(`soak: ${SESSIONS} sessions for ${SECONDS} s`, () => {
  * with the most lines.
  */
 function fullCollections(trace: string): Array<{ live: number }> {
-  const lines = [...trace.matchAll(/\[\d+:(0x[0-9a-f]+)\]\s+\d+ ms: (Scavenge|Mark-Compact( \(reduce\))?)[^\n]*?-> ([\d.]+) \(/g)];
+  const lines = [...trace.matchAll(/\[\d+:(0x[0-9a-f]+)\]\s+\d+ ms: (Scavenge|Mark-Compact)[^\n]*?-> ([\d.]+) \(/g)];
   const per = new Map<string, number>();
   for (const m of lines) per.set(m[1], (per.get(m[1]) ?? 0) + 1);
   const main = [...per].sort((a, b) => b[1] - a[1])[0]?.[0];
-  return lines.filter((m) => m[1] === main && m[2] !== 'Scavenge').map((m) => ({ live: Number(m[4]) }));
+  return lines.filter((m) => m[1] === main && m[2] !== 'Scavenge').map((m) => ({ live: Number(m[3]) }));
 }
